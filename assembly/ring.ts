@@ -1,0 +1,202 @@
+// The protocol of kernel/bpf/ringbuf.c over one shared memory: reserve,
+// commit (submit or discard) and query. Every barrier names its partner; wasm
+// atomics are sequentially consistent, so each one is at least the kernel's
+// acquire or release.
+
+import {
+  MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD,
+  OFF_NEXT_PRODUCER, OFF_LOCK, OFF_PENDING_POS, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS,
+  OFF_CONSUMER_DROPS, OFF_WAIT, OFF_DISCARDED, OFF_WAKEUPS, OFF_LOCK_WAITS, DATA_OFFSET, HDR_SIZE,
+  BUSY_BIT, DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOCK_HELD, FLAG_CLAIM,
+  BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS,
+  BPF_RB_PROD_POS,
+} from "./layout";
+import { lockAcquire, lockRelease } from "./claim";
+
+// @ts-ignore: decorator
+@inline function stride(len: u32): u64 {
+  return <u64>((len + HDR_SIZE + 7) & ~7);
+}
+
+// @ts-ignore: decorator
+@inline function wordOne(owner: u32, dropped: u64): u32 {
+  return ((owner & MAX_PRODUCER_ID) << ID_SHIFT) | (<u32>dropped & DROPS_MASK);
+}
+
+/**
+ * Lays out a fresh ring at `ctl` (the host has validated every argument).
+ * `start` is the initial value of every position, a multiple of 8.
+ */
+export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f64): void {
+  const pos = <u64>start;
+  memory.fill(ctl, 0, DATA_OFFSET);
+  store<u32>(ctl, size, OFF_SIZE);
+  store<u32>(ctl, size - 1, OFF_MASK);
+  store<u32>(ctl, flags, OFF_FLAGS);
+  store<u32>(ctl, maxRecord, OFF_MAX_RECORD);
+  store<u64>(ctl, pos, OFF_PENDING_POS);
+  store<u64>(ctl, pos, OFF_PRODUCER_POS);
+  store<u64>(ctl, pos, OFF_CONSUMER_POS);
+  // A lock-free claim publishes PRODUCER_POS before the header exists, so
+  // free space must never look like a committed header: all ones reads BUSY.
+  if (flags & FLAG_CLAIM) memory.fill(ctl + DATA_OFFSET, 0xff, size);
+  store<u32>(ctl, VERSION, OFF_VERSION);
+  // last: attach() trusts nothing until it sees the magic
+  atomic.store<u32>(ctl, MAGIC, OFF_MAGIC);
+}
+
+/** Hands out producer ids 1..MAX_PRODUCER_ID, then 0 (anonymous). */
+export function nextProducerId(ctl: usize): u32 {
+  const id = atomic.add<u32>(ctl, 1, OFF_NEXT_PRODUCER) + 1;
+  return id <= MAX_PRODUCER_ID ? id : 0;
+}
+
+/**
+ * bpf_ringbuf_reserve(): returns the address of a `len`-byte payload, or 0
+ * when the ring has no room now (counted in DROPPED). The host has checked
+ * that len <= MAX_RECORD.
+ */
+export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
+  if (load<u32>(ctl, OFF_FLAGS) & FLAG_CLAIM) return reserveClaim(ctl, len, id);
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const data = ctl + DATA_OFFSET;
+  // read outside the lock, as the kernel does; pairs with the CONSUMER_POS store in setConsumerPos()
+  const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+  lockAcquire(ctl, LOCK_HELD | id, canBlock);
+  const prod = load<u64>(ctl, OFF_PRODUCER_POS);
+  const next = prod + stride(len);
+  // Walk PENDING_POS past committed records: a new reservation must never run
+  // over a record that is still BUSY, whatever CONSUMER_POS says.
+  let pend = load<u64>(ctl, OFF_PENDING_POS);
+  while (pend < prod) {
+    // pairs with the xchg in commit()
+    const hdr = atomic.load<u32>(data + <usize>(pend & mask));
+    if (hdr & BUSY_BIT) break;
+    pend += stride(hdr & LEN_MASK);
+  }
+  if (pend > prod) pend = prod; // a scribbled length; never trust it past the producer
+  store<u64>(ctl, pend, OFF_PENDING_POS);
+  const dropped = load<u64>(ctl, OFF_DROPPED);
+  if (next - cons > mask || next - pend > mask) {
+    atomic.store<u64>(ctl, dropped + 1, OFF_DROPPED); // under the lock: ordered with word 1 snapshots
+    lockRelease(ctl);
+    return 0;
+  }
+  const hdr = data + <usize>(prod & mask);
+  store<u32>(hdr, wordOne(id, dropped), 4);
+  store<u32>(hdr, len | BUSY_BIT);
+  // release: the header is in place before the consumer can see the new position;
+  // pairs with the PRODUCER_POS load in producerPos()
+  atomic.store<u64>(ctl, next, OFF_PRODUCER_POS);
+  lockRelease(ctl);
+  return hdr + HDR_SIZE;
+}
+
+/**
+ * The lock-free alternative to reserve(): claims space with a compare-and-swap
+ * on PRODUCER_POS. The new position is public before the header is written,
+ * so the consumer refills consumed space with 0xff (BUSY) in this mode. There
+ * is no lock to hold, but also no PENDING_POS walk and nothing a dead
+ * producer's claim can be recovered from: see docs/protocol.md.
+ */
+export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const size = stride(len);
+  let prod: u64, dropped: u64;
+  do {
+    prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+    dropped = atomic.load<u64>(ctl, OFF_DROPPED);
+    // pairs with the CONSUMER_POS store in setConsumerPos()
+    const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    if (prod + size - cons > mask) {
+      atomic.add<u64>(ctl, 1, OFF_DROPPED);
+      return 0;
+    }
+    // pairs with the PRODUCER_POS load in producerPos()
+  } while (atomic.cmpxchg<u64>(ctl, prod, prod + size, OFF_PRODUCER_POS) != prod);
+  const hdr = ctl + DATA_OFFSET + <usize>(prod & mask);
+  store<u32>(hdr, wordOne(id, dropped), 4);
+  // pairs with the header load in the consumer: BUSY until commit() clears it
+  atomic.store<u32>(hdr, len | BUSY_BIT);
+  return hdr + HDR_SIZE;
+}
+
+/**
+ * bpf_ringbuf_commit(): submits (or discards) the record whose payload is at
+ * `sample`, then wakes the consumer by the kernel's rule. Returns 1 when it
+ * sent a wakeup.
+ */
+export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u32 {
+  const hdr = sample - HDR_SIZE;
+  let len = load<u32>(hdr) & ~BUSY_BIT;
+  if (discard) {
+    len |= DISCARD_BIT;
+    atomic.add<u64>(ctl, 1, OFF_DISCARDED);
+  }
+  // A full barrier, not a release store: the CONSUMER_POS load below must not
+  // move before it (pairs with the header load in the consumer and its
+  // CONSUMER_POS store before it sleeps).
+  atomic.xchg<u32>(hdr, len);
+  if (flags & BPF_RB_NO_WAKEUP) return 0;
+  if ((flags & BPF_RB_FORCE_WAKEUP) == 0) {
+    const mask = <u64>load<u32>(ctl, OFF_MASK);
+    const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    // the consumer has caught up with this record and may be asleep
+    if (<usize>(cons & mask) != hdr - (ctl + DATA_OFFSET)) return 0;
+  }
+  return wake(ctl);
+}
+
+/** Wakes the consumer if it is asleep (or about to sleep) in poll(). */
+export function wake(ctl: usize): u32 {
+  // pairs with the consumer's WAIT store before its last look at the headers
+  if (atomic.load<u32>(ctl, OFF_WAIT) == 0) return 0;
+  if (atomic.xchg<u32>(ctl, 0, OFF_WAIT) == 0) return 0;
+  atomic.add<u64>(ctl, 1, OFF_WAKEUPS);
+  atomic.notify(ctl + OFF_WAIT, -1); // pairs with the wait on WAIT in the consumer
+  return 1;
+}
+
+/** bpf_ringbuf_query(): the kernel's numbers, exact below 2^53. */
+export function query(ctl: usize, key: u32): f64 {
+  switch (key) {
+    case BPF_RB_AVAIL_DATA: {
+      const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+      const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+      return <f64>(prod - cons);
+    }
+    case BPF_RB_RING_SIZE: return <f64>load<u32>(ctl, OFF_SIZE);
+    case BPF_RB_CONS_POS: return <f64>atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    case BPF_RB_PROD_POS: return <f64>atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+    default: return -1;
+  }
+}
+
+/** PRODUCER_POS for the consumer (acquire; pairs with the store in reserve()). */
+export function producerPos(ctl: usize): f64 {
+  return <f64>atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+}
+
+/**
+ * The consumer's release of everything before `pos`; `drops` is word 1's
+ * DROPPED snapshot of the last record it read. Pairs with the CONSUMER_POS
+ * loads in reserve() and commit().
+ */
+export function setConsumerPos(ctl: usize, pos: f64, drops: u32): void {
+  store<u32>(ctl, drops, OFF_CONSUMER_DROPS);
+  atomic.store<u64>(ctl, <u64>pos, OFF_CONSUMER_POS);
+}
+
+/** A counter of line 5 or line 1, for stats(). */
+export function counter(ctl: usize, which: u32): f64 {
+  switch (which) {
+    case 0: return <f64>atomic.load<u64>(ctl, OFF_DROPPED);
+    case 1: return <f64>atomic.load<u64>(ctl, OFF_DISCARDED);
+    case 2: return <f64>atomic.load<u64>(ctl, OFF_WAKEUPS);
+    case 3: return <f64>atomic.load<u64>(ctl, OFF_LOCK_WAITS);
+    default: return -1;
+  }
+}
+
+// keep the lock word's offset referenced for readers of this file
+export const LOCK_WORD: u32 = OFF_LOCK;

@@ -1,0 +1,298 @@
+import { RingBufferCorruptError, RingBufferRangeError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
+import { DISCARD_BIT, DROPS_MASK, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT, BPF_RB_CONS_POS } from './layout.js';
+import type { RingBuffer } from './ring-buffer.js';
+
+/**
+ * Called once per record with a view of its payload, valid only during the
+ * call (copy what you keep). `lost` is the number of records refused for lack
+ * of room between the previous record delivered from this ring and this one.
+ * Return a negative number to stop the loop; that number is returned.
+ */
+export type SampleCallback = (data: Uint8Array, lost: number) => number | void;
+
+/**
+ * The zero-allocation form of `SampleCallback`: the payload is
+ * `bytes[offset .. offset + length)` of the ring's memory, valid only during
+ * the call.
+ */
+export type RawSampleCallback = (bytes: Uint8Array, offset: number, length: number, lost: number) => number | void;
+
+interface Slot {
+  readonly ring: RingBuffer;
+  readonly view: SampleCallback | null;
+  readonly raw: RawSampleCallback | null;
+  readonly buffer: ArrayBufferLike;
+  /** Index of the WAIT word in ring.i32. */
+  readonly waitIndex: number;
+  /** The consumer position, kept here between passes; the ring's copy is stored per pass. */
+  cons: number;
+  /** DROPPED snapshot (20 bits) of the last record read. */
+  drops: number;
+  /** Refusals seen on discarded records, reported with the next delivered record. */
+  lost: number;
+}
+
+function checkCallback(cb: unknown, what: string): void {
+  if (typeof cb !== 'function') throw new RingBufferTypeError(`${what} must be a function; got ${describeValue(cb)}`, 'ERR_RINGBUF_TYPE');
+}
+
+function checkTimeout(timeoutMs: unknown): asserts timeoutMs is number {
+  if (typeof timeoutMs !== 'number') throw new RingBufferTypeError(`timeoutMs must be a number; got ${describeValue(timeoutMs)}`, 'ERR_RINGBUF_TYPE');
+  if (!(timeoutMs >= 0 || timeoutMs === -1)) {
+    throw new RingBufferRangeError(`timeoutMs must be -1 (wait without end), 0 (do not wait) or a positive number of milliseconds; got ${timeoutMs}`, 'ERR_RINGBUF_RANGE');
+  }
+}
+
+const noop = (): void => {};
+
+/**
+ * The consumer of one or more rings, the twin of libbpf's `struct ring_buffer`
+ * (`ring_buffer__new`, `__add`, `__consume`, `__consume_n`, `__poll`).
+ * Use it from one thread only: a ring has a single consumer.
+ */
+export class RingBufferConsumer {
+  readonly #slots: Slot[] = [];
+
+  /** `ring_buffer__new()`: a consumer of `ring`, calling `callback` per record. Both may be left out and given to `add()`. */
+  constructor(ring?: RingBuffer, callback?: SampleCallback) {
+    if (ring !== undefined) this.add(ring, callback as SampleCallback);
+  }
+
+  /** `ring_buffer__add()`: consume `ring` too, calling `callback` for its records. */
+  add(ring: RingBuffer, callback: SampleCallback): this {
+    checkCallback(callback, 'callback');
+    return this.#add(ring, callback, null);
+  }
+
+  /** `ring_buffer__add()` with the zero-allocation callback form. */
+  addRaw(ring: RingBuffer, callback: RawSampleCallback): this {
+    checkCallback(callback, 'callback');
+    return this.#add(ring, null, callback);
+  }
+
+  #add(ring: RingBuffer, view: SampleCallback | null, raw: RawSampleCallback | null): this {
+    if (ring === null || typeof ring !== 'object' || !('ex' in ring)) {
+      throw new RingBufferTypeError(`add() takes a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
+    }
+    if (this.#slots.some((s) => s.ring.memory === ring.memory && s.ring.ctl === ring.ctl)) {
+      throw new RingBufferStateError('this ring is already added to this consumer: a ring has one consumer callback', 'ERR_RINGBUF_DUPLICATE');
+    }
+    this.#slots.push({
+      ring, view, raw,
+      buffer: ring.memory.buffer,
+      waitIndex: (ring.ctl + OFF_WAIT) >> 2,
+      cons: ring.ex.query(ring.ctl, BPF_RB_CONS_POS),
+      drops: ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK,
+      lost: 0,
+    });
+    return this;
+  }
+
+  /** The rings of this consumer, in the order they were added (libbpf `ring_buffer__ring()`). */
+  get rings(): readonly RingBuffer[] {
+    return this.#slots.map((s) => s.ring);
+  }
+
+  /**
+   * `ring_buffer__consume()`: hands every committed record of every ring to
+   * its callback without waiting. Returns the number of records delivered, or
+   * the negative number a callback returned (which stops the loop).
+   */
+  consume(): number {
+    return this.consumeN(Infinity);
+  }
+
+  /**
+   * `ring_buffer__consume_n()`: like `consume()`, but stops after `n`
+   * records.
+   */
+  consumeN(n: number): number {
+    if (typeof n !== 'number') throw new RingBufferTypeError(`n must be a number; got ${describeValue(n)}`, 'ERR_RINGBUF_TYPE');
+    if (!(n >= 0 && (Number.isInteger(n) || n === Infinity))) {
+      throw new RingBufferRangeError(`n must be a non-negative integer (or Infinity); got ${n}`, 'ERR_RINGBUF_RANGE');
+    }
+    let total = 0;
+    for (const slot of this.#slots) {
+      if (total >= n) break;
+      const got = this.#process(slot, n - total);
+      if (got < 0) return got;
+      total += got;
+    }
+    return total;
+  }
+
+  /**
+   * `ring_buffer__poll()`: consumes what is there; if nothing is, sleeps until
+   * a producer's wakeup or `timeoutMs` (-1: without end; 0: do not sleep),
+   * then consumes. Resolves to the number of records delivered (0 on
+   * timeout), or the negative number a callback returned. Sleeps in
+   * `Atomics.waitAsync`, so it never blocks the thread.
+   */
+  async poll(timeoutMs = -1): Promise<number> {
+    checkTimeout(timeoutMs);
+    let n = this.consume();
+    if (n !== 0 || timeoutMs === 0) return n;
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return 0;
+      if (this.#arm()) {
+        try {
+          await this.#sleepAsync(left);
+        } finally {
+          this.#disarm();
+        }
+      }
+      n = this.consume();
+      if (n !== 0) return n;
+    }
+  }
+
+  /**
+   * The blocking form of `poll()` for workers and Node's main thread
+   * (`Atomics.wait`; a browser page's main thread cannot block). Waits on a
+   * consumer of one ring only.
+   */
+  pollSync(timeoutMs = -1): number {
+    checkTimeout(timeoutMs);
+    if (this.#slots.length !== 1) {
+      throw new RingBufferStateError(`pollSync() waits on exactly one ring; this consumer has ${this.#slots.length}. Use poll() for several rings.`, 'ERR_RINGBUF_POLL');
+    }
+    const slot = this.#slots[0]!;
+    let n = this.consume();
+    if (n !== 0 || timeoutMs === 0) return n;
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return 0;
+      if (this.#arm()) {
+        // pairs with the xchg of WAIT and the notify in wake() (assembly/ring.ts)
+        Atomics.wait(slot.ring.i32, slot.waitIndex, 1, left);
+        this.#disarm();
+      }
+      n = this.consume();
+      if (n !== 0) return n;
+    }
+  }
+
+  /**
+   * Announces sleep on every ring (WAIT = 1), then looks once more. Returns
+   * true when nothing is ready, so the caller may sleep: a producer that
+   * commits the record at our position after this look sees WAIT = 1 and
+   * wakes us (Dekker: our WAIT store before the header load, its header xchg
+   * before the WAIT load).
+   */
+  #arm(): boolean {
+    for (const s of this.#slots) Atomics.store(s.ring.i32, s.waitIndex, 1);
+    for (const s of this.#slots) {
+      const { ring } = s;
+      if (s.cons < ring.ex.producerPos(ring.ctl) && Atomics.load(ring.i32, (ring.data + (s.cons & (ring.size - 1))) >> 2) >= 0) {
+        this.#disarm();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #disarm(): void {
+    for (const s of this.#slots) {
+      Atomics.store(s.ring.i32, s.waitIndex, 0);
+    }
+  }
+
+  async #sleepAsync(ms: number): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const s of this.#slots) {
+      const w = Atomics.waitAsync(s.ring.i32, s.waitIndex, 1, ms === Infinity ? undefined : ms);
+      if (!w.async) return; // WAIT already cleared: a wakeup came first
+      waits.push(w.value);
+    }
+    // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
+    const keepAlive = setInterval(noop, 2 ** 30);
+    try {
+      await Promise.race(waits);
+    } finally {
+      clearInterval(keepAlive);
+      // settle the waiters on rings that did not fire (only this consumer waits on WAIT)
+      if (this.#slots.length > 1) for (const s of this.#slots) Atomics.notify(s.ring.i32, s.waitIndex);
+    }
+  }
+
+  /**
+   * libbpf's ringbuf_process_ring(): delivers up to `n` committed records of
+   * one ring in order, skipping discarded ones, and stores the consumer
+   * position at the end of each pass (and when a callback stops or throws).
+   */
+  #process(s: Slot, n: number): number {
+    const { ring, raw, view } = s;
+    const { ex, ctl, i32, bytes, data, maxRecord } = ring;
+    const mask = ring.size - 1;
+    let cons = s.cons;
+    let drops = s.drops;
+    let lost = s.lost;
+    let count = 0;
+    try {
+      for (;;) {
+        // acquire: pairs with the PRODUCER_POS store in reserve() (assembly/ring.ts)
+        const prod = ex.producerPos(ctl);
+        if (cons >= prod) break;
+        while (cons < prod) {
+          const off = data + (cons & mask);
+          // acquire: pairs with the header xchg in commit()
+          const hdr = Atomics.load(i32, off >> 2);
+          if (hdr < 0) return count; // BUSY: wait for its producer
+          const len = hdr & LEN_MASK;
+          const next = cons + ((len + 15) & ~7);
+          if (len > maxRecord || next > prod) throw corrupt(cons, hdr, len, maxRecord, prod);
+          const w1 = i32[(off >> 2) + 1]! & DROPS_MASK;
+          lost += (w1 - drops) & DROPS_MASK;
+          drops = w1;
+          cons = next;
+          if ((hdr & DISCARD_BIT) !== 0) continue;
+          count++;
+          const gap = lost;
+          lost = 0;
+          const r = raw !== null ? raw(bytes, off + 8, len, gap) : view!(new Uint8Array(s.buffer, off + 8, len), gap);
+          if (typeof r === 'number' && r < 0) {
+            return r;
+          }
+          if (count >= n) return count;
+        }
+      }
+      return count;
+    } finally {
+      s.lost = lost;
+      if (cons !== s.cons) {
+        if (ring.claimMode) clearConsumed(bytes, data, mask, s.cons, cons);
+        s.cons = cons;
+        s.drops = drops;
+        // release: pairs with the CONSUMER_POS loads in reserve() and commit()
+        ex.setConsumerPos(ctl, cons, drops);
+      }
+    }
+  }
+}
+
+/** In the lock-free claim mode, freed space must read as BUSY (all ones) before producers can claim it. */
+function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: number, to: number): void {
+  const a = from & mask;
+  const b = to & mask;
+  if (to - from > mask || (a >= b && to !== from)) {
+    bytes.fill(0xff, data + a, data + mask + 1);
+    bytes.fill(0xff, data, data + b);
+  } else {
+    bytes.fill(0xff, data + a, data + b);
+  }
+}
+
+function corrupt(pos: number, hdr: number, len: number, maxRecord: number, prod: number): RingBufferCorruptError {
+  const what = len > maxRecord
+    ? `length ${len} exceeds the largest record (${maxRecord})`
+    : `its record runs past the producer position ${prod}`;
+  return new RingBufferCorruptError(
+    `corrupt record header 0x${(hdr >>> 0).toString(16)} at position ${pos}: ${what}. ` +
+      'The shared memory was written outside the ring API; the consumer stopped before reading past it.',
+    'ERR_RINGBUF_CORRUPT',
+    pos,
+  );
+}

@@ -1,0 +1,340 @@
+import {
+  BPF_RB_AVAIL_DATA, BPF_RB_PROD_POS, type CommitFlags, type QueryKey,
+} from './constants.js';
+import {
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength,
+  describeValue,
+} from './errors.js';
+import {
+  DATA_OFFSET, FLAG_CLAIM, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
+  OFF_MAX_RECORD, OFF_SIZE, OFF_VERSION, RING_BASE, VERSION, memoryPages, recordStride,
+} from './layout.js';
+import { canBlock, compileModule, instantiateRing, type RingExports } from './wasm.js';
+
+/** Options of `RingBuffer.create()`. */
+export interface RingBufferOptions {
+  /** Bytes in the data area: a power of two from 4096 to 2^30 (the kernel's `max_entries`). */
+  size: number;
+  /**
+   * Largest payload a record may carry, from 0 to `size - 16` (the default, the
+   * kernel's limit). A lower value shrinks the overhang that keeps every
+   * record contiguous, and so the memory the ring takes.
+   */
+  maxRecord?: number;
+  /**
+   * How producers claim space: `'lock'` (default), the kernel's reservation
+   * under a producer lock that spins briefly and then sleeps; or `'cas'`, a
+   * lock-free compare-and-swap claim kept for comparison (see docs/protocol.md:
+   * it gives up overrun protection and recovery from a dead producer).
+   */
+  claim?: 'lock' | 'cas';
+  /**
+   * Initial value of every position, a multiple of 8 (default 0). Positions
+   * are byte counters that only grow; a large start tests traffic past 2^32.
+   */
+  position?: number;
+}
+
+/**
+ * What `RingBuffer.handle` returns: a structured-cloneable description of a
+ * ring (the compiled module and the shared memory travel together). Post it
+ * to a worker and call `RingBuffer.attach()` there.
+ */
+export interface RingBufferHandle {
+  readonly kind: 'wasm-ringbuf';
+  readonly version: number;
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  /** Address of the ring's control block in `memory`. */
+  readonly ctl: number;
+}
+
+/** Counters of one ring, summed over every producer. A snapshot: they keep moving. */
+export interface RingBufferStats {
+  /** Records refused because the ring had no room (reserve() gave null, output() false). */
+  dropped: number;
+  /** Records discarded by their producer. */
+  discarded: number;
+  /** Wakeups sent to a sleeping consumer. */
+  wakeups: number;
+  /** Times a producer found the lock held past its spin limit and went to sleep on it. */
+  lockWaits: number;
+}
+
+const MAX_POSITION = Number.MAX_SAFE_INTEGER - 2 ** 32;
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+function sharedMemory(pages: number): WebAssembly.Memory {
+  const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
+  if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+    throw new RingBufferStateError(
+      'shared memory is not available: this page is not cross-origin isolated. Serve it with the headers ' +
+        '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp" (or "credentialless").',
+      'ERR_RINGBUF_NOT_ISOLATED',
+    );
+  }
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/**
+ * One multi-producer ring, the JavaScript twin of a `BPF_MAP_TYPE_RINGBUF` map.
+ * Producers on any thread reserve, fill and commit records in place; one
+ * `RingBufferConsumer` reads them in reservation order.
+ */
+export class RingBuffer {
+  /** @internal */ readonly ex: RingExports;
+  /** @internal */ readonly ctl: number;
+  /** @internal */ readonly data: number;
+  /** @internal */ readonly i32: Int32Array;
+  /** @internal */ readonly claimMode: boolean;
+  /** The shared memory holding the ring. */
+  readonly memory: WebAssembly.Memory;
+  /** The compiled module the ring runs on. */
+  readonly module: WebAssembly.Module;
+  /**
+   * The whole shared memory as bytes: the zero-allocation path writes payloads
+   * here at the offsets `reserveRaw()` returns. The view never goes stale (the
+   * memory never grows).
+   */
+  readonly bytes: Uint8Array;
+  /** Bytes in the data area (`BPF_RB_RING_SIZE`). */
+  readonly size: number;
+  /** Largest payload one record may carry. */
+  readonly maxRecord: number;
+  /** This handle's producer id, 1..4095 (0 once the ring has handed out 4095), written in each record's header. */
+  readonly producerId: number;
+  readonly #canBlock: number;
+
+  private constructor(ex: RingExports, memory: WebAssembly.Memory, module: WebAssembly.Module, ctl: number) {
+    this.ex = ex;
+    this.memory = memory;
+    this.module = module;
+    this.ctl = ctl;
+    this.data = ctl + DATA_OFFSET;
+    this.bytes = new Uint8Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+    const u32 = new Uint32Array(memory.buffer);
+    this.size = u32[(ctl + OFF_SIZE) >> 2]!;
+    this.maxRecord = u32[(ctl + OFF_MAX_RECORD) >> 2]!;
+    this.claimMode = (u32[(ctl + OFF_FLAGS) >> 2]! & FLAG_CLAIM) !== 0;
+    this.producerId = ex.nextProducerId(ctl);
+    this.#canBlock = canBlock ? 1 : 0;
+  }
+
+  /**
+   * Creates a ring in a new shared `WebAssembly.Memory` (the map creation of
+   * `bpf_map_create(BPF_MAP_TYPE_RINGBUF, ...)`). Rejects with a
+   * `RingBufferTypeError` or `RingBufferRangeError` on bad options.
+   */
+  static async create(options: RingBufferOptions): Promise<RingBuffer> {
+    if (options === null || typeof options !== 'object') {
+      throw new RingBufferTypeError(
+        `RingBuffer.create() takes an options object such as { size: 65536 }; got ${describeValue(options)}`,
+        'ERR_RINGBUF_TYPE',
+      );
+    }
+    const { size, claim = 'lock', position = 0 } = options;
+    checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
+    if (size < MIN_SIZE || !isPowerOfTwo(size)) {
+      throw new RingBufferRangeError(
+        `size must be a power of two from 4096 to 2^30; got ${size}. Try ${Math.max(MIN_SIZE, 2 ** Math.ceil(Math.log2(Math.max(size, 1))))}.`,
+        'ERR_RINGBUF_SIZE',
+      );
+    }
+    const maxRecord = options.maxRecord ?? size - 16;
+    checkInteger(maxRecord, 'maxRecord', size - 16, `A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload of a ${size}-byte ring is ${size - 16}.`);
+    if (claim !== 'lock' && claim !== 'cas') {
+      throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
+    }
+    checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
+    if (position % 8 !== 0) {
+      throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
+    }
+    const memory = sharedMemory(memoryPages(RING_BASE, size, maxRecord));
+    const module = await compileModule();
+    const ex = await instantiateRing(module, memory);
+    ex.init(RING_BASE, size, maxRecord, claim === 'cas' ? FLAG_CLAIM : 0, position);
+    return new RingBuffer(ex, memory, module, RING_BASE);
+  }
+
+  /**
+   * Attaches to a ring created elsewhere, usually in a worker that received
+   * `rb.handle` by `postMessage`. Rejects with a `RingBufferTypeError` when
+   * `handle` is not a ring's handle.
+   */
+  static async attach(handle: RingBufferHandle): Promise<RingBuffer> {
+    const bad = (why: string): RingBufferTypeError =>
+      new RingBufferTypeError(`not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`, 'ERR_RINGBUF_HANDLE');
+    if (handle === null || typeof handle !== 'object') throw bad(`got ${describeValue(handle)}`);
+    if (handle.kind !== 'wasm-ringbuf') throw bad('its kind is not "wasm-ringbuf"');
+    if (handle.version !== VERSION) throw bad(`layout version ${describeValue(handle.version)}, this package reads ${VERSION}`);
+    const { memory, module, ctl } = handle;
+    if (!(memory instanceof WebAssembly.Memory)) throw bad('memory is not a WebAssembly.Memory');
+    const buffer: ArrayBufferLike = memory.buffer;
+    const bytes = buffer.byteLength;
+    if (!(buffer instanceof SharedArrayBuffer)) throw bad('memory is not shared');
+    if (!(module instanceof WebAssembly.Module)) throw bad('module is not a WebAssembly.Module');
+    if (!Number.isInteger(ctl) || ctl % 64 !== 0 || ctl < 0 || ctl + DATA_OFFSET > bytes) throw bad(`ctl ${describeValue(ctl)} is not a control block address`);
+    const u32 = new Uint32Array(memory.buffer);
+    const word = (off: number): number => Atomics.load(u32, (ctl + off) >> 2);
+    if (word(OFF_MAGIC) !== MAGIC || word(OFF_VERSION) !== VERSION) throw bad('no ring at ctl (magic or version differ)');
+    const size = word(OFF_SIZE);
+    const maxRecord = word(OFF_MAX_RECORD);
+    if (!isPowerOfTwo(size) || size < MIN_SIZE || size > MAX_SIZE || word(OFF_MASK) !== size - 1 || maxRecord > size - 16 ||
+        ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes) {
+      throw bad('its control block is inconsistent (size, mask or maxRecord)');
+    }
+    return new RingBuffer(await instantiateRing(module, memory), memory, module, ctl);
+  }
+
+  /** A structured-cloneable handle for `RingBuffer.attach()` in another thread. */
+  get handle(): RingBufferHandle {
+    return { kind: 'wasm-ringbuf', version: VERSION, memory: this.memory, module: this.module, ctl: this.ctl };
+  }
+
+  /**
+   * `bpf_ringbuf_reserve()`: reserves `len` bytes and returns a `Reservation`
+   * whose `data` view is exactly `len` bytes, or `null` when the ring has no
+   * room now (counted in `stats().dropped`). Throws when `len` can never fit.
+   * Allocates the Reservation and its view; hot loops use `reserveRaw()`.
+   */
+  reserve(len: number): Reservation | null {
+    checkLength(len, this.maxRecord);
+    const offset = this.ex.reserve(this.ctl, len, this.producerId, this.#canBlock);
+    return offset === 0 ? null : new Reservation(this, offset, len);
+  }
+
+  /**
+   * `bpf_ringbuf_output()`: copies `bytes` into a new record and submits it
+   * with `flags`. Returns `false` when the ring has no room now (counted in
+   * `stats().dropped`); throws on bad input, leaving the ring untouched.
+   */
+  output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
+    if (!ArrayBuffer.isView(bytes)) {
+      throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
+    }
+    checkFlags(flags);
+    const len = bytes.byteLength;
+    checkLength(len, this.maxRecord);
+    const offset = this.ex.reserve(this.ctl, len, this.producerId, this.#canBlock);
+    if (offset === 0) return false;
+    const src = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, len);
+    this.bytes.set(src, offset);
+    this.ex.commit(this.ctl, offset, flags, 0);
+    return true;
+  }
+
+  /**
+   * `bpf_ringbuf_query()`: `BPF_RB_AVAIL_DATA`, `BPF_RB_RING_SIZE`,
+   * `BPF_RB_CONS_POS` or `BPF_RB_PROD_POS`, in bytes (headers and rounding
+   * included). A snapshot: producers and the consumer keep moving.
+   */
+  query(key: QueryKey | number): number {
+    if (typeof key !== 'number') throw new RingBufferTypeError(`query key must be a number; got ${describeValue(key)}`, 'ERR_RINGBUF_TYPE');
+    if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_PROD_POS && Number.isInteger(key))) {
+      throw new RingBufferRangeError(
+        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2) or BPF_RB_PROD_POS (3)`,
+        'ERR_RINGBUF_QUERY',
+      );
+    }
+    return this.ex.query(this.ctl, key);
+  }
+
+  /** Loss and event counters of the ring, summed over every producer. */
+  stats(): RingBufferStats {
+    const { ex, ctl } = this;
+    return { dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3) };
+  }
+
+  // ---- zero-allocation path --------------------------------------------
+
+  /**
+   * `bpf_ringbuf_reserve()` without allocation: returns the offset in
+   * `rb.bytes` of a `len`-byte payload, or 0 when the ring has no room now.
+   * Write the payload at `bytes[offset .. offset + len)`, then call
+   * `submitRaw(offset)` or `discardRaw(offset)`. Nothing stops a write past
+   * `len` on this path: that is the price of skipping the view.
+   */
+  reserveRaw(len: number): number {
+    if (!((len >>> 0) === len && len <= this.maxRecord)) checkLength(len, this.maxRecord);
+    return this.ex.reserve(this.ctl, len, this.producerId, this.#canBlock);
+  }
+
+  /** `bpf_ringbuf_submit()` for an offset from `reserveRaw()`. */
+  submitRaw(offset: number, flags: CommitFlags | number = 0): void {
+    this.commitRaw(offset, flags, 0);
+  }
+
+  /** `bpf_ringbuf_discard()` for an offset from `reserveRaw()`. */
+  discardRaw(offset: number, flags: CommitFlags | number = 0): void {
+    this.commitRaw(offset, flags, 1);
+  }
+
+  /** @internal */
+  commitRaw(offset: number, flags: number, discard: number): void {
+    if (flags !== 0 && flags !== 1 && flags !== 2) checkFlags(flags);
+    const hdr = offset - HDR_SIZE;
+    // BUSY reads as a negative int32; anything else was never reserved or is committed already
+    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && this.i32[hdr >> 2]! < 0)) {
+      throw new RingBufferStateError(
+        `offset ${describeValue(offset)} is not a pending reservation: commit each offset from reserveRaw() exactly once`,
+        'ERR_RINGBUF_COMMITTED',
+      );
+    }
+    this.ex.commit(this.ctl, offset, flags, discard);
+  }
+}
+
+/**
+ * A record reserved by `RingBuffer.reserve()`: fill `data`, then `submit()`
+ * or `discard()` it, once (the kernel's `bpf_ringbuf_submit()` /
+ * `bpf_ringbuf_discard()`). Until then the consumer waits at this record.
+ */
+export class Reservation {
+  /**
+   * Exactly the reserved bytes. `data.set()` past the end throws a
+   * RangeError, and an index past the end is ignored, as for any typed array:
+   * no write through this view reaches a neighbour. Do not use it after the
+   * commit: the bytes then belong to the consumer.
+   */
+  readonly data: Uint8Array;
+  /** Offset of the payload in `rb.bytes`. */
+  readonly offset: number;
+  #ring: RingBuffer | null;
+
+  /** @internal */
+  constructor(ring: RingBuffer, offset: number, len: number) {
+    this.#ring = ring;
+    this.offset = offset;
+    this.data = new Uint8Array(ring.memory.buffer, offset, len);
+  }
+
+  /** Whether submit() or discard() has run. */
+  get committed(): boolean {
+    return this.#ring === null;
+  }
+
+  /** `bpf_ringbuf_submit()`: hands the record to the consumer; `flags` as in the kernel. */
+  submit(flags: CommitFlags | number = 0): void {
+    this.#commit(flags, 0);
+  }
+
+  /** `bpf_ringbuf_discard()`: the consumer skips the record; `flags` as in the kernel. */
+  discard(flags: CommitFlags | number = 0): void {
+    this.#commit(flags, 1);
+  }
+
+  #commit(flags: number, discard: number): void {
+    checkFlags(flags);
+    const ring = this.#ring;
+    if (ring === null) {
+      throw new RingBufferStateError('this reservation was already submitted or discarded: commit a reservation once', 'ERR_RINGBUF_COMMITTED');
+    }
+    this.#ring = null;
+    ring.ex.commit(ring.ctl, this.offset, flags, discard);
+  }
+}
+

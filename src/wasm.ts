@@ -1,0 +1,48 @@
+// Compiles the ring's wasm module once per thread and instantiates it over a
+// ring's shared memory. The only module that touches @assemblyscript/loader,
+// so that a switch to raw bindings changes this file alone.
+import { instantiate } from '@assemblyscript/loader';
+import { WASM_BASE64 } from './generated/wasm-binary.js';
+
+/** The exports of assembly/index.ts. Positions cross the boundary as f64 (exact below 2^53). */
+export interface RingExports extends Record<string, unknown> {
+  init(ctl: number, size: number, maxRecord: number, flags: number, start: number): void;
+  nextProducerId(ctl: number): number;
+  reserve(ctl: number, len: number, id: number, canBlock: number): number;
+  commit(ctl: number, sample: number, flags: number, discard: number): number;
+  wake(ctl: number): number;
+  query(ctl: number, key: number): number;
+  producerPos(ctl: number): number;
+  setConsumerPos(ctl: number, pos: number, drops: number): void;
+  counter(ctl: number, which: number): number;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** The compiled module, shared by every ring this thread creates. */
+export function compileModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(decode(WASM_BASE64));
+  return compiled;
+}
+
+/** Instantiates `module` over `memory` (both may have come from another thread). */
+export async function instantiateRing(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<RingExports> {
+  const { exports } = await instantiate<RingExports>(module, { env: { memory } });
+  return exports;
+}
+
+/**
+ * Whether this thread may block in Atomics.wait: false on a browser page's
+ * main thread, where producers spin on a held lock instead of sleeping.
+ */
+export const canBlock: boolean = (() => {
+  const g = globalThis as { window?: unknown; document?: unknown };
+  return !(typeof g.window === 'object' && typeof g.document === 'object');
+})();
