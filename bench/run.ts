@@ -1,0 +1,2 @@
+// Placeholder entry replaced by the benchmark harness.
+console.log('benchmark harness: see bench/');
