@@ -1,0 +1,11 @@
+export function prng(seed: number): () => number;
+export function recordLength(seed: number, id: number, seq: number, min: number, max: number): number;
+export function writeRecord(bytes: Uint8Array, off: number, id: number, seq: number, len: number): void;
+export class SequenceVerifier {
+  constructor(seed: number, producers: number[], min: number, max: number);
+  readonly next: Map<number, number>;
+  readonly records: number;
+  readonly lost: number;
+  readonly errors: string[];
+  check(bytes: Uint8Array, off: number, len: number, lost?: number): boolean;
+}

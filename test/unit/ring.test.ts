@@ -1,0 +1,307 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
+  RingBuffer, RingBufferConsumer, RingBufferStateError,
+} from 'wasm-ringbuf';
+
+const stride = (len: number) => (len + 8 + 7) & ~7;
+
+function collect(rb: RingBuffer) {
+  const got: { bytes: number[]; lost: number }[] = [];
+  const c = new RingBufferConsumer(rb, (data, lost) => {
+    got.push({ bytes: Array.from(data), lost });
+  });
+  return { c, got };
+}
+
+describe('constants', () => {
+  it('have the kernel values', () => {
+    expect([BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP]).toEqual([1, 2]);
+    expect([BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('reserve, submit, discard', () => {
+  it('delivers submitted records in order and skips discarded ones', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const a = rb.reserve(3)!;
+    const b = rb.reserve(5)!;
+    const c = rb.reserve(1)!;
+    a.data.set([1, 2, 3]);
+    b.data.set([9, 9, 9, 9, 9]);
+    c.data.set([7]);
+    c.submit();
+    b.discard();
+    const { c: consumer, got } = collect(rb);
+    expect(consumer.consume()).toBe(0); // the oldest record is still BUSY
+    a.submit();
+    expect(consumer.consume()).toBe(2);
+    expect(got.map((g) => g.bytes)).toEqual([[1, 2, 3], [7]]);
+    expect(rb.stats().discarded).toBe(1);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(stride(3) + stride(5) + stride(1));
+  });
+
+  it('gives a view of exactly the reserved length that cannot reach a neighbour', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const a = rb.reserve(5)!;
+    const b = rb.reserve(4)!;
+    expect(a.data.length).toBe(5);
+    expect(() => a.data.set(new Uint8Array(6))).toThrow(RangeError);
+    a.data[5] = 0xee; // typed arrays ignore writes past their end
+    b.data.set([1, 2, 3, 4]);
+    a.submit();
+    b.submit();
+    const { c, got } = collect(rb);
+    c.consume();
+    expect(got[1]!.bytes).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses a second commit of the same reservation', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const r = rb.reserve(8)!;
+    r.submit();
+    expect(r.committed).toBe(true);
+    expect(() => r.submit()).toThrow(RingBufferStateError);
+    expect(() => r.discard()).toThrow(/already submitted or discarded/);
+    const off = rb.reserveRaw(8);
+    rb.submitRaw(off);
+    expect(() => rb.discardRaw(off)).toThrow(RingBufferStateError);
+    expect(rb.stats().discarded).toBe(0);
+  });
+
+  it('copies with output() and reports a full ring as false', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    expect(rb.output(new Uint8Array([4, 5, 6]), BPF_RB_NO_WAKEUP)).toBe(true);
+    expect(rb.output(new Uint32Array([0x01020304]))).toBe(true);
+    expect(rb.output(new Uint8Array(4060))).toBe(false); // 16 + 16 + 4072 > 4095
+    expect(rb.stats().dropped).toBe(1);
+    const { c, got } = collect(rb);
+    expect(c.consume()).toBe(2);
+    expect(got.map((g) => g.bytes)).toEqual([[4, 5, 6], [4, 3, 2, 1]]);
+  });
+
+  it('takes zero-length records', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    rb.reserve(0)!.submit();
+    expect(rb.output(new Uint8Array(0))).toBe(true);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(16);
+    const { c, got } = collect(rb);
+    expect(c.consume()).toBe(2);
+    expect(got.map((g) => g.bytes.length)).toEqual([0, 0]);
+  });
+});
+
+describe('space', () => {
+  it('never fills a ring to exactly size bytes (the kernel rule)', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    // 4096 - 8 bytes of records fit; one more 8-byte record would make it exactly full
+    for (let i = 0; i < 511; i++) expect(rb.reserveRaw(0)).not.toBe(0);
+    expect(rb.query(BPF_RB_AVAIL_DATA)).toBe(4088);
+    expect(rb.reserve(0)).toBeNull();
+    expect(rb.stats().dropped).toBe(1);
+  });
+
+  it('takes the largest record, size - 16 bytes of payload, and nothing larger', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    expect(rb.maxRecord).toBe(4080);
+    expect(() => rb.reserve(4081)).toThrow(RangeError);
+    const big = new Uint8Array(4080).map((_, i) => i & 255);
+    expect(rb.output(big)).toBe(true);
+    expect(rb.query(BPF_RB_AVAIL_DATA)).toBe(4088);
+    const { c, got } = collect(rb);
+    expect(c.consume()).toBe(1);
+    expect(got[0]!.bytes).toEqual(Array.from(big));
+    // and again from a position in the middle of the ring: it runs on into the overhang
+    expect(rb.output(new Uint8Array(100))).toBe(true);
+    c.consume();
+    expect(rb.output(big)).toBe(true);
+    expect(c.consume()).toBe(1);
+    expect(got[2]!.bytes).toEqual(Array.from(big));
+  });
+
+  it('keeps reservations of a lower maxRecord contiguous across the end', async () => {
+    const rb = await RingBuffer.create({ size: 4096, maxRecord: 200 });
+    expect(() => rb.reserve(201)).toThrow(/largest payload is 200/);
+    const { c, got } = collect(rb);
+    let written = 0;
+    for (let i = 0; i < 200; i++) {
+      const len = 150 + (i % 51);
+      const r = rb.reserve(len)!;
+      r.data.fill(i & 255);
+      r.submit();
+      written += stride(len);
+      expect(c.consume()).toBe(1);
+      expect(got[i]!.bytes).toEqual(new Array(len).fill(i & 255));
+    }
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(written);
+  });
+});
+
+describe('wrap-around and positions', () => {
+  it('wraps many times with many record sizes', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const { c, got } = collect(rb);
+    let pos = 0;
+    let n = 0;
+    for (let lap = 0; lap < 300; lap++) {
+      const burst = 1 + (lap % 9);
+      for (let k = 0; k < burst; k++) {
+        const len = (n * 37) % 400;
+        const r = rb.reserve(len)!;
+        for (let i = 0; i < len; i++) r.data[i] = (n + i) & 255;
+        if (n % 11 === 5) r.discard();
+        else r.submit();
+        pos += stride(len);
+        n++;
+      }
+      c.consume();
+    }
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(pos);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(pos);
+    expect(pos / 4096).toBeGreaterThan(50);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (i % 11 === 5) continue;
+      const len = (i * 37) % 400;
+      const want = Array.from({ length: len }, (_, j) => (i + j) & 255);
+      expect(got[k++]!.bytes).toEqual(want);
+    }
+    expect(k).toBe(got.length);
+  });
+
+  it('keeps exact positions past 2^32', async () => {
+    const start = 2 ** 32 - 1024;
+    const rb = await RingBuffer.create({ size: 4096, position: start });
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(start);
+    const { c, got } = collect(rb);
+    let pos = start;
+    for (let i = 0; i < 2000; i++) {
+      const len = 8 + (i % 120);
+      const r = rb.reserve(len)!;
+      r.data.fill(i & 255);
+      r.submit();
+      pos += stride(len);
+      expect(c.consume()).toBe(1);
+      expect(got[i]!.bytes[0]).toBe(i & 255);
+      expect(got[i]!.bytes.length).toBe(len);
+    }
+    expect(pos).toBeGreaterThan(2 ** 32 + 100_000);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(pos);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(pos);
+    expect(rb.query(BPF_RB_AVAIL_DATA)).toBe(0);
+    // the space rule still holds past 2^32
+    let fit = 0;
+    while (rb.reserveRaw(0) !== 0) fit++;
+    expect(fit).toBe(511);
+  });
+});
+
+describe('consumer', () => {
+  it('consumeN stops after n records and carries on from there', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    for (let i = 0; i < 10; i++) rb.output(new Uint8Array([i]));
+    const { c, got } = collect(rb);
+    expect(c.consumeN(4)).toBe(4);
+    expect(c.consumeN(4)).toBe(4);
+    expect(c.consumeN(4)).toBe(2);
+    expect(got.map((g) => g.bytes[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(c.consumeN(0)).toBe(0);
+  });
+
+  it('stops at a negative return and counts that record as consumed', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    for (let i = 0; i < 5; i++) rb.output(new Uint8Array([i]));
+    const seen: number[] = [];
+    const c = new RingBufferConsumer(rb, (d) => {
+      seen.push(d[0]!);
+      return d[0] === 1 ? -7777 : 0;
+    });
+    expect(c.consume()).toBe(-7777);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(2 * 16);
+    expect(c.consume()).toBe(3);
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('propagates a throw and carries on after that record', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    for (let i = 0; i < 4; i++) rb.output(new Uint8Array([i]));
+    const seen: number[] = [];
+    const c = new RingBufferConsumer(rb, (d) => {
+      seen.push(d[0]!);
+      if (d[0] === 2) throw new Error('boom');
+    });
+    expect(() => c.consume()).toThrow('boom');
+    expect(c.consume()).toBe(1);
+    expect(seen).toEqual([0, 1, 2, 3]);
+  });
+
+  it('reads two rings with one consumer', async () => {
+    const a = await RingBuffer.create({ size: 4096 });
+    const b = await RingBuffer.create({ size: 8192 });
+    const seen: string[] = [];
+    const c = new RingBufferConsumer(a, (d) => void seen.push(`a${d[0]}`)).add(b, (d) => void seen.push(`b${d[0]}`));
+    a.output(new Uint8Array([1]));
+    b.output(new Uint8Array([2]));
+    b.output(new Uint8Array([3]));
+    expect(c.consume()).toBe(3);
+    expect(seen).toEqual(['a1', 'b2', 'b3']);
+    expect(c.rings).toEqual([a, b]);
+    expect(() => c.add(a, () => {})).toThrow(/already added/);
+    b.output(new Uint8Array([4]));
+    expect(await c.poll(0)).toBe(1);
+  });
+
+  it('reports refused records to the consumer with the next record', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const { c, got } = collect(rb);
+    rb.output(new Uint8Array(2000));
+    rb.output(new Uint8Array(2000));
+    expect(rb.output(new Uint8Array(2000))).toBe(false);
+    expect(rb.reserve(500)).toBeNull();
+    c.consume();
+    const r = rb.reserve(4)!;
+    r.discard(); // a discarded record in between does not swallow the count
+    rb.output(new Uint8Array([1]));
+    c.consume();
+    expect(got.map((g) => g.lost)).toEqual([0, 0, 2]);
+    expect(rb.stats().dropped).toBe(2);
+  });
+
+  it('gives the zero-allocation callback the payload in place', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const off = rb.reserveRaw(3);
+    rb.bytes.set([7, 8, 9], off);
+    rb.submitRaw(off);
+    const seen: number[][] = [];
+    const c = new RingBufferConsumer().addRaw(rb, (bytes, offset, length, lost) => {
+      expect(lost).toBe(0);
+      seen.push(Array.from(bytes.subarray(offset, offset + length)));
+    });
+    expect(c.consume()).toBe(1);
+    expect(seen).toEqual([[7, 8, 9]]);
+  });
+});
+
+describe('lock-free claim mode', () => {
+  it('passes the same wrap-around sequence', async () => {
+    const rb = await RingBuffer.create({ size: 4096, claim: 'cas' });
+    const { c, got } = collect(rb);
+    for (let i = 0; i < 3000; i++) {
+      const len = (i * 13) % 300;
+      const r = rb.reserve(len)!;
+      r.data.fill(i & 255);
+      if (i % 7 === 3) r.discard();
+      else r.submit();
+      if (i % 5 === 4) c.consume();
+    }
+    c.consume();
+    let k = 0;
+    for (let i = 0; i < 3000; i++) {
+      if (i % 7 === 3) continue;
+      const g = got[k++]!;
+      expect(g.bytes.length).toBe((i * 13) % 300);
+      if (g.bytes.length) expect(g.bytes[0]).toBe(i & 255);
+    }
+    expect(k).toBe(got.length);
+  });
+});
