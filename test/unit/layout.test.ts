@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as layout from '../../dist/layout.js';
+
+describe('memory layout', () => {
+  it('has the same constants in AssemblyScript and TypeScript', () => {
+    const source = readFileSync(new URL('../../assembly/layout.ts', import.meta.url), 'utf8');
+    const constants = [...source.matchAll(/^export const (\w+): \w+ = (0x[0-9a-f]+|\d+);/gim)];
+    expect(constants.length).toBeGreaterThan(30);
+    const ts = layout as unknown as Record<string, number>;
+    for (const [, name, value] of constants) {
+      expect(ts[name!], name).toBe(Number(value));
+    }
+  });
+
+  it('keeps every hot word on its own 64-byte line', () => {
+    const lines = [layout.OFF_LOCK, layout.OFF_PRODUCER_POS, layout.OFF_CONSUMER_POS, layout.OFF_WAIT, layout.OFF_DISCARDED].map((o) => o >> 6);
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(layout.DATA_OFFSET % 64).toBe(0);
+  });
+
+  it('builds a module with no data segment and no allocator', () => {
+    const wat = readFileSync(new URL('../../build/ringbuf.wat', import.meta.url), 'utf8');
+    expect(wat).toMatch(/\(import "env" "memory" \(memory \$0 \d+ \d+ shared\)\)/);
+    expect(wat).not.toMatch(/\(data\b/);
+    expect(wat).not.toMatch(/__new|__alloc/);
+  });
+});
