@@ -1,0 +1,78 @@
+// The vocabulary of the harness: what one measurement asks for (BenchConfig),
+// what a contender is (Contender, after the kernel's bench_ringbufs.c records)
+// and what one run reports (RunResult).
+
+/**
+ * When a producer asks for the consumer to be woken: `'adaptive'` is the
+ * kernel's default rule (flags 0), `'none'` is `BPF_RB_NO_WAKEUP` on every
+ * record, a number N is `BPF_RB_FORCE_WAKEUP` on every Nth record and
+ * `BPF_RB_NO_WAKEUP` on the others (the kernel's sampled notification).
+ */
+export type Wakeup = 'adaptive' | 'none' | number;
+
+/**
+ * How the main-thread consumer waits: `'poll'` loops on `await poll(-1)`,
+ * `'batch'` loops on `consumeN(batch)` and polls only when that finds
+ * nothing, `'drain'` consumes in a loop and sleeps briefly when it finds
+ * nothing (no wakeups needed).
+ */
+export type ConsumeMode = 'poll' | 'batch' | 'drain';
+
+/** One cell of the matrix: a scenario's settings, the same for every contender. */
+export interface BenchConfig {
+  /** Scenario name, the first part of the cell's label. */
+  scenario: string;
+  /** Producer worker threads. */
+  producers: number;
+  /** Bytes per record, producer id and sequence number included. */
+  recordSize: number;
+  wakeup: Wakeup;
+  consume: ConsumeMode;
+  /** Records per consumeN() call in the 'batch' mode. */
+  batch: number;
+  /** Bytes of buffering each contender gets (the ring's size). */
+  ringBytes: number;
+  /** Records to send in all, split evenly between the producers. */
+  records: number;
+  /** Producers stop early once the run has lasted this long. */
+  timeLimitMs: number;
+}
+
+/** What one run of one contender measured, at the consumer. */
+export interface RunResult {
+  /** Records the consumer received and verified (end markers not counted). */
+  records: number;
+  /** From the start barrier to the last record received. */
+  elapsedMs: number;
+  /** Times a producer found no room and had to retry. */
+  drops: number;
+  /** Wakeups the ring sent to the sleeping consumer, or null where the contender has no such count. */
+  wakeups: number | null;
+  /** Times a producer slept on the producer lock, or null where there is no lock. */
+  lockWaits: number | null;
+  /** Whether the time limit stopped the producers before they sent every record. */
+  stopped: boolean;
+}
+
+/**
+ * A benchmark contender, in the shape of the kernel's `bench_ringbufs.c`
+ * entries: a name, a check that refuses configurations it cannot run, and a
+ * run that spawns producers, consumes on this thread and reports.
+ */
+export interface Contender {
+  readonly name: string;
+  /** Why this contender cannot run `config`, or null when it can. */
+  validate(config: BenchConfig): string | null;
+  /** Runs `config` once; throws when a record was lost, duplicated, reordered or corrupted. */
+  run(config: BenchConfig): Promise<RunResult>;
+}
+
+/** The short text of a wakeup setting, as shown in labels and tables. */
+export function wakeupLabel(wakeup: Wakeup): string {
+  return typeof wakeup === 'number' ? `force/${wakeup}` : wakeup;
+}
+
+/** The stride a record of `recordSize` bytes takes in the BPF ring: 8-byte header, rounded to 8. */
+export function ringStride(recordSize: number): number {
+  return (recordSize + 15) & ~7;
+}
