@@ -1,0 +1,299 @@
+// What every cross-thread contender shares: the control block behind the start
+// barrier, the producer loop run in each worker, the record checker, and
+// measure(), which times one run from the barrier to the last record.
+//
+// A record is `recordSize` bytes: word 0 the producer's index, word 1 its
+// sequence number (little-endian u32), then a fixed pattern. Each producer
+// ends its stream with one record whose sequence number is END.
+
+import { Worker } from 'node:worker_threads';
+import { ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
+
+/** Sequence number of the record that ends a producer's stream. */
+export const END = 0xffffffff;
+
+// Control block: an Int32Array over a SharedArrayBuffer seen by the main
+// thread and every producer.
+const READY = 0; // producers waiting at the barrier
+const GO = 1; // 1: start producing
+const STOP = 2; // 1: the time limit has passed; send the end marker now
+const NAP = 3; // never written: a producer backs off by sleeping on it
+const FIRST = 8; // first per-producer slot
+const SLOT = 4; // words per producer: WRITTEN, DROPS, ACK
+const WRITTEN = 0;
+const DROPS = 1;
+const ACK = 2;
+const MAX_PRODUCERS = 64;
+
+/** How long a producer that found no room sleeps before it retries: short, but never a spin. */
+const BACKOFF_MS = 0.05;
+/** How long a draining consumer sleeps when it finds nothing. */
+export const DRAIN_SLEEP_MS = 1;
+/** Time allowed for workers to start, and past the time limit for the consumer to finish. */
+const GRACE_MS = 15_000;
+
+/** What a producer worker receives: the cell's settings plus the contender's own `extra`. */
+export interface ProducerInit<T = unknown> {
+  /** Key of the producer factory in contenders/index.ts. */
+  kind: string;
+  /** This producer's index, 0 .. producers - 1, written in word 0 of its records. */
+  index: number;
+  /** Records to send unless STOP comes first. */
+  quota: number;
+  recordSize: number;
+  wakeup: Wakeup;
+  control: SharedArrayBuffer;
+  /** Records a producer may have in flight where nothing else bounds them: as many as the ring holds. */
+  window: number;
+  extra: T;
+}
+
+/** The producer side of a contender, in a worker. */
+export interface Producer {
+  /** Sends record `seq`; false when there is no room now (the caller backs off and retries). */
+  write(seq: number): boolean;
+  /** Sends the END record, waking the consumer; false when there is no room now. */
+  end(): boolean;
+}
+
+/** Builds a producer in a worker; one per contender kind. */
+export type ProducerFactory = (init: ProducerInit) => Producer | Promise<Producer>;
+
+/** The bytes after the id and sequence words of every record: a fixed pattern. */
+export function recordTail(recordSize: number): Uint8Array {
+  const tail = new Uint8Array(Math.max(0, recordSize - 8));
+  for (let i = 0; i < tail.length; i++) tail[i] = (i * 31 + 7) & 0xff;
+  return tail;
+}
+
+/** Index in the control block of the count of producer `index`'s records the consumer has taken. */
+export function ackWord(index: number): number {
+  return FIRST + index * SLOT + ACK;
+}
+
+/** Reads a little-endian u32 from `bytes` at `offset`, for views that are not 4-aligned. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+}
+
+/** Resolves after about `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The producer loop, run in each worker: waits at the barrier, sends its
+ * quota (or stops early on STOP), sleeps briefly and retries whenever there
+ * is no room, counting each refusal as a drop, then sends its END record.
+ */
+export function runProducer(init: ProducerInit, producer: Producer): void {
+  const ctl = new Int32Array(init.control);
+  Atomics.add(ctl, READY, 1);
+  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in measure()
+  Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
+  let drops = 0;
+  let seq = 0;
+  for (; seq < init.quota; seq++) {
+    if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
+    while (!producer.write(seq)) {
+      drops++;
+      Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
+    }
+  }
+  while (!producer.end()) {
+    drops++;
+    Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
+  }
+  const slot = FIRST + init.index * SLOT;
+  Atomics.store(ctl, slot + WRITTEN, seq);
+  Atomics.store(ctl, slot + DROPS, drops);
+}
+
+/**
+ * Checks every record the consumer receives: each producer's sequence
+ * numbers arrive complete and in order, then one END. The first
+ * contradiction is kept in `error` and ends the run.
+ */
+export class Verifier {
+  readonly producers: number;
+  /** Records received and checked, END records not counted. */
+  records = 0;
+  /** END records received. */
+  ends = 0;
+  /** The first contradiction found, or null. */
+  error: string | null = null;
+  readonly #next: Uint32Array;
+  readonly #ended: Uint8Array;
+
+  constructor(producers: number) {
+    this.producers = producers;
+    this.#next = new Uint32Array(producers);
+    this.#ended = new Uint8Array(producers);
+  }
+
+  /** Checks one record: producer index `id`, sequence number `seq`. */
+  record(id: number, seq: number): void {
+    if (seq !== END && seq === this.#next[id] && this.#ended[id] === 0) {
+      this.#next[id] = seq + 1;
+      this.records++;
+    } else if (seq === END && this.#ended[id] === 0) {
+      this.#ended[id] = 1;
+      this.ends++;
+    } else if (this.error === null) {
+      this.error = id < this.producers
+        ? `producer ${id}: got sequence ${seq === END ? 'END' : seq} where ${this.#ended[id] ? 'nothing (its stream had ended)' : this.#next[id]} was due`
+        : `a record names producer ${id}, but there are ${this.producers}`;
+    }
+  }
+
+  /** True once every producer's END has arrived, or a contradiction was found. */
+  get done(): boolean {
+    return this.ends === this.producers || this.error !== null;
+  }
+
+  /** Records received from producer `id`. */
+  received(id: number): number {
+    return this.#next[id]!;
+  }
+}
+
+/** The consumer's view of a run in progress. */
+export class Session {
+  readonly workers: readonly Worker[];
+  readonly verifier: Verifier;
+  readonly #ctl: Int32Array;
+  readonly #deadline: number;
+  #stopped = false;
+
+  constructor(workers: readonly Worker[], ctl: Int32Array, verifier: Verifier, deadline: number) {
+    this.workers = workers;
+    this.#ctl = ctl;
+    this.verifier = verifier;
+    this.#deadline = deadline;
+  }
+
+  /** Tells the producers to finish once the time limit has passed; consumer loops call it once per pass. */
+  tick(): void {
+    if (!this.#stopped && performance.now() >= this.#deadline) {
+      this.#stopped = true;
+      Atomics.store(this.#ctl, STOP, 1); // read by the producer loop every 256 records
+    }
+  }
+
+  /** Counts `n` more records of producer `index` as taken, for producers that bound what they have in flight. */
+  ack(index: number, n: number): void {
+    Atomics.add(this.#ctl, ackWord(index), n);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Producer workers with their failures and exits watched from the moment they exist. */
+class Producers {
+  readonly workers: Worker[] = [];
+  readonly exited: Promise<unknown>;
+  readonly #failed: Promise<never>;
+  #terminating = false;
+
+  constructor(inits: ProducerInit[]) {
+    const exits: Promise<void>[] = [];
+    let fail: (error: Error) => void = () => {};
+    this.#failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.#failed.catch(() => {}); // observed through race()
+    for (const init of inits) {
+      const worker = new Worker(new URL('./producer.worker.js', import.meta.url), { workerData: init });
+      worker.on('error', (error) => fail(new Error(`producer ${init.index} failed: ${error.message}`)));
+      exits.push(new Promise((resolve) => {
+        worker.on('exit', (code) => {
+          if (code !== 0 && !this.#terminating) fail(new Error(`producer ${init.index} exited with code ${code}`));
+          resolve();
+        });
+      }));
+      this.workers.push(worker);
+    }
+    this.exited = Promise.all(exits);
+  }
+
+  /** `promise`, unless a producer fails first. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    return Promise.race([promise, this.#failed]);
+  }
+
+  async terminate(): Promise<void> {
+    this.#terminating = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+async function waitForReady(ctl: Int32Array, producers: number): Promise<void> {
+  const deadline = performance.now() + GRACE_MS;
+  for (let ready = Atomics.load(ctl, READY); ready < producers; ready = Atomics.load(ctl, READY)) {
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`only ${ready} of ${producers} producers started within ${GRACE_MS} ms`);
+    // pairs with the notify on READY in runProducer(); the workers keep the event loop alive
+    const wait = Atomics.waitAsync(ctl, READY, ready, Math.max(1, Math.min(left, 100)));
+    if (wait.async) await wait.value;
+  }
+}
+
+/**
+ * Runs `config` once for a contender: starts `config.producers` workers that
+ * build their producer with the factory `kind` (given `extra`), releases them
+ * together, and lets `consume` receive records until every END has arrived.
+ * Checks that every record written was received exactly once, in order, and
+ * returns the counts; `wakeups` and `lockWaits` are left to the contender.
+ */
+export async function measure<T>(
+  config: BenchConfig,
+  kind: string,
+  extra: T,
+  consume: (session: Session) => Promise<void>,
+): Promise<RunResult> {
+  const { producers } = config;
+  if (!(Number.isInteger(producers) && producers >= 1 && producers <= MAX_PRODUCERS)) {
+    throw new RangeError(`producers must be an integer from 1 to ${MAX_PRODUCERS}; got ${producers}`);
+  }
+  const control = new SharedArrayBuffer(4 * (FIRST + MAX_PRODUCERS * SLOT));
+  const ctl = new Int32Array(control);
+  const quota = Math.floor(config.records / producers);
+  const window = Math.floor(config.ringBytes / ringStride(config.recordSize));
+  const inits: ProducerInit<T>[] = [];
+  for (let index = 0; index < producers; index++) {
+    inits.push({ kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, control, window, extra });
+  }
+  const pool = new Producers(inits);
+  try {
+    await pool.race(waitForReady(ctl, producers));
+    const verifier = new Verifier(producers);
+    const t0 = performance.now();
+    const session = new Session(pool.workers, ctl, verifier, t0 + config.timeLimitMs);
+    Atomics.store(ctl, GO, 1);
+    Atomics.notify(ctl, GO); // pairs with the wait on GO in runProducer()
+    await pool.race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer did not receive every END record in time'));
+    const elapsedMs = performance.now() - t0;
+    if (verifier.error !== null) throw new Error(verifier.error);
+    await pool.race(withTimeout(pool.exited, GRACE_MS, 'a producer did not exit'));
+    let drops = 0;
+    let stopped = false;
+    for (let index = 0; index < producers; index++) {
+      const slot = FIRST + index * SLOT;
+      const written = Atomics.load(ctl, slot + WRITTEN);
+      if (written !== verifier.received(index)) {
+        throw new Error(`producer ${index} wrote ${written} records but the consumer received ${verifier.received(index)}`);
+      }
+      stopped ||= written < quota;
+      drops += Atomics.load(ctl, slot + DROPS);
+    }
+    return { records: verifier.records, elapsedMs, drops, wakeups: null, lockWaits: null, stopped };
+  } finally {
+    await pool.terminate();
+  }
+}
