@@ -203,6 +203,10 @@ export class RingBufferConsumer {
   async #sleepAsync(ms: number): Promise<void> {
     const waits: Promise<unknown>[] = [];
     for (const s of this.#slots) {
+      if (typeof Atomics.waitAsync !== 'function') {
+        waits.push((this.#waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms));
+        continue;
+      }
       const w = Atomics.waitAsync(s.ring.i32, s.waitIndex, 1, ms === Infinity ? undefined : ms);
       if (!w.async) return; // WAIT already cleared: a wakeup came first
       waits.push(w.value);
@@ -216,6 +220,17 @@ export class RingBufferConsumer {
       // settle the waiters on rings that did not fire (only this consumer waits on WAIT)
       if (this.#slots.length > 1) for (const s of this.#slots) Atomics.notify(s.ring.i32, s.waitIndex);
     }
+  }
+
+  #waiters: BlockingWaiters | undefined;
+
+  /**
+   * Ends the helper workers that stand in for `Atomics.waitAsync` where a
+   * browser lacks it (nothing to do elsewhere). The consumer stays usable.
+   */
+  close(): void {
+    this.#waiters?.close();
+    this.#waiters = undefined;
   }
 
   /**
@@ -270,6 +285,64 @@ export class RingBufferConsumer {
         ex.setConsumerPos(ctl, cons, drops);
       }
     }
+  }
+}
+
+// A worker that blocks in Atomics.wait on the consumer's behalf and answers
+// when the wait ends: the stand-in for Atomics.waitAsync (Firefox before 145,
+// Safari before 16.4). It waits on the same word with the same expected
+// value, so it honours the wakeup flags exactly as waitAsync does.
+const WAITER_SOURCE = `onmessage = (e) => {
+  const { i32, index, timeout, id } = e.data;
+  postMessage({ id, result: Atomics.wait(i32, index, 1, timeout) });
+};`;
+
+class BlockingWaiters {
+  readonly #idle: Worker[] = [];
+  readonly #all: Worker[] = [];
+  #url: string | undefined;
+  #next = 0;
+
+  wait(i32: Int32Array, index: number, ms: number): Promise<unknown> {
+    if (typeof Worker !== 'function' || typeof Blob !== 'function') {
+      throw new RingBufferStateError(
+        'poll() needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. Use pollSync() in a worker.',
+        'ERR_RINGBUF_NO_WAIT',
+      );
+    }
+    this.#url ??= URL.createObjectURL(new Blob([WAITER_SOURCE], { type: 'text/javascript' }));
+    const worker = this.#idle.pop() ?? this.#spawn();
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      const failed = (e: ErrorEvent): void => {
+        worker.removeEventListener('message', done);
+        reject(new RingBufferStateError(`the Atomics.wait helper worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
+      };
+      const done = (e: MessageEvent<{ id: number; result: string }>): void => {
+        if (e.data.id !== id) return;
+        worker.removeEventListener('message', done);
+        worker.removeEventListener('error', failed);
+        this.#idle.push(worker);
+        resolve(e.data.result);
+      };
+      worker.addEventListener('message', done);
+      worker.addEventListener('error', failed, { once: true });
+      worker.postMessage({ i32, index, timeout: ms, id });
+    });
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(this.#url!);
+    this.#all.push(worker);
+    return worker;
+  }
+
+  close(): void {
+    for (const w of this.#all) w.terminate();
+    this.#all.length = 0;
+    this.#idle.length = 0;
+    if (this.#url) URL.revokeObjectURL(this.#url);
+    this.#url = undefined;
   }
 }
 
