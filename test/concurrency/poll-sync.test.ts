@@ -34,7 +34,8 @@ describe('pollSync in a consumer worker', () => {
         rb.submitRaw(off);
       }
       bursts++;
-      while (rb.query(BPF_RB_AVAIL_DATA) !== 0) await new Promise((r) => setImmediate(r));
+      while (rb.query(BPF_RB_AVAIL_DATA) !== 0 && messages.every((m) => m.type !== 'stuck')) await new Promise((r) => setImmediate(r));
+      if (messages.some((m) => m.type === 'stuck')) break;
     }
     await done;
     await exited;
