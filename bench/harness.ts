@@ -2,9 +2,10 @@
 // barrier, the producer loop run in each worker, the record checker, and
 // measure(), which times one run from the barrier to the last record.
 //
-// A record is `recordSize` bytes: word 0 the producer's index, word 1 its
-// sequence number (little-endian u32), then a fixed pattern. Each producer
-// ends its stream with one record whose sequence number is END.
+// A record is `recordSize` bytes (a multiple of 8): word 0 the producer's
+// index, word 1 its sequence number (u32 words in the platform's byte order),
+// then a fixed pattern. Each producer ends its stream with one record whose
+// sequence number is END.
 
 import { Worker } from 'node:worker_threads';
 import { ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
@@ -34,7 +35,7 @@ const GRACE_MS = 15_000;
 
 /** What a producer worker receives: the cell's settings plus the contender's own `extra`. */
 export interface ProducerInit<T = unknown> {
-  /** Key of the producer factory in contenders/index.ts. */
+  /** The `kind` of the ProducerKind that builds this producer (contenders/index.ts lists them). */
   kind: string;
   /** This producer's index, 0 .. producers - 1, written in word 0 of its records. */
   index: number;
@@ -56,24 +57,38 @@ export interface Producer {
   end(): boolean;
 }
 
-/** Builds a producer in a worker; one per contender kind. */
-export type ProducerFactory = (init: ProducerInit) => Producer | Promise<Producer>;
+/** The producer side of a contender: `create` runs in each worker; `kind` names it in ProducerInit. */
+export interface ProducerKind {
+  readonly kind: string;
+  create(init: ProducerInit): Producer | Promise<Producer>;
+}
 
-/** The bytes after the id and sequence words of every record: a fixed pattern. */
-export function recordTail(recordSize: number): Uint8Array {
-  const tail = new Uint8Array(Math.max(0, recordSize - 8));
-  for (let i = 0; i < tail.length; i++) tail[i] = (i * 31 + 7) & 0xff;
-  return tail;
+/**
+ * A producer's record, ready to copy: `stamp(seq)` writes the sequence
+ * number into it and returns its bytes. Every contender copies these bytes
+ * once per record, wherever its records go.
+ */
+export class RecordTemplate {
+  readonly bytes: Uint8Array;
+  readonly #words: Uint32Array;
+
+  constructor(recordSize: number, index: number) {
+    this.bytes = new Uint8Array(recordSize);
+    for (let i = 8; i < recordSize; i++) this.bytes[i] = (i * 31 + 7) & 0xff;
+    this.#words = new Uint32Array(this.bytes.buffer, 0, 2);
+    this.#words[0] = index;
+  }
+
+  /** The record with sequence number `seq`. */
+  stamp(seq: number): Uint8Array {
+    this.#words[1] = seq;
+    return this.bytes;
+  }
 }
 
 /** Index in the control block of the count of producer `index`'s records the consumer has taken. */
 export function ackWord(index: number): number {
   return FIRST + index * SLOT + ACK;
-}
-
-/** Reads a little-endian u32 from `bytes` at `offset`, for views that are not 4-aligned. */
-export function readU32(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }
 
 /** Resolves after about `ms` milliseconds. */
@@ -89,7 +104,7 @@ export function sleep(ms: number): Promise<void> {
 export function runProducer(init: ProducerInit, producer: Producer): void {
   const ctl = new Int32Array(init.control);
   Atomics.add(ctl, READY, 1);
-  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in measure()
+  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
   Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
   let drops = 0;
   let seq = 0;
@@ -104,6 +119,7 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
     drops++;
     Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
   }
+  // read by measure() once this worker has exited
   const slot = FIRST + init.index * SLOT;
   Atomics.store(ctl, slot + WRITTEN, seq);
   Atomics.store(ctl, slot + DROPS, drops);
@@ -246,14 +262,14 @@ async function waitForReady(ctl: Int32Array, producers: number): Promise<void> {
 
 /**
  * Runs `config` once for a contender: starts `config.producers` workers that
- * build their producer with the factory `kind` (given `extra`), releases them
+ * build their side with `producer.create` (given `extra`), releases them
  * together, and lets `consume` receive records until every END has arrived.
  * Checks that every record written was received exactly once, in order, and
  * returns the counts; `wakeups` and `lockWaits` are left to the contender.
  */
 export async function measure<T>(
   config: BenchConfig,
-  kind: string,
+  producer: ProducerKind,
   extra: T,
   consume: (session: Session) => Promise<void>,
 ): Promise<RunResult> {
@@ -261,13 +277,16 @@ export async function measure<T>(
   if (!(Number.isInteger(producers) && producers >= 1 && producers <= MAX_PRODUCERS)) {
     throw new RangeError(`producers must be an integer from 1 to ${MAX_PRODUCERS}; got ${producers}`);
   }
+  if (!(Number.isInteger(config.recordSize) && config.recordSize >= 8 && config.recordSize % 8 === 0)) {
+    throw new RangeError(`recordSize must be a multiple of 8 from 8 up (it carries two u32 words); got ${config.recordSize}`);
+  }
   const control = new SharedArrayBuffer(4 * (FIRST + MAX_PRODUCERS * SLOT));
   const ctl = new Int32Array(control);
   const quota = Math.floor(config.records / producers);
   const window = Math.floor(config.ringBytes / ringStride(config.recordSize));
   const inits: ProducerInit<T>[] = [];
   for (let index = 0; index < producers; index++) {
-    inits.push({ kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, control, window, extra });
+    inits.push({ kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, control, window, extra });
   }
   const pool = new Producers(inits);
   try {

@@ -1,0 +1,142 @@
+// Single-thread cost of each operation, with tinybench. Each task times a
+// batch of operations and reports the time per operation
+// (overriddenDuration); the untimed part of an iteration (emptying or filling
+// the ring) is counted in overriddenIterationCost.
+
+import { Bench } from 'tinybench';
+import { BPF_RB_AVAIL_DATA, RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
+import { RecordTemplate } from './harness.js';
+
+/** One micro-benchmark's figures. */
+export interface MicroResult {
+  name: string;
+  /** Median nanoseconds per operation. */
+  nsPerOp: number;
+  opsPerSec: number;
+  /** Bytes each operation moves, where that is the point (copies). */
+  bytesPerOp: number | null;
+  /** Relative margin of error of the mean, in percent. */
+  rme: number;
+  samples: number;
+}
+
+/** The single-thread produce path, against which the cross-thread rate is compared. */
+export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
+/** The memcpy baseline of the 4 KiB records. */
+export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
+
+/** Operations per timed batch. */
+const BATCH = 1024;
+const RECORD = 64;
+
+interface MicroTask {
+  name: string;
+  bytesPerOp: number | null;
+  /** Runs one batch; returns the milliseconds of its timed part. */
+  batch(): number;
+}
+
+async function tasks(): Promise<MicroTask[]> {
+  const rb = await RingBuffer.create({ size: 1 << 20 });
+  const cas = await RingBuffer.create({ size: 1 << 20, claim: 'cas' });
+  const record = new RecordTemplate(RECORD, 0);
+  const big = new RecordTemplate(4096, 0);
+  const words = new Uint32Array(rb.memory.buffer);
+  let sink = 0;
+  const none = (): void => {};
+  const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => {
+    sink += words[offset >> 2]! + words[(offset >> 2) + 1]!;
+  });
+  const casConsumer = new RingBufferConsumer().addRaw(cas, none);
+  const produceRaw = (ring: RingBuffer): void => {
+    for (let i = 0; i < BATCH; i++) {
+      const offset = ring.reserveRaw(RECORD);
+      if (offset === 0) throw new Error('the ring is full: the batch is larger than the ring');
+      ring.bytes.set(record.stamp(i), offset);
+      ring.submitRaw(offset, 0);
+    }
+  };
+  const timed = (body: () => void, after: () => void): number => {
+    const t0 = performance.now();
+    body();
+    const dt = performance.now() - t0;
+    after();
+    return dt;
+  };
+  const drain = (): void => {
+    consumer.consume();
+  };
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  return [
+    { name: PRODUCE_TASK, bytesPerOp: null, batch: () => timed(() => produceRaw(rb), drain) },
+    { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', bytesPerOp: null, batch: () => timed(() => produceRaw(cas), () => casConsumer.consume()) },
+    {
+      name: 'reserve + data.set + submit, 64 B', bytesPerOp: null,
+      batch: () => timed(() => {
+        for (let i = 0; i < BATCH; i++) {
+          const r = rb.reserve(RECORD)!;
+          r.data.set(record.stamp(i));
+          r.submit();
+        }
+      }, drain),
+    },
+    {
+      name: 'output, 64 B', bytesPerOp: null,
+      batch: () => timed(() => {
+        for (let i = 0; i < BATCH; i++) if (!rb.output(record.stamp(i))) throw new Error('output() found the ring full');
+      }, drain),
+    },
+    {
+      name: 'consume, per 64 B record', bytesPerOp: null,
+      batch: () => {
+        produceRaw(rb);
+        return timed(drain, none);
+      },
+    },
+    {
+      name: 'query(BPF_RB_AVAIL_DATA)', bytesPerOp: null,
+      batch: () => timed(() => {
+        for (let i = 0; i < BATCH; i++) sink += rb.query(BPF_RB_AVAIL_DATA);
+      }, none),
+    },
+    {
+      name: 'copy 64 B into shared memory (Uint8Array.set)', bytesPerOp: RECORD,
+      batch: () => timed(() => {
+        for (let i = 0; i < BATCH; i++) target.set(record.stamp(i), (i * 72) & 0xfffc0);
+      }, none),
+    },
+    {
+      name: COPY_TASK, bytesPerOp: 4096,
+      batch: () => timed(() => {
+        for (let i = 0; i < BATCH; i++) target.set(big.stamp(i), (i * 4096) & 0xff000);
+      }, none),
+    },
+  ];
+}
+
+/**
+ * Runs every micro-benchmark whose name `include` accepts, calling
+ * `onTask` before each. Throws when a task fails.
+ */
+export async function runMicro(quick: boolean, include: (name: string) => boolean, onTask: (name: string) => void): Promise<MicroResult[]> {
+  const chosen = (await tasks()).filter((t) => include(t.name));
+  const results: MicroResult[] = [];
+  for (const t of chosen) {
+    onTask(t.name);
+    const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
+    bench.add(t.name, () => {
+      const t0 = performance.now();
+      const ms = t.batch();
+      return { overriddenDuration: ms / BATCH, overriddenIterationCost: performance.now() - t0 };
+    });
+    const [task] = await bench.run();
+    const result = task?.result;
+    if (result === undefined || result.state === 'errored') {
+      throw new Error(`micro-benchmark "${t.name}" failed: ${result?.state === 'errored' ? result.error.message : 'no result'}`);
+    }
+    if (result.state !== 'completed') throw new Error(`micro-benchmark "${t.name}" ended ${result.state}`);
+    const ns = result.latency.p50 * 1e6;
+    results.push({ name: t.name, nsPerOp: ns, opsPerSec: 1e9 / ns, bytesPerOp: t.bytesPerOp, rme: result.latency.rme, samples: result.latency.samplesCount });
+  }
+  return results;
+}

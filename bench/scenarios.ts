@@ -1,0 +1,124 @@
+// The matrix: the kernel's bench_ringbufs scenarios (back-to-back producers,
+// sampled notification, batched consume, contending producers) plus record
+// sizes, each crossed with every contender that accepts it.
+
+import { wakeupLabel, type BenchConfig, type ConsumeMode, type Contender, type Wakeup } from './config.js';
+
+interface Scenario {
+  name: string;
+  /** One line on what the scenario shows, for the report. */
+  about: string;
+  producers: number[];
+  sizes: number[];
+  wakeups: Wakeup[];
+  consume: ConsumeMode;
+  /** Contender names, where not every contender that accepts the settings should run. */
+  only?: string[];
+  /** The reduced settings of `--quick`. */
+  quick: Partial<Pick<Scenario, 'producers' | 'sizes' | 'wakeups'>>;
+}
+
+const RAW = ['wasm-ringbuf raw lock', 'wasm-ringbuf raw cas'];
+
+/** Every scenario, in report order. */
+export const scenarios: readonly Scenario[] = [
+  {
+    name: 'producers',
+    about: '64 B records from 1, 2 and 4 producer workers; adaptive wakeups; the consumer loops on `await poll(-1)`.',
+    producers: [1, 2, 4], sizes: [64], wakeups: ['adaptive'], consume: 'poll',
+    quick: { producers: [1, 2] },
+  },
+  {
+    name: 'no-wakeup',
+    about: 'Every record committed with `BPF_RB_NO_WAKEUP`; the consumer drains in a loop and sleeps 1 ms when it finds nothing.',
+    producers: [1, 2, 4], sizes: [64], wakeups: ['none'], consume: 'drain',
+    quick: { producers: [1] },
+  },
+  {
+    name: 'batch',
+    about: 'Adaptive wakeups; the consumer takes `consumeN(64)` at a time and polls only when that finds nothing.',
+    producers: [1, 2], sizes: [64], wakeups: ['adaptive'], consume: 'batch', only: RAW,
+    quick: { producers: [1] },
+  },
+  {
+    name: 'sampled',
+    about: '`BPF_RB_FORCE_WAKEUP` on every Nth record, `BPF_RB_NO_WAKEUP` on the others (the kernel\'s sampled notification); the consumer polls.',
+    producers: [1], sizes: [64], wakeups: [1, 5, 25, 100, 500, 3000], consume: 'poll', only: RAW,
+    quick: { wakeups: [25] },
+  },
+  {
+    name: 'sizes',
+    about: 'One producer, records of 8, 512 and 4096 bytes (64 B is in `producers`); adaptive wakeups.',
+    producers: [1], sizes: [8, 512, 4096], wakeups: ['adaptive'], consume: 'poll',
+    only: ['wasm-ringbuf raw lock', 'wasm-ringbuf reserve', 'wasm-ringbuf output', 'postMessage', 'postMessage batched'],
+    quick: { sizes: [4096] },
+  },
+  {
+    name: 'sizes-drain',
+    about: 'One producer, records of 8, 512 and 4096 bytes, `BPF_RB_NO_WAKEUP` and a draining consumer, beside ringbuf.js.',
+    producers: [1], sizes: [8, 512, 4096], wakeups: ['none'], consume: 'drain',
+    only: ['wasm-ringbuf raw lock', 'ringbuf.js'],
+    quick: { sizes: [4096] },
+  },
+];
+
+/** How much each run may send and for how long, and how often each cell runs. */
+export interface Budget {
+  records: number;
+  timeLimitMs: number;
+  runs: number;
+  ringBytes: number;
+  batch: number;
+}
+
+/** Full mode: medians of 3; quick mode: one short run per cell, a smoke test. */
+export function budget(quick: boolean): Budget {
+  return quick
+    ? { records: 100_000, timeLimitMs: 300, runs: 1, ringBytes: 1 << 20, batch: 64 }
+    : { records: 4_000_000, timeLimitMs: 1000, runs: 3, ringBytes: 1 << 20, batch: 64 };
+}
+
+/** One contender in one configuration. */
+export interface Cell {
+  label: string;
+  contender: Contender;
+  config: BenchConfig;
+}
+
+/** The label `--filter` matches: scenario/contender/producers/size/wakeup. */
+export function cellLabel(contender: string, config: BenchConfig): string {
+  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}`;
+}
+
+/**
+ * Every cell of the matrix for `quick` or full mode, split into those to run
+ * and those a contender refused (with its reason).
+ */
+export function matrix(contenders: readonly Contender[], quick: boolean): { cells: Cell[]; refused: { label: string; reason: string }[] } {
+  const b = budget(quick);
+  const cells: Cell[] = [];
+  const refused: { label: string; reason: string }[] = [];
+  for (const s of scenarios) {
+    const producers = (quick && s.quick.producers) || s.producers;
+    const sizes = (quick && s.quick.sizes) || s.sizes;
+    const wakeups = (quick && s.quick.wakeups) || s.wakeups;
+    for (const contender of contenders) {
+      if (s.only && !s.only.includes(contender.name)) continue;
+      for (const wakeup of wakeups) {
+        for (const recordSize of sizes) {
+          for (const p of producers) {
+            const config: BenchConfig = {
+              scenario: s.name, producers: p, recordSize, wakeup, consume: s.consume, batch: b.batch,
+              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs,
+            };
+            const label = cellLabel(contender.name, config);
+            const reason = contender.validate(config);
+            if (reason === null) cells.push({ label, contender, config });
+            else refused.push({ label, reason });
+          }
+        }
+      }
+    }
+  }
+  return { cells, refused };
+}
