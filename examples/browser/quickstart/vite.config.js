@@ -1,0 +1,6 @@
+// Shared memory needs a cross-origin isolated page: send these two headers.
+const headers = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+export default { server: { headers }, preview: { headers } };

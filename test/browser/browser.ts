@@ -1,0 +1,99 @@
+// Shared by the browser suite: the static server of examples/browser and a
+// headless Chromium driven by playwright-core. Chromium is required, not
+// optional: without it these tests fail and say how to install it.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { DEFAULT_PREFIXES, startServer } from '../../examples/browser/serve.mjs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** This machine has no outside network: keep Chromium from looking for it. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The browser suite needs Chromium at ${CHROMIUM} and it is not there. Install it with ` +
+        '`apt-get install -y --no-install-recommends chromium` (.ci/run does), or set CHROMIUM_PATH to a ' +
+        'Chromium or Chrome binary. To run the other suites alone: `npx vitest run --exclude "test/browser/**"`.',
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * Launches Chromium for the calling test file and closes it after. A launch
+ * failure (Chromium missing) is thrown by `get()` inside each test, so every
+ * test fails with the reason: a failing hook would only mark them skipped.
+ */
+export function useChromium(): { get(): Browser; ok(): boolean } {
+  let browser: Browser | undefined;
+  let error: unknown;
+  beforeAll(async () => {
+    try {
+      browser = await launchChromium();
+    } catch (err) {
+      error = err;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    get() {
+      if (browser === undefined) throw error ?? new Error('Chromium was not launched');
+      return browser;
+    },
+    ok: () => browser !== undefined,
+  };
+}
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The demo's server plus the suite's fixtures, on an ephemeral port of 127.0.0.1. */
+export function serve(options: { isolated?: boolean } = {}): Promise<Served> {
+  return startServer({
+    port: 0,
+    isolated: options.isolated ?? true,
+    prefixes: [...DEFAULT_PREFIXES, '/test/browser/fixtures/', '/test/helpers/'],
+  });
+}
+
+/** A page that records its uncaught errors and console errors, to put in failure messages. */
+export async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 720 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(30_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m: ConsoleMessage) => {
+    // a failed load is reported below, with its URL
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** Opens the suite's harness page and waits (bounded) for its module to load. */
+export async function openHarness(browser: Browser, served: Served): Promise<{ page: Page; errors: string[] }> {
+  const opened = await openPage(browser, `${served.url}test/browser/fixtures/harness.html`);
+  await opened.page.waitForFunction(() => (globalThis as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 15_000 })
+    .catch((err: Error) => {
+      throw new Error(`the harness page did not load: ${err.message}\n${opened.errors.join('\n')}`);
+    });
+  return opened;
+}
