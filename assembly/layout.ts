@@ -15,8 +15,10 @@
 //  ctl +  128 ├── line 2: PRODUCER_POS u64 (producers write, consumer reads) ─┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 (consumer)   ─┤
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word (1 = sleeping) ─┤
-//  ctl +  320 ├── line 5: DISCARDED u64 │ WAKEUPS u64 │ LOCK_WAITS u64        ─┤
-//  ctl + 4096 ├──────────────────────────────────────────────────────────────┤
+//  ctl +  320 ├── line 5: DISCARDED u64 │ WAKEUPS u64 │ LOCK_WAITS u64 │ REAPED u64
+//  ctl + 4096 ├── producer table: 4096 entries of 8 bytes, by producer id ────┤
+//             │ [id] DROPPED u32 │ DISCARDED u32 (wrapping counters)          │
+//  ctl+36864  ├──────────────────────────────────────────────────────────────┤
 //             │ data area: SIZE bytes, SIZE a power of two; a record at       │
 //             │ position pos starts at DATA + (pos & MASK)                    │
 //             ├──────────────────────────────────────────────────────────────┤
@@ -67,9 +69,15 @@ export const OFF_WAIT: u32 = 256;
 export const OFF_DISCARDED: u32 = 320;
 export const OFF_WAKEUPS: u32 = 328;
 export const OFF_LOCK_WAITS: u32 = 336;
+export const OFF_REAPED: u32 = 344;
+// producer table
+export const OFF_PRODUCERS: u32 = 4096;
+export const PRODUCER_ENTRY: u32 = 8;
+export const ENTRY_DROPPED: u32 = 0;
+export const ENTRY_DISCARDED: u32 = 4;
 
 /** Bytes from `ctl` to the data area. */
-export const DATA_OFFSET: u32 = 4096;
+export const DATA_OFFSET: u32 = 36864;
 
 // header
 export const HDR_SIZE: u32 = 8;
@@ -101,3 +109,6 @@ export const BPF_RB_PROD_POS: u32 = 3;
 
 /** Spins on a held lock before a producer sleeps on it. */
 export const LOCK_SPINS: i32 = 128;
+
+/** Set in reap()'s result when the reaped producer held the lock. */
+export const REAP_LOCK_RECOVERED: u32 = 0x80000000;

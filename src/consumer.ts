@@ -1,5 +1,5 @@
 import { RingBufferCorruptError, RingBufferRangeError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
-import { DISCARD_BIT, DROPS_MASK, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT, BPF_RB_CONS_POS } from './layout.js';
+import { DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT, BPF_RB_CONS_POS } from './layout.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 /**
@@ -30,6 +30,20 @@ interface Slot {
   drops: number;
   /** Refusals seen on discarded records, reported with the next delivered record. */
   lost: number;
+  /** The BUSY record stalls() last saw at the head, and since when. */
+  busyPos: number;
+  busySince: number;
+}
+
+/** A record the consumer has been waiting at, still BUSY: see `RingBufferConsumer.stalls()`. */
+export interface Stall {
+  ring: RingBuffer;
+  /** Its position (a byte counter, as `BPF_RB_CONS_POS`). */
+  position: number;
+  /** The producer that reserved it (0 if anonymous): `ring.reapProducer(id)` once that producer is gone. */
+  producerId: number;
+  /** Milliseconds since `stalls()` first saw it at the head. */
+  ms: number;
 }
 
 function checkCallback(cb: unknown, what: string): void {
@@ -84,6 +98,8 @@ export class RingBufferConsumer {
       cons: ring.ex.query(ring.ctl, BPF_RB_CONS_POS),
       drops: ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK,
       lost: 0,
+      busyPos: -1,
+      busySince: 0,
     });
     return this;
   }
@@ -91,6 +107,31 @@ export class RingBufferConsumer {
   /** The rings of this consumer, in the order they were added (libbpf `ring_buffer__ring()`). */
   get rings(): readonly RingBuffer[] {
     return this.#slots.map((s) => s.ring);
+  }
+
+  /**
+   * Records the consumer is waiting at that are still BUSY (reserved, not yet
+   * committed) and have been for at least `minMs` since an earlier call saw
+   * them: call it from a timer to find a producer that leaked a reservation
+   * or died. Each ring has at most one, at its head. Cheap: one header read
+   * per ring; nothing on the hot path.
+   */
+  stalls(minMs = 0): Stall[] {
+    const now = performance.now();
+    const out: Stall[] = [];
+    for (const s of this.#slots) {
+      const { ring } = s;
+      const idx = (ring.data + (s.cons & (ring.size - 1))) >> 2;
+      if (!(s.cons < ring.ex.producerPos(ring.ctl) && Atomics.load(ring.i32, idx) < 0)) continue;
+      if (s.busyPos !== s.cons) {
+        s.busyPos = s.cons;
+        s.busySince = now;
+      }
+      if (now - s.busySince >= minMs) {
+        out.push({ ring, position: s.cons, producerId: ring.i32[idx + 1]! >>> ID_SHIFT, ms: now - s.busySince });
+      }
+    }
+    return out;
   }
 
   /**
@@ -250,15 +291,24 @@ export class RingBufferConsumer {
       for (;;) {
         // acquire: pairs with the PRODUCER_POS store in reserve() (assembly/ring.ts)
         const prod = ex.producerPos(ctl);
-        if (cons >= prod) break;
+        if (prod <= cons) {
+          if (prod < cons) throw corrupt(cons, `the producer position ${prod} is behind the consumer`);
+          break;
+        }
+        if (prod - cons > mask + 1) throw corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
         while (cons < prod) {
           const off = data + (cons & mask);
           // acquire: pairs with the header xchg in commit()
           const hdr = Atomics.load(i32, off >> 2);
-          if (hdr < 0) return count; // BUSY: wait for its producer
+          if (hdr < 0) {
+            // BUSY: wait for its producer. BUSY with DISCARD is free space in 'cas' mode, never written otherwise.
+            if ((hdr & DISCARD_BIT) !== 0 && !ring.claimMode) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)} has both BUSY and DISCARD set`);
+            return count;
+          }
           const len = hdr & LEN_MASK;
           const next = cons + ((len + 15) & ~7);
-          if (len > maxRecord || next > prod) throw corrupt(cons, hdr, len, maxRecord, prod);
+          if (len > maxRecord) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`);
+          if (next > prod) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
           const w1 = i32[(off >> 2) + 1]! & DROPS_MASK;
           lost += (w1 - drops) & DROPS_MASK;
           drops = w1;
@@ -279,10 +329,14 @@ export class RingBufferConsumer {
       s.lost = lost;
       if (cons !== s.cons) {
         if (ring.claimMode) clearConsumed(bytes, data, mask, s.cons, cons);
+        const from = s.cons;
         s.cons = cons;
         s.drops = drops;
         // release: pairs with the CONSUMER_POS loads in reserve() and commit()
-        ex.setConsumerPos(ctl, cons, drops);
+        if (ex.advanceConsumer(ctl, from, cons, drops) === 0) {
+          // eslint-disable-next-line no-unsafe-finally
+          throw corrupt(from, `the consumer position was changed to ${ex.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+        }
       }
     }
   }
@@ -358,13 +412,10 @@ function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: numb
   }
 }
 
-function corrupt(pos: number, hdr: number, len: number, maxRecord: number, prod: number): RingBufferCorruptError {
-  const what = len > maxRecord
-    ? `length ${len} exceeds the largest record (${maxRecord})`
-    : `its record runs past the producer position ${prod}`;
+function corrupt(pos: number, what: string): RingBufferCorruptError {
   return new RingBufferCorruptError(
-    `corrupt record header 0x${(hdr >>> 0).toString(16)} at position ${pos}: ${what}. ` +
-      'The shared memory was written outside the ring API; the consumer stopped before reading past it.',
+    `ring corrupted at position ${pos}: ${what}. The shared memory was written outside the ring API; ` +
+      'the consumer stopped before reading past it.',
     'ERR_RINGBUF_CORRUPT',
     pos,
   );

@@ -22,7 +22,12 @@ export const OFF_WAIT = 256;
 export const OFF_DISCARDED = 320;
 export const OFF_WAKEUPS = 328;
 export const OFF_LOCK_WAITS = 336;
-export const DATA_OFFSET = 4096;
+export const OFF_REAPED = 344;
+export const OFF_PRODUCERS = 4096;
+export const PRODUCER_ENTRY = 8;
+export const ENTRY_DROPPED = 0;
+export const ENTRY_DISCARDED = 4;
+export const DATA_OFFSET = 36864;
 
 export const HDR_SIZE = 8;
 export const BUSY_BIT = 0x80000000;
@@ -42,6 +47,7 @@ export const BPF_RB_RING_SIZE = 1;
 export const BPF_RB_CONS_POS = 2;
 export const BPF_RB_PROD_POS = 3;
 export const LOCK_SPINS = 128;
+export const REAP_LOCK_RECOVERED = 0x80000000;
 
 /** Smallest ring, the kernel's rule (one page). */
 export const MIN_SIZE = 4096;

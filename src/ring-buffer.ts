@@ -1,5 +1,5 @@
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_PROD_POS, type CommitFlags, type QueryKey,
+  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, type CommitFlags, type QueryKey,
 } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength,
@@ -7,7 +7,8 @@ import {
 } from './errors.js';
 import {
   DATA_OFFSET, FLAG_CLAIM, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
-  OFF_MAX_RECORD, OFF_SIZE, OFF_VERSION, RING_BASE, VERSION, memoryPages, recordStride,
+  MAX_PRODUCER_ID, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
+  memoryPages, recordStride,
 } from './layout.js';
 import { canBlock, compileModule, instantiateRing, type RingExports } from './wasm.js';
 
@@ -59,6 +60,24 @@ export interface RingBufferStats {
   wakeups: number;
   /** Times a producer found the lock held past its spin limit and went to sleep on it. */
   lockWaits: number;
+  /** Records left BUSY by producers that died, discarded by `reapProducer()` (not counted in `discarded`). */
+  reaped: number;
+}
+
+/** Counters of one producer, by the id written in its records' headers. Each wraps at 2^32. */
+export interface ProducerStats {
+  /** Its records refused for lack of room. */
+  dropped: number;
+  /** Its records discarded, by itself or by `reapProducer()`. */
+  discarded: number;
+}
+
+/** What `reapProducer()` cleaned up. */
+export interface ReapResult {
+  /** Records the producer had reserved and never committed, now discarded. */
+  discarded: number;
+  /** Whether it died holding the producer lock (now released). */
+  lockRecovered: boolean;
 }
 
 const MAX_POSITION = Number.MAX_SAFE_INTEGER - 2 ** 32;
@@ -246,7 +265,65 @@ export class RingBuffer {
   /** Loss and event counters of the ring, summed over every producer. */
   stats(): RingBufferStats {
     const { ex, ctl } = this;
-    return { dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3) };
+    return {
+      dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3),
+      reaped: ex.counter(ctl, 4),
+    };
+  }
+
+  /** The counters of producer `id` (a `producerId` from any thread attached to this ring). */
+  producerStats(id: number): ProducerStats {
+    checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId of a RingBuffer attached to this ring.');
+    return { dropped: this.ex.producerCounter(this.ctl, id, 0), discarded: this.ex.producerCounter(this.ctl, id, 1) };
+  }
+
+  /**
+   * Cleans up after producer `id`, which is gone: call it once the worker
+   * that held that producer id has exited (its `exit` event), never while it
+   * may still run. Releases the producer lock if it died holding it, and
+   * discards every record it reserved and never committed (counted in
+   * `stats().reaped` and its `producerStats(id).discarded`), so that other
+   * producers and the consumer carry on. The kernel needs no such call: a BPF
+   * program cannot die between reserve and commit.
+   */
+  reapProducer(id: number): ReapResult {
+    checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
+    if (id === 0 || id >= Atomics.load(this.i32, (this.ctl + OFF_NEXT_PRODUCER) >> 2) + 1) {
+      throw new RingBufferRangeError(
+        `producer id ${id} was never handed out by this ring${id === 0 ? ' (0 is shared by anonymous producers past the 4095th and cannot be reaped)' : ''}`,
+        'ERR_RINGBUF_PRODUCER',
+      );
+    }
+    if (id === this.producerId) {
+      throw new RingBufferStateError('a producer cannot reap itself: call reapProducer() from another RingBuffer on the same ring', 'ERR_RINGBUF_PRODUCER');
+    }
+    if (this.claimMode) {
+      throw new RingBufferStateError(
+        "reapProducer() needs the 'lock' claim: in 'cas' mode a dead producer's claim leaves no header to recover",
+        'ERR_RINGBUF_PRODUCER',
+      );
+    }
+    const r = this.ex.reap(this.ctl, id, this.producerId, this.#canBlock) >>> 0;
+    return { discarded: r & ~REAP_LOCK_RECOVERED, lockRecovered: (r & REAP_LOCK_RECOVERED) !== 0 };
+  }
+
+  /**
+   * Reserves `len` bytes, calls `fill(data)` and submits the record with
+   * `flags`; if `fill` throws, discards it and rethrows, so no reservation
+   * is left behind. Returns `false` when the ring has no room now.
+   */
+  write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
+    checkFlags(flags);
+    const r = this.reserve(len);
+    if (r === null) return false;
+    try {
+      fill(r.data);
+    } catch (err) {
+      r.discard(BPF_RB_NO_WAKEUP);
+      throw err;
+    }
+    r.submit(flags);
+    return true;
   }
 
   // ---- zero-allocation path --------------------------------------------
@@ -325,6 +402,15 @@ export class Reservation {
   /** `bpf_ringbuf_discard()`: the consumer skips the record; `flags` as in the kernel. */
   discard(flags: CommitFlags | number = 0): void {
     this.#commit(flags, 1);
+  }
+
+  /**
+   * Discards the record if it was neither submitted nor discarded, so that a
+   * `using r = rb.reserve(n)` declaration never leaves a reservation behind
+   * when the block throws.
+   */
+  [Symbol.dispose](): void {
+    if (this.#ring !== null) this.#commit(BPF_RB_NO_WAKEUP, 1);
   }
 
   #commit(flags: number, discard: number): void {
