@@ -7,5 +7,6 @@ export class SequenceVerifier {
   readonly records: number;
   readonly lost: number;
   readonly errors: string[];
+  addProducer(id: number): void;
   check(bytes: Uint8Array, off: number, len: number, lost?: number): boolean;
 }

@@ -56,6 +56,11 @@ export class SequenceVerifier {
     this.errors = [];
   }
 
+  /** Expects records from another producer id, from sequence 0. */
+  addProducer(id) {
+    if (!this.next.has(id)) this.next.set(id, 0);
+  }
+
   /** Checks one record; `lost` is what the consumer reported before it. */
   check(bytes, off, len, lost = 0) {
     this.records++;
