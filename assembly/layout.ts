@@ -11,7 +11,8 @@
 //             │ MAX_RECORD u32 (largest payload) │ NEXT_PRODUCER u32          │
 //  ctl +   64 ├──────────────────────────────────────────────────────────────┤
 //             │ line 1, producer side, written under the lock:               │
-//             │ LOCK u32 │ pad │ PENDING_POS u64 │ DROPPED u64                 │
+//             │ LOCK u32 │ pad │ PENDING_POS u64 │ DROPPED u64 │ OVERWRITE_POS u64 │
+//             │ OVERWRITTEN u64                                               │
 //  ctl +  128 ├── line 2: PRODUCER_POS u64 (producers write, consumer reads) ─┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 (consumer)   ─┤
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word (1 = sleeping) ─┤
@@ -36,9 +37,9 @@
 //            │ 31 ..................... 20   │ 19 .............. 0     │
 //
 // Word 1 holds the id of the producer that reserved the record and the low 20
-// bits of the ring's DROPPED counter at that reservation: the consumer reports
-// the difference between two consecutive records as the records refused
-// between them.
+// bits of DROPPED + OVERWRITTEN at that reservation: the consumer reports the
+// difference between two consecutive records as the records lost (refused,
+// or overwritten unread) between them.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
 export const VERSION: u32 = 1;
@@ -58,6 +59,8 @@ export const OFF_NEXT_PRODUCER: u32 = 24;
 export const OFF_LOCK: u32 = 64;
 export const OFF_PENDING_POS: u32 = 72;
 export const OFF_DROPPED: u32 = 80;
+export const OFF_OVERWRITE_POS: u32 = 88;
+export const OFF_OVERWRITTEN: u32 = 96;
 // line 2
 export const OFF_PRODUCER_POS: u32 = 128;
 // line 3
@@ -96,6 +99,8 @@ export const LOCK_CONTENDED: u32 = 0x80000000; // 1 << 31
 // FLAGS word
 /** Producers claim space with a compare-and-swap on PRODUCER_POS, no lock. */
 export const FLAG_CLAIM: u32 = 0x1;
+/** A full ring drops its oldest committed records instead of refusing new ones (BPF_F_RB_OVERWRITE). */
+export const FLAG_OVERWRITE: u32 = 0x2;
 
 // commit flags, the kernel's values
 export const BPF_RB_NO_WAKEUP: u32 = 1;
@@ -106,6 +111,7 @@ export const BPF_RB_AVAIL_DATA: u32 = 0;
 export const BPF_RB_RING_SIZE: u32 = 1;
 export const BPF_RB_CONS_POS: u32 = 2;
 export const BPF_RB_PROD_POS: u32 = 3;
+export const BPF_RB_OVERWRITE_POS: u32 = 4;
 
 /** Spins on a held lock before a producer sleeps on it. */
 export const LOCK_SPINS: i32 = 128;

@@ -33,6 +33,8 @@ interface Slot {
   /** The BUSY record stalls() last saw at the head, and since when. */
   busyPos: number;
   busySince: number;
+  /** Overwrite mode: records are copied here and checked before delivery. */
+  readonly copy: Uint8Array | null;
 }
 
 /** A record the consumer has been waiting at, still BUSY: see `RingBufferConsumer.stalls()`. */
@@ -100,6 +102,7 @@ export class RingBufferConsumer {
       lost: 0,
       busyPos: -1,
       busySince: 0,
+      copy: ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null,
     });
     return this;
   }
@@ -280,6 +283,7 @@ export class RingBufferConsumer {
    * position at the end of each pass (and when a callback stops or throws).
    */
   #process(s: Slot, n: number): number {
+    if (s.copy !== null) return this.#processOverwrite(s, s.copy, n);
     const { ring, raw, view } = s;
     const { ex, ctl, i32, bytes, data, maxRecord } = ring;
     const mask = ring.size - 1;
@@ -338,6 +342,72 @@ export class RingBufferConsumer {
           throw corrupt(from, `the consumer position was changed to ${ex.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
         }
       }
+    }
+  }
+
+  /**
+   * #process() for overwrite mode, where producers move CONSUMER_POS past
+   * records the consumer has not read. Each record is copied out, then
+   * claimed by a compare-and-swap of CONSUMER_POS; a producer passes records
+   * with the same compare-and-swap, so a record is delivered (intact: the
+   * producer writes over it only after its own swap) or counted as
+   * overwritten, never both. Lost records are reported with the first record
+   * reserved after they were lost.
+   */
+  #processOverwrite(s: Slot, copy: Uint8Array, n: number): number {
+    const { ring, raw, view } = s;
+    const { ex, ctl, i32, bytes, data, maxRecord } = ring;
+    const mask = ring.size - 1;
+    let count = 0;
+    /** After an anomaly at `cons`: where a producer moved the consumer to, or a corruption error. */
+    const passedTo = (cons: number, what: string): number => {
+      const actual = ex.query(ctl, BPF_RB_CONS_POS);
+      if (actual > cons) return actual;
+      throw corrupt(cons, what);
+    };
+    for (;;) {
+        const prod = ex.producerPos(ctl);
+        let cons = s.cons;
+        if (prod <= cons) {
+          if (prod < cons) throw corrupt(cons, `the producer position ${prod} is behind the consumer`);
+          return count;
+        }
+        while (cons < prod) {
+          const off = data + (cons & mask);
+          const hdr = Atomics.load(i32, off >> 2);
+          const len = hdr & LEN_MASK;
+          const next = cons + ((len + 15) & ~7);
+          const w1 = i32[(off >> 2) + 1]! & DROPS_MASK;
+          if (hdr < 0) {
+            const actual = ex.query(ctl, BPF_RB_CONS_POS);
+            if (actual > cons) break; // passed over: start again from there
+            return count; // BUSY: wait for its producer
+          }
+          if (len > maxRecord || next > prod) {
+            passedTo(cons, len > maxRecord
+              ? `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`
+              : `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
+            break;
+          }
+          const keep = (hdr & DISCARD_BIT) === 0;
+          if (keep) copy.set(bytes.subarray(off + 8, off + 8 + len));
+          // pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
+          if (ex.advanceConsumer(ctl, cons, next, w1) === 0) {
+            passedTo(cons, `the consumer position was changed to ${ex.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+            break;
+          }
+          s.lost += (w1 - s.drops) & DROPS_MASK;
+          s.drops = w1;
+          s.cons = cons = next;
+          if (!keep) continue;
+          count++;
+          const gap = s.lost;
+          s.lost = 0;
+          const r = raw !== null ? raw(copy, 0, len, gap) : view!(copy.subarray(0, len), gap);
+          if (typeof r === 'number' && r < 0) return r;
+          if (count >= n) return count;
+        }
+        s.cons = Math.max(s.cons, ex.query(ctl, BPF_RB_CONS_POS));
     }
   }
 }

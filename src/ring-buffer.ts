@@ -1,12 +1,12 @@
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, type CommitFlags, type QueryKey,
+  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey,
 } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength,
   describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
   MAX_PRODUCER_ID, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
   memoryPages, recordStride,
 } from './layout.js';
@@ -29,6 +29,12 @@ export interface RingBufferOptions {
    * it gives up overrun protection and recovery from a dead producer).
    */
   claim?: 'lock' | 'cas';
+  /**
+   * Flight-recorder mode (the kernel's `BPF_F_RB_OVERWRITE`): a full ring
+   * drops its oldest committed records instead of refusing new ones, never
+   * stepping over a record that is still BUSY. Default false. Needs `claim: 'lock'`.
+   */
+  overwrite?: boolean;
   /**
    * Initial value of every position, a multiple of 8 (default 0). Positions
    * are byte counters that only grow; a large start tests traffic past 2^32.
@@ -60,6 +66,8 @@ export interface RingBufferStats {
   wakeups: number;
   /** Times a producer found the lock held past its spin limit and went to sleep on it. */
   lockWaits: number;
+  /** Overwrite mode: records passed over before the consumer read them. */
+  overwritten: number;
   /** Records left BUSY by producers that died, discarded by `reapProducer()` (not counted in `discarded`). */
   reaped: number;
 }
@@ -109,6 +117,7 @@ export class RingBuffer {
   /** @internal */ readonly data: number;
   /** @internal */ readonly i32: Int32Array;
   /** @internal */ readonly claimMode: boolean;
+  /** @internal */ readonly overwriteMode: boolean;
   /** The shared memory holding the ring. */
   readonly memory: WebAssembly.Memory;
   /** The compiled module the ring runs on. */
@@ -139,6 +148,7 @@ export class RingBuffer {
     this.size = u32[(ctl + OFF_SIZE) >> 2]!;
     this.maxRecord = u32[(ctl + OFF_MAX_RECORD) >> 2]!;
     this.claimMode = (u32[(ctl + OFF_FLAGS) >> 2]! & FLAG_CLAIM) !== 0;
+    this.overwriteMode = (u32[(ctl + OFF_FLAGS) >> 2]! & FLAG_OVERWRITE) !== 0;
     this.producerId = ex.nextProducerId(ctl);
     this.#canBlock = canBlock ? 1 : 0;
   }
@@ -155,7 +165,7 @@ export class RingBuffer {
         'ERR_RINGBUF_TYPE',
       );
     }
-    const { size, claim = 'lock', position = 0 } = options;
+    const { size, claim = 'lock', position = 0, overwrite = false } = options;
     checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
     if (size < MIN_SIZE || !isPowerOfTwo(size)) {
       throw new RingBufferRangeError(
@@ -168,6 +178,12 @@ export class RingBuffer {
     if (claim !== 'lock' && claim !== 'cas') {
       throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
     }
+    if (typeof overwrite !== 'boolean') {
+      throw new RingBufferTypeError(`overwrite must be a boolean; got ${describeValue(overwrite)}`, 'ERR_RINGBUF_TYPE');
+    }
+    if (overwrite && claim === 'cas') {
+      throw new RingBufferRangeError("overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)", 'ERR_RINGBUF_RANGE');
+    }
     checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
     if (position % 8 !== 0) {
       throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
@@ -175,7 +191,7 @@ export class RingBuffer {
     const memory = sharedMemory(memoryPages(RING_BASE, size, maxRecord));
     const module = await compileModule();
     const ex = await instantiateRing(module, memory);
-    ex.init(RING_BASE, size, maxRecord, claim === 'cas' ? FLAG_CLAIM : 0, position);
+    ex.init(RING_BASE, size, maxRecord, (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0), position);
     return new RingBuffer(ex, memory, module, RING_BASE);
   }
 
@@ -248,14 +264,14 @@ export class RingBuffer {
 
   /**
    * `bpf_ringbuf_query()`: `BPF_RB_AVAIL_DATA`, `BPF_RB_RING_SIZE`,
-   * `BPF_RB_CONS_POS` or `BPF_RB_PROD_POS`, in bytes (headers and rounding
+   * `BPF_RB_CONS_POS`, `BPF_RB_PROD_POS` or `BPF_RB_OVERWRITE_POS`, in bytes (headers and rounding
    * included). A snapshot: producers and the consumer keep moving.
    */
   query(key: QueryKey | number): number {
     if (typeof key !== 'number') throw new RingBufferTypeError(`query key must be a number; got ${describeValue(key)}`, 'ERR_RINGBUF_TYPE');
-    if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_PROD_POS && Number.isInteger(key))) {
+    if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_OVERWRITE_POS && Number.isInteger(key))) {
       throw new RingBufferRangeError(
-        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2) or BPF_RB_PROD_POS (3)`,
+        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2), BPF_RB_PROD_POS (3) or BPF_RB_OVERWRITE_POS (4)`,
         'ERR_RINGBUF_QUERY',
       );
     }
@@ -267,7 +283,7 @@ export class RingBuffer {
     const { ex, ctl } = this;
     return {
       dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3),
-      reaped: ex.counter(ctl, 4),
+      reaped: ex.counter(ctl, 4), overwritten: ex.counter(ctl, 5),
     };
   }
 
