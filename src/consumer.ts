@@ -177,6 +177,7 @@ export class RingBufferConsumer {
     let n = this.consume();
     if (n !== 0 || timeoutMs === 0) return n;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    const closes = this.#closes;
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return 0;
@@ -188,7 +189,7 @@ export class RingBufferConsumer {
         }
       }
       n = this.consume();
-      if (n !== 0) return n;
+      if (n !== 0 || this.#closes !== closes) return n;
     }
   }
 
@@ -248,7 +249,9 @@ export class RingBufferConsumer {
     const waits: Promise<unknown>[] = [];
     for (const s of this.#slots) {
       if (typeof Atomics.waitAsync !== 'function') {
-        waits.push((this.#waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms));
+        const w = (waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms);
+        this.#inFlight.add(w.cancel);
+        waits.push(w.done.finally(() => this.#inFlight.delete(w.cancel)));
         continue;
       }
       const w = Atomics.waitAsync(s.ring.i32, s.waitIndex, 1, ms === Infinity ? undefined : ms);
@@ -266,16 +269,19 @@ export class RingBufferConsumer {
     }
   }
 
-  #waiters: BlockingWaiters | undefined;
+  readonly #inFlight = new Set<() => void>();
 
   /**
-   * Ends the helper workers that stand in for `Atomics.waitAsync` where a
-   * browser lacks it (nothing to do elsewhere). The consumer stays usable.
+   * Where a browser lacks `Atomics.waitAsync`, ends the helper workers this
+   * consumer is waiting in; a pending `poll()` then returns what it can
+   * consume at once. Nothing to do elsewhere. The consumer stays usable.
    */
   close(): void {
-    this.#waiters?.close();
-    this.#waiters = undefined;
+    this.#closes++;
+    for (const cancel of [...this.#inFlight]) cancel();
   }
+
+  #closes = 0;
 
   /**
    * libbpf's ringbuf_process_ring(): delivers up to `n` committed records of
@@ -421,13 +427,21 @@ const WAITER_SOURCE = `onmessage = (e) => {
   postMessage({ id, result: Atomics.wait(i32, index, 1, timeout) });
 };`;
 
+/**
+ * The helper workers of this thread, shared by every consumer: one per wait
+ * in flight, idle ones kept for the next wait.
+ */
 class BlockingWaiters {
   readonly #idle: Worker[] = [];
-  readonly #all: Worker[] = [];
   #url: string | undefined;
   #next = 0;
 
-  wait(i32: Int32Array, index: number, ms: number): Promise<unknown> {
+  /**
+   * Waits in a helper until the word at `index` is no longer 1 (or `ms`
+   * pass). `cancel()` on the returned handle settles the wait at once and
+   * ends that helper (it is blocked, so it cannot be reused).
+   */
+  wait(i32: Int32Array, index: number, ms: number): { done: Promise<unknown>; cancel: () => void } {
     if (typeof Worker !== 'function' || typeof Blob !== 'function') {
       throw new RingBufferStateError(
         'poll() needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. Use pollSync() in a worker.',
@@ -435,40 +449,41 @@ class BlockingWaiters {
       );
     }
     this.#url ??= URL.createObjectURL(new Blob([WAITER_SOURCE], { type: 'text/javascript' }));
-    const worker = this.#idle.pop() ?? this.#spawn();
+    const worker = this.#idle.pop() ?? new Worker(this.#url);
     const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      const failed = (e: ErrorEvent): void => {
-        worker.removeEventListener('message', done);
-        reject(new RingBufferStateError(`the Atomics.wait helper worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
-      };
-      const done = (e: MessageEvent<{ id: number; result: string }>): void => {
-        if (e.data.id !== id) return;
-        worker.removeEventListener('message', done);
-        worker.removeEventListener('error', failed);
-        this.#idle.push(worker);
-        resolve(e.data.result);
-      };
-      worker.addEventListener('message', done);
-      worker.addEventListener('error', failed, { once: true });
-      worker.postMessage({ i32, index, timeout: ms, id });
-    });
-  }
-
-  #spawn(): Worker {
-    const worker = new Worker(this.#url!);
-    this.#all.push(worker);
-    return worker;
-  }
-
-  close(): void {
-    for (const w of this.#all) w.terminate();
-    this.#all.length = 0;
-    this.#idle.length = 0;
-    if (this.#url) URL.revokeObjectURL(this.#url);
-    this.#url = undefined;
+    let settle!: (v: unknown) => void;
+    let fail!: (e: unknown) => void;
+    const done = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const cleanup = (): void => {
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+    };
+    const onError = (e: ErrorEvent): void => {
+      cleanup();
+      worker.terminate();
+      fail(new RingBufferStateError(`the Atomics.wait helper worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
+    };
+    const onMessage = (e: MessageEvent<{ id: number; result: string }>): void => {
+      if (e.data.id !== id) return;
+      cleanup();
+      this.#idle.push(worker);
+      settle(e.data.result);
+    };
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', onError);
+    worker.postMessage({ i32, index, timeout: ms, id });
+    return {
+      done,
+      cancel: () => {
+        cleanup();
+        worker.terminate();
+        settle('closed');
+      },
+    };
   }
 }
+
+let waiters: BlockingWaiters | undefined;
 
 /** In the lock-free claim mode, freed space must read as BUSY (all ones) before producers can claim it. */
 function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: number, to: number): void {
