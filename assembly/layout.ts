@@ -11,12 +11,15 @@
 //             │ MAX_RECORD u32 (largest payload) │ NEXT_PRODUCER u32          │
 //  ctl +   64 ├──────────────────────────────────────────────────────────────┤
 //             │ line 1, producer side, written under the lock:               │
-//             │ LOCK u32 │ pad │ PENDING_POS u64 │ DROPPED u64                 │
+//             │ LOCK u32 │ pad │ PENDING_POS u64 │ DROPPED u64 │ OVERWRITE_POS u64 │
+//             │ OVERWRITTEN u64                                               │
 //  ctl +  128 ├── line 2: PRODUCER_POS u64 (producers write, consumer reads) ─┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 (consumer)   ─┤
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word (1 = sleeping) ─┤
-//  ctl +  320 ├── line 5: DISCARDED u64 │ WAKEUPS u64 │ LOCK_WAITS u64        ─┤
-//  ctl + 4096 ├──────────────────────────────────────────────────────────────┤
+//  ctl +  320 ├── line 5: DISCARDED u64 │ WAKEUPS u64 │ LOCK_WAITS u64 │ REAPED u64
+//  ctl + 4096 ├── producer table: 4096 entries of 8 bytes, by producer id ────┤
+//             │ [id] DROPPED u32 │ DISCARDED u32 (wrapping counters)          │
+//  ctl+36864  ├──────────────────────────────────────────────────────────────┤
 //             │ data area: SIZE bytes, SIZE a power of two; a record at       │
 //             │ position pos starts at DATA + (pos & MASK)                    │
 //             ├──────────────────────────────────────────────────────────────┤
@@ -34,9 +37,9 @@
 //            │ 31 ..................... 20   │ 19 .............. 0     │
 //
 // Word 1 holds the id of the producer that reserved the record and the low 20
-// bits of the ring's DROPPED counter at that reservation: the consumer reports
-// the difference between two consecutive records as the records refused
-// between them.
+// bits of DROPPED + OVERWRITTEN at that reservation: the consumer reports the
+// difference between two consecutive records as the records lost (refused,
+// or overwritten unread) between them.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
 export const VERSION: u32 = 1;
@@ -56,6 +59,8 @@ export const OFF_NEXT_PRODUCER: u32 = 24;
 export const OFF_LOCK: u32 = 64;
 export const OFF_PENDING_POS: u32 = 72;
 export const OFF_DROPPED: u32 = 80;
+export const OFF_OVERWRITE_POS: u32 = 88;
+export const OFF_OVERWRITTEN: u32 = 96;
 // line 2
 export const OFF_PRODUCER_POS: u32 = 128;
 // line 3
@@ -67,9 +72,15 @@ export const OFF_WAIT: u32 = 256;
 export const OFF_DISCARDED: u32 = 320;
 export const OFF_WAKEUPS: u32 = 328;
 export const OFF_LOCK_WAITS: u32 = 336;
+export const OFF_REAPED: u32 = 344;
+// producer table
+export const OFF_PRODUCERS: u32 = 4096;
+export const PRODUCER_ENTRY: u32 = 8;
+export const ENTRY_DROPPED: u32 = 0;
+export const ENTRY_DISCARDED: u32 = 4;
 
 /** Bytes from `ctl` to the data area. */
-export const DATA_OFFSET: u32 = 4096;
+export const DATA_OFFSET: u32 = 36864;
 
 // header
 export const HDR_SIZE: u32 = 8;
@@ -88,6 +99,8 @@ export const LOCK_CONTENDED: u32 = 0x80000000; // 1 << 31
 // FLAGS word
 /** Producers claim space with a compare-and-swap on PRODUCER_POS, no lock. */
 export const FLAG_CLAIM: u32 = 0x1;
+/** A full ring drops its oldest committed records instead of refusing new ones (BPF_F_RB_OVERWRITE). */
+export const FLAG_OVERWRITE: u32 = 0x2;
 
 // commit flags, the kernel's values
 export const BPF_RB_NO_WAKEUP: u32 = 1;
@@ -98,6 +111,10 @@ export const BPF_RB_AVAIL_DATA: u32 = 0;
 export const BPF_RB_RING_SIZE: u32 = 1;
 export const BPF_RB_CONS_POS: u32 = 2;
 export const BPF_RB_PROD_POS: u32 = 3;
+export const BPF_RB_OVERWRITE_POS: u32 = 4;
 
 /** Spins on a held lock before a producer sleeps on it. */
 export const LOCK_SPINS: i32 = 128;
+
+/** Set in reap()'s result when the reaped producer held the lock. */
+export const REAP_LOCK_RECOVERED: u32 = 0x80000000;

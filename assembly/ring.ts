@@ -6,16 +6,22 @@
 import {
   MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD,
   OFF_NEXT_PRODUCER, OFF_LOCK, OFF_PENDING_POS, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS,
-  OFF_CONSUMER_DROPS, OFF_WAIT, OFF_DISCARDED, OFF_WAKEUPS, OFF_LOCK_WAITS, DATA_OFFSET, HDR_SIZE,
+  OFF_CONSUMER_DROPS, OFF_WAIT, OFF_DISCARDED, OFF_WAKEUPS, OFF_LOCK_WAITS, OFF_REAPED, OFF_PRODUCERS,
+  PRODUCER_ENTRY, ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE,
   BUSY_BIT, DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOCK_HELD, FLAG_CLAIM,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS,
-  BPF_RB_PROD_POS,
+  BPF_RB_PROD_POS, BPF_RB_OVERWRITE_POS, FLAG_OVERWRITE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN,
 } from "./layout";
 import { lockAcquire, lockRelease } from "./claim";
 
 // @ts-ignore: decorator
 @inline function stride(len: u32): u64 {
   return <u64>((len + HDR_SIZE + 7) & ~7);
+}
+
+// @ts-ignore: decorator
+@inline function entry(ctl: usize, id: u32): usize {
+  return ctl + OFF_PRODUCERS + <usize>(id * PRODUCER_ENTRY);
 }
 
 // @ts-ignore: decorator
@@ -29,7 +35,7 @@ import { lockAcquire, lockRelease } from "./claim";
  */
 export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f64): void {
   const pos = <u64>start;
-  memory.fill(ctl, 0, DATA_OFFSET);
+  memory.fill(ctl, 0, DATA_OFFSET); // control block and producer table
   store<u32>(ctl, size, OFF_SIZE);
   store<u32>(ctl, size - 1, OFF_MASK);
   store<u32>(ctl, flags, OFF_FLAGS);
@@ -37,6 +43,7 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   store<u64>(ctl, pos, OFF_PENDING_POS);
   store<u64>(ctl, pos, OFF_PRODUCER_POS);
   store<u64>(ctl, pos, OFF_CONSUMER_POS);
+  store<u64>(ctl, pos, OFF_OVERWRITE_POS);
   // A lock-free claim publishes PRODUCER_POS before the header exists, so
   // free space must never look like a committed header: all ones reads BUSY.
   if (flags & FLAG_CLAIM) memory.fill(ctl + DATA_OFFSET, 0xff, size);
@@ -77,19 +84,54 @@ export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
   if (pend > prod) pend = prod; // a scribbled length; never trust it past the producer
   store<u64>(ctl, pend, OFF_PENDING_POS);
   const dropped = load<u64>(ctl, OFF_DROPPED);
-  if (next - cons > mask || next - pend > mask) {
+  let lost = dropped + load<u64>(ctl, OFF_OVERWRITTEN);
+  const overwrite = (load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) != 0;
+  if (next - pend > mask || (!overwrite && next - cons > mask)) {
     atomic.store<u64>(ctl, dropped + 1, OFF_DROPPED); // under the lock: ordered with word 1 snapshots
+    atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
     lockRelease(ctl);
     return 0;
   }
+  if (overwrite && next - cons > mask) lost += overwriteOldest(ctl, data, mask, next, pend);
   const hdr = data + <usize>(prod & mask);
-  store<u32>(hdr, wordOne(id, dropped), 4);
+  store<u32>(hdr, wordOne(id, lost), 4);
   store<u32>(hdr, len | BUSY_BIT);
   // release: the header is in place before the consumer can see the new position;
   // pairs with the PRODUCER_POS load in producerPos()
   atomic.store<u64>(ctl, next, OFF_PRODUCER_POS);
   lockRelease(ctl);
   return hdr + HDR_SIZE;
+}
+
+/**
+ * Overwrite mode, under the lock: moves CONSUMER_POS past the oldest unread
+ * records until the record ending at `next` fits, and returns how many it
+ * passed. The move is a compare-and-swap, as is each of the consumer's, so
+ * every record is either read by the consumer or counted here, never both.
+ * Only committed records are passed (next - PENDING_POS <= MASK was checked),
+ * so a BUSY record is never stepped over.
+ */
+function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u64): u64 {
+  while (true) {
+    // pairs with the compare-and-swap in advanceConsumer()
+    const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    if (cons > next || next - cons <= mask) return 0; // room now (or a scribbled position: leave it)
+    let over = cons;
+    let n: u64 = 0;
+    while (next - over > mask && over < pend) {
+      over += stride(atomic.load<u32>(data + <usize>(over & mask)) & LEN_MASK);
+      n++;
+    }
+    if (over > pend) over = pend; // a scribbled length; never pass the oldest BUSY record
+    if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
+      // the passed records' bytes change only after this point
+      atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
+      atomic.store<u64>(ctl, load<u64>(ctl, OFF_OVERWRITTEN) + n, OFF_OVERWRITTEN);
+      return n;
+    }
+    // the consumer moved meanwhile: look again from where it is
+  }
+  return 0;
 }
 
 /**
@@ -110,6 +152,7 @@ export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
     if (prod + size - cons > mask) {
       atomic.add<u64>(ctl, 1, OFF_DROPPED);
+      atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
       return 0;
     }
     // pairs with the PRODUCER_POS load in producerPos()
@@ -132,6 +175,7 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
   if (discard) {
     len |= DISCARD_BIT;
     atomic.add<u64>(ctl, 1, OFF_DISCARDED);
+    atomic.add<u32>(entry(ctl, load<u32>(hdr, 4) >>> ID_SHIFT), 1, ENTRY_DISCARDED);
   }
   // A full barrier, not a release store: the CONSUMER_POS load below must not
   // move before it (pairs with the header load in the consumer and its
@@ -141,8 +185,16 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
   if ((flags & BPF_RB_FORCE_WAKEUP) == 0) {
     const mask = <u64>load<u32>(ctl, OFF_MASK);
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    const at = <u64>(hdr - (ctl + DATA_OFFSET));
     // the consumer has caught up with this record and may be asleep
-    if (<usize>(cons & mask) != hdr - (ctl + DATA_OFFSET)) return 0;
+    if ((cons & mask) != at) {
+      // Overwrite mode: a consumer that fell behind never catches up with a
+      // producer that passes it, so it is also woken each half ring.
+      if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return 0;
+      const half = (mask + 1) >> 1;
+      const end = at + stride(len & LEN_MASK);
+      if (!((at < half && end >= half) || end > mask)) return 0;
+    }
   }
   return wake(ctl);
 }
@@ -161,10 +213,17 @@ export function wake(ctl: usize): u32 {
 export function query(ctl: usize, key: u32): f64 {
   switch (key) {
     case BPF_RB_AVAIL_DATA: {
-      const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+      let cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
       const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
-      return <f64>(prod - cons);
+      if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return <f64>(prod - cons);
+      // overwrite mode, as the kernel: min(prod - max(cons, over), size)
+      const over = atomic.load<u64>(ctl, OFF_OVERWRITE_POS);
+      if (over > cons) cons = over;
+      const avail = prod - cons;
+      const size = <u64>load<u32>(ctl, OFF_SIZE);
+      return <f64>(avail < size ? avail : size);
     }
+    case BPF_RB_OVERWRITE_POS: return <f64>atomic.load<u64>(ctl, OFF_OVERWRITE_POS);
     case BPF_RB_RING_SIZE: return <f64>load<u32>(ctl, OFF_SIZE);
     case BPF_RB_CONS_POS: return <f64>atomic.load<u64>(ctl, OFF_CONSUMER_POS);
     case BPF_RB_PROD_POS: return <f64>atomic.load<u64>(ctl, OFF_PRODUCER_POS);
@@ -178,13 +237,66 @@ export function producerPos(ctl: usize): f64 {
 }
 
 /**
- * The consumer's release of everything before `pos`; `drops` is word 1's
- * DROPPED snapshot of the last record it read. Pairs with the CONSUMER_POS
- * loads in reserve() and commit().
+ * The consumer's release of everything before `to`; `drops` is word 1's
+ * DROPPED snapshot of the last record it read. Returns 0, changing nothing,
+ * when CONSUMER_POS is not `from`: someone else wrote it. Pairs with the
+ * CONSUMER_POS loads in reserve() and commit().
  */
-export function setConsumerPos(ctl: usize, pos: f64, drops: u32): void {
+export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32): u32 {
   store<u32>(ctl, drops, OFF_CONSUMER_DROPS);
-  atomic.store<u64>(ctl, <u64>pos, OFF_CONSUMER_POS);
+  return atomic.cmpxchg<u64>(ctl, <u64>from, <u64>to, OFF_CONSUMER_POS) == <u64>from ? 1 : 0;
+}
+
+/**
+ * Cleans up after producer `id`, which is gone (its worker exited): releases
+ * the producer lock if it died holding it, and discards every record it left
+ * BUSY, so that neither other producers nor the consumer wait on it forever.
+ * Runs under the lock as producer `self`. Returns the number of records
+ * discarded, with REAP_LOCK_RECOVERED set when the lock was recovered.
+ */
+export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
+  let result: u32 = 0;
+  const dead = LOCK_HELD | id;
+  let v = atomic.load<u32>(ctl, OFF_LOCK);
+  while ((v & ~LOCK_CONTENDED) == dead) {
+    const seen = atomic.cmpxchg<u32>(ctl, v, 0, OFF_LOCK);
+    if (seen == v) {
+      result = REAP_LOCK_RECOVERED;
+      atomic.notify(ctl + OFF_LOCK, -1); // pairs with the wait32 in lockSlow()
+      break;
+    }
+    v = seen;
+  }
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const data = ctl + DATA_OFFSET;
+  lockAcquire(ctl, LOCK_HELD | self, canBlock);
+  // Under the lock nothing is reserved, and nothing in [PENDING_POS,
+  // PRODUCER_POS) can be consumed and reused, so every header there is whole.
+  const prod = load<u64>(ctl, OFF_PRODUCER_POS);
+  let pos = load<u64>(ctl, OFF_PENDING_POS);
+  let reaped: u32 = 0;
+  while (pos < prod) {
+    const hdr = data + <usize>(pos & mask);
+    const len = atomic.load<u32>(hdr); // pairs with the xchg in commit()
+    if ((len & BUSY_BIT) != 0 && load<u32>(hdr, 4) >>> ID_SHIFT == id) {
+      atomic.xchg<u32>(hdr, (len & ~BUSY_BIT) | DISCARD_BIT); // as commit(discard) would
+      reaped++;
+    }
+    pos += stride(len & LEN_MASK);
+  }
+  lockRelease(ctl);
+  if (reaped) {
+    atomic.add<u64>(ctl, <u64>reaped, OFF_REAPED);
+    atomic.add<u32>(entry(ctl, id), reaped, ENTRY_DISCARDED);
+  }
+  // it may have died between its commit and the wakeup
+  wake(ctl);
+  return result | reaped;
+}
+
+/** Producer `id`'s DROPPED (which 0) or DISCARDED (which 1) count, wrapping at 2^32. */
+export function producerCounter(ctl: usize, id: u32, which: u32): u32 {
+  return atomic.load<u32>(entry(ctl, id) + <usize>(which == 0 ? ENTRY_DROPPED : ENTRY_DISCARDED));
 }
 
 /** A counter of line 5 or line 1, for stats(). */
@@ -194,9 +306,8 @@ export function counter(ctl: usize, which: u32): f64 {
     case 1: return <f64>atomic.load<u64>(ctl, OFF_DISCARDED);
     case 2: return <f64>atomic.load<u64>(ctl, OFF_WAKEUPS);
     case 3: return <f64>atomic.load<u64>(ctl, OFF_LOCK_WAITS);
+    case 4: return <f64>atomic.load<u64>(ctl, OFF_REAPED);
+    case 5: return <f64>atomic.load<u64>(ctl, OFF_OVERWRITTEN);
     default: return -1;
   }
 }
-
-// keep the lock word's offset referenced for readers of this file
-export const LOCK_WORD: u32 = OFF_LOCK;

@@ -1,5 +1,5 @@
 import { RingBufferCorruptError, RingBufferRangeError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
-import { DISCARD_BIT, DROPS_MASK, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT, BPF_RB_CONS_POS } from './layout.js';
+import { DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT, BPF_RB_CONS_POS } from './layout.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 /**
@@ -30,6 +30,22 @@ interface Slot {
   drops: number;
   /** Refusals seen on discarded records, reported with the next delivered record. */
   lost: number;
+  /** The BUSY record stalls() last saw at the head, and since when. */
+  busyPos: number;
+  busySince: number;
+  /** Overwrite mode: records are copied here and checked before delivery. */
+  readonly copy: Uint8Array | null;
+}
+
+/** A record the consumer has been waiting at, still BUSY: see `RingBufferConsumer.stalls()`. */
+export interface Stall {
+  ring: RingBuffer;
+  /** Its position (a byte counter, as `BPF_RB_CONS_POS`). */
+  position: number;
+  /** The producer that reserved it (0 if anonymous): `ring.reapProducer(id)` once that producer is gone. */
+  producerId: number;
+  /** Milliseconds since `stalls()` first saw it at the head. */
+  ms: number;
 }
 
 function checkCallback(cb: unknown, what: string): void {
@@ -84,6 +100,9 @@ export class RingBufferConsumer {
       cons: ring.ex.query(ring.ctl, BPF_RB_CONS_POS),
       drops: ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK,
       lost: 0,
+      busyPos: -1,
+      busySince: 0,
+      copy: ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null,
     });
     return this;
   }
@@ -91,6 +110,31 @@ export class RingBufferConsumer {
   /** The rings of this consumer, in the order they were added (libbpf `ring_buffer__ring()`). */
   get rings(): readonly RingBuffer[] {
     return this.#slots.map((s) => s.ring);
+  }
+
+  /**
+   * Records the consumer is waiting at that are still BUSY (reserved, not yet
+   * committed) and have been for at least `minMs` since an earlier call saw
+   * them: call it from a timer to find a producer that leaked a reservation
+   * or died. Each ring has at most one, at its head. Cheap: one header read
+   * per ring; nothing on the hot path.
+   */
+  stalls(minMs = 0): Stall[] {
+    const now = performance.now();
+    const out: Stall[] = [];
+    for (const s of this.#slots) {
+      const { ring } = s;
+      const idx = (ring.data + (s.cons & (ring.size - 1))) >> 2;
+      if (!(s.cons < ring.ex.producerPos(ring.ctl) && Atomics.load(ring.i32, idx) < 0)) continue;
+      if (s.busyPos !== s.cons) {
+        s.busyPos = s.cons;
+        s.busySince = now;
+      }
+      if (now - s.busySince >= minMs) {
+        out.push({ ring, position: s.cons, producerId: ring.i32[idx + 1]! >>> ID_SHIFT, ms: now - s.busySince });
+      }
+    }
+    return out;
   }
 
   /**
@@ -133,6 +177,7 @@ export class RingBufferConsumer {
     let n = this.consume();
     if (n !== 0 || timeoutMs === 0) return n;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    const closes = this.#closes;
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return 0;
@@ -144,7 +189,7 @@ export class RingBufferConsumer {
         }
       }
       n = this.consume();
-      if (n !== 0) return n;
+      if (n !== 0 || this.#closes !== closes) return n;
     }
   }
 
@@ -204,7 +249,9 @@ export class RingBufferConsumer {
     const waits: Promise<unknown>[] = [];
     for (const s of this.#slots) {
       if (typeof Atomics.waitAsync !== 'function') {
-        waits.push((this.#waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms));
+        const w = (waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms);
+        this.#inFlight.add(w.cancel);
+        waits.push(w.done.finally(() => this.#inFlight.delete(w.cancel)));
         continue;
       }
       const w = Atomics.waitAsync(s.ring.i32, s.waitIndex, 1, ms === Infinity ? undefined : ms);
@@ -222,16 +269,19 @@ export class RingBufferConsumer {
     }
   }
 
-  #waiters: BlockingWaiters | undefined;
+  readonly #inFlight = new Set<() => void>();
 
   /**
-   * Ends the helper workers that stand in for `Atomics.waitAsync` where a
-   * browser lacks it (nothing to do elsewhere). The consumer stays usable.
+   * Where a browser lacks `Atomics.waitAsync`, ends the helper workers this
+   * consumer is waiting in; a pending `poll()` then returns what it can
+   * consume at once. Nothing to do elsewhere. The consumer stays usable.
    */
   close(): void {
-    this.#waiters?.close();
-    this.#waiters = undefined;
+    this.#closes++;
+    for (const cancel of [...this.#inFlight]) cancel();
   }
+
+  #closes = 0;
 
   /**
    * libbpf's ringbuf_process_ring(): delivers up to `n` committed records of
@@ -239,6 +289,7 @@ export class RingBufferConsumer {
    * position at the end of each pass (and when a callback stops or throws).
    */
   #process(s: Slot, n: number): number {
+    if (s.copy !== null) return this.#processOverwrite(s, s.copy, n);
     const { ring, raw, view } = s;
     const { ex, ctl, i32, bytes, data, maxRecord } = ring;
     const mask = ring.size - 1;
@@ -250,15 +301,24 @@ export class RingBufferConsumer {
       for (;;) {
         // acquire: pairs with the PRODUCER_POS store in reserve() (assembly/ring.ts)
         const prod = ex.producerPos(ctl);
-        if (cons >= prod) break;
+        if (prod <= cons) {
+          if (prod < cons) throw corrupt(cons, `the producer position ${prod} is behind the consumer`);
+          break;
+        }
+        if (prod - cons > mask + 1) throw corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
         while (cons < prod) {
           const off = data + (cons & mask);
           // acquire: pairs with the header xchg in commit()
           const hdr = Atomics.load(i32, off >> 2);
-          if (hdr < 0) return count; // BUSY: wait for its producer
+          if (hdr < 0) {
+            // BUSY: wait for its producer. BUSY with DISCARD is free space in 'cas' mode, never written otherwise.
+            if ((hdr & DISCARD_BIT) !== 0 && !ring.claimMode) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)} has both BUSY and DISCARD set`);
+            return count;
+          }
           const len = hdr & LEN_MASK;
           const next = cons + ((len + 15) & ~7);
-          if (len > maxRecord || next > prod) throw corrupt(cons, hdr, len, maxRecord, prod);
+          if (len > maxRecord) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`);
+          if (next > prod) throw corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
           const w1 = i32[(off >> 2) + 1]! & DROPS_MASK;
           lost += (w1 - drops) & DROPS_MASK;
           drops = w1;
@@ -279,11 +339,81 @@ export class RingBufferConsumer {
       s.lost = lost;
       if (cons !== s.cons) {
         if (ring.claimMode) clearConsumed(bytes, data, mask, s.cons, cons);
+        const from = s.cons;
         s.cons = cons;
         s.drops = drops;
         // release: pairs with the CONSUMER_POS loads in reserve() and commit()
-        ex.setConsumerPos(ctl, cons, drops);
+        if (ex.advanceConsumer(ctl, from, cons, drops) === 0) {
+          // eslint-disable-next-line no-unsafe-finally
+          throw corrupt(from, `the consumer position was changed to ${ex.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+        }
       }
+    }
+  }
+
+  /**
+   * #process() for overwrite mode, where producers move CONSUMER_POS past
+   * records the consumer has not read. Each record is copied out, then
+   * claimed by a compare-and-swap of CONSUMER_POS; a producer passes records
+   * with the same compare-and-swap, so a record is delivered (intact: the
+   * producer writes over it only after its own swap) or counted as
+   * overwritten, never both. Lost records are reported with the first record
+   * reserved after they were lost.
+   */
+  #processOverwrite(s: Slot, copy: Uint8Array, n: number): number {
+    const { ring, raw, view } = s;
+    const { ex, ctl, i32, bytes, data, maxRecord } = ring;
+    const mask = ring.size - 1;
+    let count = 0;
+    /** After an anomaly at `cons`: where a producer moved the consumer to, or a corruption error. */
+    const passedTo = (cons: number, what: string): number => {
+      const actual = ex.query(ctl, BPF_RB_CONS_POS);
+      if (actual > cons) return actual;
+      throw corrupt(cons, what);
+    };
+    for (;;) {
+        const prod = ex.producerPos(ctl);
+        let cons = s.cons;
+        if (prod <= cons) {
+          if (prod < cons) throw corrupt(cons, `the producer position ${prod} is behind the consumer`);
+          return count;
+        }
+        while (cons < prod) {
+          const off = data + (cons & mask);
+          const hdr = Atomics.load(i32, off >> 2);
+          const len = hdr & LEN_MASK;
+          const next = cons + ((len + 15) & ~7);
+          const w1 = i32[(off >> 2) + 1]! & DROPS_MASK;
+          if (hdr < 0) {
+            const actual = ex.query(ctl, BPF_RB_CONS_POS);
+            if (actual > cons) break; // passed over: start again from there
+            return count; // BUSY: wait for its producer
+          }
+          if (len > maxRecord || next > prod) {
+            passedTo(cons, len > maxRecord
+              ? `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`
+              : `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
+            break;
+          }
+          const keep = (hdr & DISCARD_BIT) === 0;
+          if (keep) copy.set(bytes.subarray(off + 8, off + 8 + len));
+          // pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
+          if (ex.advanceConsumer(ctl, cons, next, w1) === 0) {
+            passedTo(cons, `the consumer position was changed to ${ex.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+            break;
+          }
+          s.lost += (w1 - s.drops) & DROPS_MASK;
+          s.drops = w1;
+          s.cons = cons = next;
+          if (!keep) continue;
+          count++;
+          const gap = s.lost;
+          s.lost = 0;
+          const r = raw !== null ? raw(copy, 0, len, gap) : view!(copy.subarray(0, len), gap);
+          if (typeof r === 'number' && r < 0) return r;
+          if (count >= n) return count;
+        }
+        s.cons = Math.max(s.cons, ex.query(ctl, BPF_RB_CONS_POS));
     }
   }
 }
@@ -297,13 +427,21 @@ const WAITER_SOURCE = `onmessage = (e) => {
   postMessage({ id, result: Atomics.wait(i32, index, 1, timeout) });
 };`;
 
+/**
+ * The helper workers of this thread, shared by every consumer: one per wait
+ * in flight, idle ones kept for the next wait.
+ */
 class BlockingWaiters {
   readonly #idle: Worker[] = [];
-  readonly #all: Worker[] = [];
   #url: string | undefined;
   #next = 0;
 
-  wait(i32: Int32Array, index: number, ms: number): Promise<unknown> {
+  /**
+   * Waits in a helper until the word at `index` is no longer 1 (or `ms`
+   * pass). `cancel()` on the returned handle settles the wait at once and
+   * ends that helper (it is blocked, so it cannot be reused).
+   */
+  wait(i32: Int32Array, index: number, ms: number): { done: Promise<unknown>; cancel: () => void } {
     if (typeof Worker !== 'function' || typeof Blob !== 'function') {
       throw new RingBufferStateError(
         'poll() needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. Use pollSync() in a worker.',
@@ -311,40 +449,41 @@ class BlockingWaiters {
       );
     }
     this.#url ??= URL.createObjectURL(new Blob([WAITER_SOURCE], { type: 'text/javascript' }));
-    const worker = this.#idle.pop() ?? this.#spawn();
+    const worker = this.#idle.pop() ?? new Worker(this.#url);
     const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      const failed = (e: ErrorEvent): void => {
-        worker.removeEventListener('message', done);
-        reject(new RingBufferStateError(`the Atomics.wait helper worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
-      };
-      const done = (e: MessageEvent<{ id: number; result: string }>): void => {
-        if (e.data.id !== id) return;
-        worker.removeEventListener('message', done);
-        worker.removeEventListener('error', failed);
-        this.#idle.push(worker);
-        resolve(e.data.result);
-      };
-      worker.addEventListener('message', done);
-      worker.addEventListener('error', failed, { once: true });
-      worker.postMessage({ i32, index, timeout: ms, id });
-    });
-  }
-
-  #spawn(): Worker {
-    const worker = new Worker(this.#url!);
-    this.#all.push(worker);
-    return worker;
-  }
-
-  close(): void {
-    for (const w of this.#all) w.terminate();
-    this.#all.length = 0;
-    this.#idle.length = 0;
-    if (this.#url) URL.revokeObjectURL(this.#url);
-    this.#url = undefined;
+    let settle!: (v: unknown) => void;
+    let fail!: (e: unknown) => void;
+    const done = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const cleanup = (): void => {
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+    };
+    const onError = (e: ErrorEvent): void => {
+      cleanup();
+      worker.terminate();
+      fail(new RingBufferStateError(`the Atomics.wait helper worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
+    };
+    const onMessage = (e: MessageEvent<{ id: number; result: string }>): void => {
+      if (e.data.id !== id) return;
+      cleanup();
+      this.#idle.push(worker);
+      settle(e.data.result);
+    };
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', onError);
+    worker.postMessage({ i32, index, timeout: ms, id });
+    return {
+      done,
+      cancel: () => {
+        cleanup();
+        worker.terminate();
+        settle('closed');
+      },
+    };
   }
 }
+
+let waiters: BlockingWaiters | undefined;
 
 /** In the lock-free claim mode, freed space must read as BUSY (all ones) before producers can claim it. */
 function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: number, to: number): void {
@@ -358,13 +497,10 @@ function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: numb
   }
 }
 
-function corrupt(pos: number, hdr: number, len: number, maxRecord: number, prod: number): RingBufferCorruptError {
-  const what = len > maxRecord
-    ? `length ${len} exceeds the largest record (${maxRecord})`
-    : `its record runs past the producer position ${prod}`;
+function corrupt(pos: number, what: string): RingBufferCorruptError {
   return new RingBufferCorruptError(
-    `corrupt record header 0x${(hdr >>> 0).toString(16)} at position ${pos}: ${what}. ` +
-      'The shared memory was written outside the ring API; the consumer stopped before reading past it.',
+    `ring corrupted at position ${pos}: ${what}. The shared memory was written outside the ring API; ` +
+      'the consumer stopped before reading past it.',
     'ERR_RINGBUF_CORRUPT',
     pos,
   );

@@ -5,11 +5,12 @@
  * @packageDocumentation
  */
 export { RingBuffer, Reservation } from './ring-buffer.js';
-export type { RingBufferOptions, RingBufferHandle, RingBufferStats } from './ring-buffer.js';
+export type { RingBufferOptions, RingBufferHandle, RingBufferStats, ProducerStats, ReapResult } from './ring-buffer.js';
 export { RingBufferConsumer } from './consumer.js';
-export type { SampleCallback, RawSampleCallback } from './consumer.js';
+export type { SampleCallback, RawSampleCallback, Stall } from './consumer.js';
 export {
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
+  BPF_RB_OVERWRITE_POS,
 } from './constants.js';
 export type { CommitFlags, QueryKey } from './constants.js';
 export { RingBufferRangeError, RingBufferTypeError, RingBufferStateError, RingBufferCorruptError } from './errors.js';

@@ -15,6 +15,8 @@ export const OFF_NEXT_PRODUCER = 24;
 export const OFF_LOCK = 64;
 export const OFF_PENDING_POS = 72;
 export const OFF_DROPPED = 80;
+export const OFF_OVERWRITE_POS = 88;
+export const OFF_OVERWRITTEN = 96;
 export const OFF_PRODUCER_POS = 128;
 export const OFF_CONSUMER_POS = 192;
 export const OFF_CONSUMER_DROPS = 200;
@@ -22,7 +24,12 @@ export const OFF_WAIT = 256;
 export const OFF_DISCARDED = 320;
 export const OFF_WAKEUPS = 328;
 export const OFF_LOCK_WAITS = 336;
-export const DATA_OFFSET = 4096;
+export const OFF_REAPED = 344;
+export const OFF_PRODUCERS = 4096;
+export const PRODUCER_ENTRY = 8;
+export const ENTRY_DROPPED = 0;
+export const ENTRY_DISCARDED = 4;
+export const DATA_OFFSET = 36864;
 
 export const HDR_SIZE = 8;
 export const BUSY_BIT = 0x80000000;
@@ -34,6 +41,7 @@ export const MAX_PRODUCER_ID = 0xfff;
 export const LOCK_HELD = 0x00001000;
 export const LOCK_CONTENDED = 0x80000000;
 export const FLAG_CLAIM = 0x1;
+export const FLAG_OVERWRITE = 0x2;
 
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;
@@ -41,7 +49,9 @@ export const BPF_RB_AVAIL_DATA = 0;
 export const BPF_RB_RING_SIZE = 1;
 export const BPF_RB_CONS_POS = 2;
 export const BPF_RB_PROD_POS = 3;
+export const BPF_RB_OVERWRITE_POS = 4;
 export const LOCK_SPINS = 128;
+export const REAP_LOCK_RECOVERED = 0x80000000;
 
 /** Smallest ring, the kernel's rule (one page). */
 export const MIN_SIZE = 4096;

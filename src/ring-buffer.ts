@@ -1,13 +1,14 @@
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_PROD_POS, type CommitFlags, type QueryKey,
+  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey,
 } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength,
   describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
-  OFF_MAX_RECORD, OFF_SIZE, OFF_VERSION, RING_BASE, VERSION, memoryPages, recordStride,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
+  MAX_PRODUCER_ID, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
+  memoryPages, recordStride,
 } from './layout.js';
 import { canBlock, compileModule, instantiateRing, type RingExports } from './wasm.js';
 
@@ -28,6 +29,12 @@ export interface RingBufferOptions {
    * it gives up overrun protection and recovery from a dead producer).
    */
   claim?: 'lock' | 'cas';
+  /**
+   * Flight-recorder mode (the kernel's `BPF_F_RB_OVERWRITE`): a full ring
+   * drops its oldest committed records instead of refusing new ones, never
+   * stepping over a record that is still BUSY. Default false. Needs `claim: 'lock'`.
+   */
+  overwrite?: boolean;
   /**
    * Initial value of every position, a multiple of 8 (default 0). Positions
    * are byte counters that only grow; a large start tests traffic past 2^32.
@@ -59,6 +66,26 @@ export interface RingBufferStats {
   wakeups: number;
   /** Times a producer found the lock held past its spin limit and went to sleep on it. */
   lockWaits: number;
+  /** Overwrite mode: records passed over before the consumer read them. */
+  overwritten: number;
+  /** Records left BUSY by producers that died, discarded by `reapProducer()` (not counted in `discarded`). */
+  reaped: number;
+}
+
+/** Counters of one producer, by the id written in its records' headers. Each wraps at 2^32. */
+export interface ProducerStats {
+  /** Its records refused for lack of room. */
+  dropped: number;
+  /** Its records discarded, by itself or by `reapProducer()`. */
+  discarded: number;
+}
+
+/** What `reapProducer()` cleaned up. */
+export interface ReapResult {
+  /** Records the producer had reserved and never committed, now discarded. */
+  discarded: number;
+  /** Whether it died holding the producer lock (now released). */
+  lockRecovered: boolean;
 }
 
 const MAX_POSITION = Number.MAX_SAFE_INTEGER - 2 ** 32;
@@ -90,6 +117,7 @@ export class RingBuffer {
   /** @internal */ readonly data: number;
   /** @internal */ readonly i32: Int32Array;
   /** @internal */ readonly claimMode: boolean;
+  /** @internal */ readonly overwriteMode: boolean;
   /** The shared memory holding the ring. */
   readonly memory: WebAssembly.Memory;
   /** The compiled module the ring runs on. */
@@ -120,6 +148,7 @@ export class RingBuffer {
     this.size = u32[(ctl + OFF_SIZE) >> 2]!;
     this.maxRecord = u32[(ctl + OFF_MAX_RECORD) >> 2]!;
     this.claimMode = (u32[(ctl + OFF_FLAGS) >> 2]! & FLAG_CLAIM) !== 0;
+    this.overwriteMode = (u32[(ctl + OFF_FLAGS) >> 2]! & FLAG_OVERWRITE) !== 0;
     this.producerId = ex.nextProducerId(ctl);
     this.#canBlock = canBlock ? 1 : 0;
   }
@@ -136,7 +165,7 @@ export class RingBuffer {
         'ERR_RINGBUF_TYPE',
       );
     }
-    const { size, claim = 'lock', position = 0 } = options;
+    const { size, claim = 'lock', position = 0, overwrite = false } = options;
     checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
     if (size < MIN_SIZE || !isPowerOfTwo(size)) {
       throw new RingBufferRangeError(
@@ -149,6 +178,12 @@ export class RingBuffer {
     if (claim !== 'lock' && claim !== 'cas') {
       throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
     }
+    if (typeof overwrite !== 'boolean') {
+      throw new RingBufferTypeError(`overwrite must be a boolean; got ${describeValue(overwrite)}`, 'ERR_RINGBUF_TYPE');
+    }
+    if (overwrite && claim === 'cas') {
+      throw new RingBufferRangeError("overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)", 'ERR_RINGBUF_RANGE');
+    }
     checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
     if (position % 8 !== 0) {
       throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
@@ -156,7 +191,7 @@ export class RingBuffer {
     const memory = sharedMemory(memoryPages(RING_BASE, size, maxRecord));
     const module = await compileModule();
     const ex = await instantiateRing(module, memory);
-    ex.init(RING_BASE, size, maxRecord, claim === 'cas' ? FLAG_CLAIM : 0, position);
+    ex.init(RING_BASE, size, maxRecord, (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0), position);
     return new RingBuffer(ex, memory, module, RING_BASE);
   }
 
@@ -229,14 +264,14 @@ export class RingBuffer {
 
   /**
    * `bpf_ringbuf_query()`: `BPF_RB_AVAIL_DATA`, `BPF_RB_RING_SIZE`,
-   * `BPF_RB_CONS_POS` or `BPF_RB_PROD_POS`, in bytes (headers and rounding
+   * `BPF_RB_CONS_POS`, `BPF_RB_PROD_POS` or `BPF_RB_OVERWRITE_POS`, in bytes (headers and rounding
    * included). A snapshot: producers and the consumer keep moving.
    */
   query(key: QueryKey | number): number {
     if (typeof key !== 'number') throw new RingBufferTypeError(`query key must be a number; got ${describeValue(key)}`, 'ERR_RINGBUF_TYPE');
-    if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_PROD_POS && Number.isInteger(key))) {
+    if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_OVERWRITE_POS && Number.isInteger(key))) {
       throw new RingBufferRangeError(
-        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2) or BPF_RB_PROD_POS (3)`,
+        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2), BPF_RB_PROD_POS (3) or BPF_RB_OVERWRITE_POS (4)`,
         'ERR_RINGBUF_QUERY',
       );
     }
@@ -246,7 +281,65 @@ export class RingBuffer {
   /** Loss and event counters of the ring, summed over every producer. */
   stats(): RingBufferStats {
     const { ex, ctl } = this;
-    return { dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3) };
+    return {
+      dropped: ex.counter(ctl, 0), discarded: ex.counter(ctl, 1), wakeups: ex.counter(ctl, 2), lockWaits: ex.counter(ctl, 3),
+      reaped: ex.counter(ctl, 4), overwritten: ex.counter(ctl, 5),
+    };
+  }
+
+  /** The counters of producer `id` (a `producerId` from any thread attached to this ring). */
+  producerStats(id: number): ProducerStats {
+    checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId of a RingBuffer attached to this ring.');
+    return { dropped: this.ex.producerCounter(this.ctl, id, 0), discarded: this.ex.producerCounter(this.ctl, id, 1) };
+  }
+
+  /**
+   * Cleans up after producer `id`, which is gone: call it once the worker
+   * that held that producer id has exited (its `exit` event), never while it
+   * may still run. Releases the producer lock if it died holding it, and
+   * discards every record it reserved and never committed (counted in
+   * `stats().reaped` and its `producerStats(id).discarded`), so that other
+   * producers and the consumer carry on. The kernel needs no such call: a BPF
+   * program cannot die between reserve and commit.
+   */
+  reapProducer(id: number): ReapResult {
+    checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
+    if (id === 0 || id >= Atomics.load(this.i32, (this.ctl + OFF_NEXT_PRODUCER) >> 2) + 1) {
+      throw new RingBufferRangeError(
+        `producer id ${id} was never handed out by this ring${id === 0 ? ' (0 is shared by anonymous producers past the 4095th and cannot be reaped)' : ''}`,
+        'ERR_RINGBUF_PRODUCER',
+      );
+    }
+    if (id === this.producerId) {
+      throw new RingBufferStateError('a producer cannot reap itself: call reapProducer() from another RingBuffer on the same ring', 'ERR_RINGBUF_PRODUCER');
+    }
+    if (this.claimMode) {
+      throw new RingBufferStateError(
+        "reapProducer() needs the 'lock' claim: in 'cas' mode a dead producer's claim leaves no header to recover",
+        'ERR_RINGBUF_PRODUCER',
+      );
+    }
+    const r = this.ex.reap(this.ctl, id, this.producerId, this.#canBlock) >>> 0;
+    return { discarded: r & ~REAP_LOCK_RECOVERED, lockRecovered: (r & REAP_LOCK_RECOVERED) !== 0 };
+  }
+
+  /**
+   * Reserves `len` bytes, calls `fill(data)` and submits the record with
+   * `flags`; if `fill` throws, discards it and rethrows, so no reservation
+   * is left behind. Returns `false` when the ring has no room now.
+   */
+  write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
+    checkFlags(flags);
+    const r = this.reserve(len);
+    if (r === null) return false;
+    try {
+      fill(r.data);
+    } catch (err) {
+      r.discard(BPF_RB_NO_WAKEUP);
+      throw err;
+    }
+    r.submit(flags);
+    return true;
   }
 
   // ---- zero-allocation path --------------------------------------------
@@ -325,6 +418,15 @@ export class Reservation {
   /** `bpf_ringbuf_discard()`: the consumer skips the record; `flags` as in the kernel. */
   discard(flags: CommitFlags | number = 0): void {
     this.#commit(flags, 1);
+  }
+
+  /**
+   * Discards the record if it was neither submitted nor discarded, so that a
+   * `using r = rb.reserve(n)` declaration never leaves a reservation behind
+   * when the block throws.
+   */
+  [Symbol.dispose](): void {
+    if (this.#ring !== null) this.#commit(BPF_RB_NO_WAKEUP, 1);
   }
 
   #commit(flags: number, discard: number): void {

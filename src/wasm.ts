@@ -13,7 +13,9 @@ export interface RingExports extends Record<string, unknown> {
   wake(ctl: number): number;
   query(ctl: number, key: number): number;
   producerPos(ctl: number): number;
-  setConsumerPos(ctl: number, pos: number, drops: number): void;
+  advanceConsumer(ctl: number, from: number, to: number, drops: number): number;
+  reap(ctl: number, id: number, self: number, canBlock: number): number;
+  producerCounter(ctl: number, id: number, which: number): number;
   counter(ctl: number, which: number): number;
 }
 

@@ -12,6 +12,8 @@ export interface ProducerOptions {
   burst?: number;
   /** Retry a refused record (true) or count it and move on (false). */
   retry?: boolean;
+  /** Reserve one record, report `holding`, and never commit it. */
+  hold?: boolean;
 }
 
 export interface ProducerResult {

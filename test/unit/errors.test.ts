@@ -76,7 +76,7 @@ describe('bad input to a ring is an error and leaves the ring untouched', () => 
 
   it('query() of an unknown key', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
-    expect(() => rb.query(4 as never)).toThrow(RingBufferRangeError);
+    expect(() => rb.query(5 as never)).toThrow(RingBufferRangeError);
     expect(() => rb.query('0' as never)).toThrow(RingBufferTypeError);
   });
 
