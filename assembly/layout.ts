@@ -101,6 +101,8 @@ export const LOCK_CONTENDED: u32 = 0x80000000; // 1 << 31
 export const FLAG_CLAIM: u32 = 0x1;
 /** A full ring drops its oldest committed records instead of refusing new ones (BPF_F_RB_OVERWRITE). */
 export const FLAG_OVERWRITE: u32 = 0x2;
+/** One producer only (a per-producer buffer): reserve() takes no lock. */
+export const FLAG_SINGLE: u32 = 0x4;
 
 // commit flags, the kernel's values
 export const BPF_RB_NO_WAKEUP: u32 = 1;

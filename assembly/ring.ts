@@ -10,7 +10,7 @@ import {
   PRODUCER_ENTRY, ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE,
   BUSY_BIT, DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOCK_HELD, FLAG_CLAIM,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS,
-  BPF_RB_PROD_POS, BPF_RB_OVERWRITE_POS, FLAG_OVERWRITE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN,
+  BPF_RB_PROD_POS, BPF_RB_OVERWRITE_POS, FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN,
 } from "./layout";
 import { lockAcquire, lockRelease } from "./claim";
 
@@ -64,12 +64,15 @@ export function nextProducerId(ctl: usize): u32 {
  * that len <= MAX_RECORD.
  */
 export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
-  if (load<u32>(ctl, OFF_FLAGS) & FLAG_CLAIM) return reserveClaim(ctl, len, id);
+  const flags = load<u32>(ctl, OFF_FLAGS);
+  if (flags & FLAG_CLAIM) return reserveClaim(ctl, len, id);
+  // a ring with one producer (a per-producer buffer) needs no lock
+  const locked = (flags & FLAG_SINGLE) == 0;
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const data = ctl + DATA_OFFSET;
-  // read outside the lock, as the kernel does; pairs with the CONSUMER_POS store in setConsumerPos()
+  // read outside the lock, as the kernel does; pairs with the CONSUMER_POS store in advanceConsumer()
   const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-  lockAcquire(ctl, LOCK_HELD | id, canBlock);
+  if (locked) lockAcquire(ctl, LOCK_HELD | id, canBlock);
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
   const next = prod + stride(len);
   // Walk PENDING_POS past committed records: a new reservation must never run
@@ -85,11 +88,11 @@ export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
   store<u64>(ctl, pend, OFF_PENDING_POS);
   const dropped = load<u64>(ctl, OFF_DROPPED);
   let lost = dropped + load<u64>(ctl, OFF_OVERWRITTEN);
-  const overwrite = (load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) != 0;
+  const overwrite = (flags & FLAG_OVERWRITE) != 0;
   if (next - pend > mask || (!overwrite && next - cons > mask)) {
     atomic.store<u64>(ctl, dropped + 1, OFF_DROPPED); // under the lock: ordered with word 1 snapshots
     atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
-    lockRelease(ctl);
+    if (locked) lockRelease(ctl);
     return 0;
   }
   if (overwrite && next - cons > mask) lost += overwriteOldest(ctl, data, mask, next, pend);
@@ -99,7 +102,7 @@ export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
   // release: the header is in place before the consumer can see the new position;
   // pairs with the PRODUCER_POS load in producerPos()
   atomic.store<u64>(ctl, next, OFF_PRODUCER_POS);
-  lockRelease(ctl);
+  if (locked) lockRelease(ctl);
   return hdr + HDR_SIZE;
 }
 
@@ -148,7 +151,7 @@ export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
   do {
     prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
     dropped = atomic.load<u64>(ctl, OFF_DROPPED);
-    // pairs with the CONSUMER_POS store in setConsumerPos()
+    // pairs with the CONSUMER_POS store in advanceConsumer()
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
     if (prod + size - cons > mask) {
       atomic.add<u64>(ctl, 1, OFF_DROPPED);

@@ -170,10 +170,13 @@ export class RingBufferConsumer {
    * a producer's wakeup or `timeoutMs` (-1: without end; 0: do not sleep),
    * then consumes. Resolves to the number of records delivered (0 on
    * timeout), or the negative number a callback returned. Sleeps in
-   * `Atomics.waitAsync`, so it never blocks the thread.
+   * `Atomics.waitAsync`, so it never blocks the thread. Timeouts between 0
+   * and 1 ms are taken as 1 ms.
    */
   async poll(timeoutMs = -1): Promise<number> {
     checkTimeout(timeoutMs);
+    // a waitAsync timeout below about half a millisecond returns at once (Node 20): it would spin
+    if (timeoutMs > 0 && timeoutMs < 1) timeoutMs = 1;
     let n = this.consume();
     if (n !== 0 || timeoutMs === 0) return n;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;

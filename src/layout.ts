@@ -42,6 +42,7 @@ export const LOCK_HELD = 0x00001000;
 export const LOCK_CONTENDED = 0x80000000;
 export const FLAG_CLAIM = 0x1;
 export const FLAG_OVERWRITE = 0x2;
+export const FLAG_SINGLE = 0x4;
 
 export const BPF_RB_NO_WAKEUP = 1;
 export const BPF_RB_FORCE_WAKEUP = 2;

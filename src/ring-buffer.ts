@@ -6,7 +6,7 @@ import {
   describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, LEN_MASK, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
   MAX_PRODUCER_ID, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
   memoryPages, recordStride,
 } from './layout.js';
@@ -35,6 +35,12 @@ export interface RingBufferOptions {
    * stepping over a record that is still BUSY. Default false. Needs `claim: 'lock'`.
    */
   overwrite?: boolean;
+  /**
+   * The ring will have one producer thread only (as each ring of a
+   * per-producer buffer): `reserve()` takes no lock. Producing from two
+   * threads at once then corrupts the ring. Default false.
+   */
+  singleProducer?: boolean;
   /**
    * Initial value of every position, a multiple of 8 (default 0). Positions
    * are byte counters that only grow; a large start tests traffic past 2^32.
@@ -165,7 +171,7 @@ export class RingBuffer {
         'ERR_RINGBUF_TYPE',
       );
     }
-    const { size, claim = 'lock', position = 0, overwrite = false } = options;
+    const { size, claim = 'lock', position = 0, overwrite = false, singleProducer = false } = options;
     checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
     if (size < MIN_SIZE || !isPowerOfTwo(size)) {
       throw new RingBufferRangeError(
@@ -181,6 +187,9 @@ export class RingBuffer {
     if (typeof overwrite !== 'boolean') {
       throw new RingBufferTypeError(`overwrite must be a boolean; got ${describeValue(overwrite)}`, 'ERR_RINGBUF_TYPE');
     }
+    if (typeof singleProducer !== 'boolean') {
+      throw new RingBufferTypeError(`singleProducer must be a boolean; got ${describeValue(singleProducer)}`, 'ERR_RINGBUF_TYPE');
+    }
     if (overwrite && claim === 'cas') {
       throw new RingBufferRangeError("overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)", 'ERR_RINGBUF_RANGE');
     }
@@ -191,7 +200,7 @@ export class RingBuffer {
     const memory = sharedMemory(memoryPages(RING_BASE, size, maxRecord));
     const module = await compileModule();
     const ex = await instantiateRing(module, memory);
-    ex.init(RING_BASE, size, maxRecord, (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0), position);
+    ex.init(RING_BASE, size, maxRecord, (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0), position);
     return new RingBuffer(ex, memory, module, RING_BASE);
   }
 
@@ -371,7 +380,8 @@ export class RingBuffer {
     if (flags !== 0 && flags !== 1 && flags !== 2) checkFlags(flags);
     const hdr = offset - HDR_SIZE;
     // BUSY reads as a negative int32; anything else was never reserved or is committed already
-    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && this.i32[hdr >> 2]! < 0)) {
+    const word = this.i32[hdr >> 2]!;
+    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 && (word & LEN_MASK) <= this.maxRecord)) {
       throw new RingBufferStateError(
         `offset ${describeValue(offset)} is not a pending reservation: commit each offset from reserveRaw() exactly once`,
         'ERR_RINGBUF_COMMITTED',
