@@ -116,7 +116,7 @@ export const BPF_RB_PROD_POS: u32 = 3;
 export const BPF_RB_OVERWRITE_POS: u32 = 4;
 
 /** Spins on a held lock before a producer sleeps on it. */
-export const LOCK_SPINS: i32 = 128;
+export const LOCK_SPINS: i32 = 4096;
 
 /** Set in reap()'s result when the reaped producer held the lock. */
 export const REAP_LOCK_RECOVERED: u32 = 0x80000000;

@@ -51,7 +51,7 @@ export const BPF_RB_RING_SIZE = 1;
 export const BPF_RB_CONS_POS = 2;
 export const BPF_RB_PROD_POS = 3;
 export const BPF_RB_OVERWRITE_POS = 4;
-export const LOCK_SPINS = 128;
+export const LOCK_SPINS = 4096;
 export const REAP_LOCK_RECOVERED = 0x80000000;
 
 /** Smallest ring, the kernel's rule (one page). */

@@ -13,10 +13,14 @@ const dir = mkdtempSync(join(tmpdir(), 'wasm-ringbuf-pack-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the packed package', () => {
-  it('shows the quick start in the README verbatim', () => {
+  it('shows the quick starts in the README verbatim', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     for (const file of ['main.mjs', 'producer.mjs']) {
       expect(readme).toContain('```js\n' + readFileSync(join(examples, file), 'utf8') + '```');
+    }
+    const browser = join(root, 'examples/browser/quickstart');
+    for (const [file, lang] of [['vite.config.js', 'js'], ['index.html', 'html'], ['main.js', 'js'], ['producer.js', 'js']]) {
+      expect(readme, file).toContain('```' + lang + '\n' + readFileSync(join(browser, file!), 'utf8') + '```');
     }
   });
 
