@@ -57,6 +57,23 @@ export function useChromium(): { get(): Browser; ok(): boolean } {
   };
 }
 
+/** Starts the demo server (cross-origin isolated) before this file's tests and stops it after. */
+export function useServer(): { get(): Served } {
+  let served: Served | undefined;
+  beforeAll(async () => {
+    served = await serve();
+  });
+  afterAll(async () => {
+    await served?.close();
+  });
+  return {
+    get() {
+      if (served === undefined) throw new Error('the demo server did not start');
+      return served;
+    },
+  };
+}
+
 export interface Served {
   url: string;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage, serve, useChromium, type Served } from './browser.js';
+import { openPage, useChromium, useServer } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Every run leaves its screenshot in build/; the one the README shows is refreshed when missing
@@ -19,15 +19,7 @@ const SCREENSHOT_RUN = join(ROOT, 'build/browser-demo-screenshot.png');
 const MODE_RING = 1;
 
 const chromium = useChromium();
-let served: Served;
-
-beforeAll(async () => {
-  served = await serve();
-});
-
-afterAll(async () => {
-  await served?.close();
-});
+const server = useServer();
 
 /**
  * Waits (bounded) until both lanes have run and the ring lane is live again
@@ -69,7 +61,7 @@ function checkNumbers(state: Awaited<ReturnType<typeof waitForBothLanes>>) {
 
 describe('the demo page', () => {
   it('runs: workers produce into the ring and by postMessage, the numbers move; screenshot', async () => {
-    const { page, errors } = await openPage(chromium.get(), `${served.url}examples/browser/?phaseMs=3000`, { width: 1280, height: 1000 });
+    const { page, errors } = await openPage(chromium.get(), `${server.get().url}examples/browser/?phaseMs=3000`, { width: 1280, height: 1000 });
     // the screenshot: the ring lane live again for a second and a half, after a turn of each
     const state = await waitForBothLanes(page, errors, { settleMs: 1500, fps: true });
     checkNumbers(state);
@@ -111,7 +103,7 @@ describe('the demo built by Vite', () => {
   });
 
   it('runs in Chromium', async () => {
-    const { page, errors } = await openPage(chromium.get(), `${served.url}build/browser-demo/?phaseMs=1500`);
+    const { page, errors } = await openPage(chromium.get(), `${server.get().url}build/browser-demo/?phaseMs=1500`);
     checkNumbers(await waitForBothLanes(page, errors));
     expect(errors).toEqual([]);
     await page.close();

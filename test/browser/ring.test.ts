@@ -5,18 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
-import { openHarness, serve, useChromium, type Served } from './browser.js';
+import { openHarness, useChromium, useServer } from './browser.js';
 
 const chromium = useChromium();
-let served: Served;
-
-beforeAll(async () => {
-  served = await serve();
-});
-
-afterAll(async () => {
-  await served?.close();
-});
+const server = useServer();
 
 const SEED = Number(process.env.SEED ?? 0x5eed);
 
@@ -27,7 +19,7 @@ for (const mode of ['Atomics.waitAsync', 'fallback: no Atomics.waitAsync'] as co
 
     beforeAll(async () => {
       if (!chromium.ok()) return; // each test then fails, saying why
-      ({ page, errors } = await openHarness(chromium.get(), served));
+      ({ page, errors } = await openHarness(chromium.get(), server.get()));
       if (mode !== 'Atomics.waitAsync') {
         expect(await page.evaluate(() => harness.hideWaitAsync())).toBe('undefined');
       }
