@@ -68,6 +68,10 @@ const noop = (): void => {};
  */
 export class RingBufferConsumer {
   readonly #slots: Slot[] = [];
+  /** Cancels of the waits in flight in waitAsync stand-in workers. */
+  readonly #inFlight = new Set<() => void>();
+  /** Bumped by close(), so that a pending poll() returns. */
+  #closes = 0;
 
   /** `ring_buffer__new()`: a consumer of `ring`, calling `callback` per record. Both may be left out and given to `add()`. */
   constructor(ring?: RingBuffer, callback?: SampleCallback) {
@@ -272,8 +276,6 @@ export class RingBufferConsumer {
     }
   }
 
-  readonly #inFlight = new Set<() => void>();
-
   /**
    * Where a browser lacks `Atomics.waitAsync`, ends the helper workers this
    * consumer is waiting in; a pending `poll()` then returns what it can
@@ -283,8 +285,6 @@ export class RingBufferConsumer {
     this.#closes++;
     for (const cancel of [...this.#inFlight]) cancel();
   }
-
-  #closes = 0;
 
   /**
    * libbpf's ringbuf_process_ring(): delivers up to `n` committed records of
