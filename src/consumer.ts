@@ -277,13 +277,15 @@ export class RingBufferConsumer {
   }
 
   /**
-   * Where a browser lacks `Atomics.waitAsync`, ends the helper workers this
-   * consumer is waiting in; a pending `poll()` then returns what it can
-   * consume at once. Nothing to do elsewhere. The consumer stays usable.
+   * Makes a pending `poll()` return at once with what it can consume (0 if
+   * nothing), and ends the helper workers it was waiting in where a browser
+   * lacks `Atomics.waitAsync`. The consumer stays usable.
    */
   close(): void {
     this.#closes++;
     for (const cancel of [...this.#inFlight]) cancel();
+    // a waitAsync sleeper: only this consumer waits on its rings' WAIT words
+    for (const s of this.#slots) Atomics.notify(s.ring.i32, s.waitIndex);
   }
 
   /**

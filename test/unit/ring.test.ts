@@ -267,6 +267,17 @@ describe('consumer', () => {
     expect(rb.stats().dropped).toBe(2);
   });
 
+  it('close() makes a pending poll(-1) return, and the consumer stays usable', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const { c, got } = collect(rb);
+    const pending = c.poll(-1);
+    c.close();
+    expect(await pending).toBe(0);
+    rb.output(new Uint8Array([3]));
+    expect(await c.poll(-1)).toBe(1);
+    expect(got.map((g) => g.bytes)).toEqual([[3]]);
+  });
+
   it('gives the zero-allocation callback the payload in place', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const off = rb.reserveRaw(3);
