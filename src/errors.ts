@@ -83,6 +83,8 @@ export function checkFlags(flags: unknown): asserts flags is number {
 
 /** A record length: an integer from 0 to `max` (the ring's largest payload). */
 export function checkLength(len: unknown, max: number): asserts len is number {
+  // the hot path: no message is built (and nothing allocated) for a good length
+  if (typeof len === 'number' && (len >>> 0) === len && len <= max) return;
   checkInteger(
     len,
     'record length',

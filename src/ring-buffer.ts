@@ -361,7 +361,7 @@ export class RingBuffer {
    * `len` on this path: that is the price of skipping the view.
    */
   reserveRaw(len: number): number {
-    if (!((len >>> 0) === len && len <= this.maxRecord)) checkLength(len, this.maxRecord);
+    checkLength(len, this.maxRecord);
     return this.ex.reserve(this.ctl, len, this.producerId, this.#canBlock);
   }
 
