@@ -1,0 +1,148 @@
+// Shared by the extra measurements (bench/extras.ts): statistics, the worker
+// entry's spawner, a clock calibration between threads, and a progress hook.
+
+import { Worker } from 'node:worker_threads';
+
+/** Reports what is running now (the entry draws it as the progress line). */
+export type Progress = (text: string) => void;
+
+/** The median of `values` (NaN when empty). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The `p`-th percentile (0..100) of `values`, nearest rank. */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Milliseconds on a clock comparable between threads once calibrated (see calibrate()). */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Resolves after about `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A worker running bench/extras/worker.ts in `role`, with failures turned into a rejected `exited`. */
+export interface RoleWorker {
+  readonly worker: Worker;
+  /** Resolves when the worker exits with code 0; rejects on an error or another code. */
+  readonly exited: Promise<void>;
+}
+
+/** Starts bench/extras/worker.ts as `role` with `data` (structured-cloned; `transfer` moved). */
+export function spawn(role: string, data: object, transfer: readonly Transferable[] = []): RoleWorker {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    workerData: { role, ...data },
+    transferList: transfer as never,
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    worker.on('error', (e) => reject(new Error(`${role} worker failed: ${e.message}`)));
+    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${role} worker exited with code ${code}`))));
+  });
+  exited.catch(() => {}); // observed by whoever awaits it
+  return { worker, exited };
+}
+
+/** `promise`, or a rejection after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---- clock calibration ----------------------------------------------------
+//
+// performance.timeOrigin + performance.now() is wall-clock-at-thread-start plus
+// a monotonic delta, so two threads' clocks can disagree by the error of each
+// thread's start reading. Before timing anything across threads, the main
+// thread and each worker play ping-pong on a shared word, both spinning
+// (a few hundred microseconds in all); the round with the shortest round trip
+// gives the offset (worker − main) to within half that round trip.
+
+const CAL_READY = 0;
+const CAL_REQ = 1;
+const CAL_RESP = 2;
+const CAL_ROUNDS = 300; // at least
+const CAL_MAX_ROUNDS = 20_000;
+const CAL_GROUP = 100;
+const CAL_GOOD_MS = 0.01; // stop once a round trip under 10 µs was seen
+const CAL_MAX_MS = 300;
+
+/** Shared memory for one worker's calibration. */
+export function calibrationBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(64);
+}
+
+/**
+ * Main side: blocks until the worker has called calibrateWorker() on `sab`,
+ * then returns { offsetMs: worker clock − main clock, rttUs: the best round trip }.
+ */
+export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): { offsetMs: number; rttUs: number } {
+  const i32 = new Int32Array(sab);
+  const f64 = new Float64Array(sab, 8 * 4, 1);
+  if (Atomics.wait(i32, CAL_READY, 0, timeoutMs) === 'timed-out' && Atomics.load(i32, CAL_READY) === 0) {
+    throw new Error('a worker did not start its clock calibration in time');
+  }
+  let best = Infinity;
+  let offset = 0;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const stop = performance.now() + CAL_MAX_MS;
+  // Rounds in groups with a short sleep between them: on a loaded machine a
+  // descheduled worker delays every round of a group, not every group.
+  for (let round = 1; round <= CAL_MAX_ROUNDS; round++) {
+    const t0 = clock();
+    Atomics.store(i32, CAL_REQ, round);
+    if (round === 1) Atomics.notify(i32, CAL_REQ); // the worker sleeps until the first round
+    const deadline = performance.now() + 1000;
+    while (Atomics.load(i32, CAL_RESP) !== round) {
+      if (performance.now() > deadline) throw new Error('clock calibration: the worker stopped answering');
+    }
+    const t2 = clock();
+    const t1 = f64[0]!;
+    if (t2 - t0 < best) {
+      best = t2 - t0;
+      offset = t1 - (t0 + t2) / 2;
+    }
+    if (round % CAL_GROUP === 0) {
+      if ((round >= CAL_ROUNDS && best < CAL_GOOD_MS) || performance.now() > stop) break;
+      Atomics.wait(nap, 0, 0, 0.5);
+    }
+  }
+  Atomics.store(i32, CAL_REQ, -1);
+  return { offsetMs: offset, rttUs: best * 1000 };
+}
+
+/** Worker side of calibrateMain(): answers every round, spinning, then returns. */
+export function calibrateWorker(sab: SharedArrayBuffer): void {
+  const i32 = new Int32Array(sab);
+  const f64 = new Float64Array(sab, 8 * 4, 1);
+  Atomics.store(i32, CAL_READY, 1);
+  Atomics.notify(i32, CAL_READY);
+  // sleep, not spin, while the main thread calibrates other workers
+  Atomics.wait(i32, CAL_REQ, 0, 30_000);
+  let seen = 0;
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const req = Atomics.load(i32, CAL_REQ);
+    if (req === -1) return;
+    if (req !== seen) {
+      seen = req;
+      f64[0] = clock();
+      Atomics.store(i32, CAL_RESP, req);
+    } else if (performance.now() > deadline) {
+      throw new Error('clock calibration: the main thread stopped asking');
+    }
+  }
+}

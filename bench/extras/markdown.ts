@@ -1,0 +1,93 @@
+// Markdown tables of the extra measurements, one function per section, so
+// that bench/report.ts can place each where it belongs.
+
+import type { AllocResult } from './alloc.js';
+import type { B2bResult } from './b2b.js';
+import type { BurstResult } from './burst.js';
+import type { LatencyResult } from './latency.js';
+import type { TwinResult } from './twin.js';
+
+/** Everything bench/extras.ts measured; a section is null when it failed or was not run. */
+export interface ExtrasReport {
+  machine: { cpu: string; cores: number; node: string; platform: string; date: string; load: number[] };
+  mode: 'full' | 'quick';
+  command: string;
+  latency: LatencyResult | null;
+  allocation: AllocResult | null;
+  burst: BurstResult | null;
+  twin: TwinResult | null;
+  backToBack: B2bResult | null;
+  errors: string[];
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '–');
+const rate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`);
+
+export function latencyTable(r: LatencyResult): string {
+  return `### Wakeup latency (commit → callback)\n\n` +
+    `One record at a time, default (adaptive) flags, the consumer asleep (the producer idles ${r.gapMs} ms after each ack); ` +
+    `send time stamped just before the commit / postMessage. Medians over ${r.runs} run(s) of each run's percentiles, ${r.samplesPerRun} samples per run ` +
+    `(the first 10 % dropped as warm-up). Clocks of the threads calibrated to within ${f(r.clock.maxRttUs / 2, 2)} µs (largest offset corrected: ${f(r.clock.maxOffsetUs, 2)} µs).\n\n` +
+    table(['path', 'consumer', 'p50 µs', 'p90 µs', 'p99 µs', 'p50 / postMessage p50', 'wakeups per record'],
+      r.rows.map((row) => [row.name, row.consumer, f(row.p50Us), f(row.p90Us), f(row.p99Us), x(row.p50VsPostMessage),
+        row.wakeupsPerRecord === null ? '–' : f(row.wakeupsPerRecord, 3)]));
+}
+
+export function allocTable(r: AllocResult): string {
+  return `### Heap allocation per record\n\n` +
+    `Heap growth (\`v8.getHeapStatistics().used_heap_size\` of the thread's isolate) over ${r.recordsPerRound.toLocaleString('en-US')} records of ${r.recordSize} B, ` +
+    `GC forced before each window and none during it (checked with \`v8.GCProfiler\`; node ${r.flags.join(' ')}); median over the clean rounds. ` +
+    `The controls show the floor (the window's own overhead, spread over the records) and that a 32-byte object per iteration is seen as such.\n\n` +
+    table(['side', 'path', 'bytes / record', 'clean rounds'],
+      r.rows.map((row) => [row.side, row.path, f(row.bytesPerRecord, 3), `${row.cleanRounds}/${row.rounds}`]));
+}
+
+export function burstTable(r: BurstResult): string {
+  const caps = Object.entries(r.capacity.perProducer).map(([n, c]) => `${c} records for each of ${n}`).join(', ');
+  return `### Burst absorption: one shared ring vs per-producer rings, same memory\n\n` +
+    `${r.totalBytes / 1024} KiB in all: one shared ring (${r.capacity.shared} records of ${r.recordSize} B) or N rings of ${r.totalBytes / 1024}/N KiB with \`singleProducer: true\` (${caps}). ` +
+    `Producers burst one at a time (${r.burstsPerProducer} bursts each per size; the next starts once the consumer has drained the last), dropping what finds no room; ` +
+    `the consumer polls on the main thread. Drop rate = dropped / attempted, median over ${r.runs} run(s).\n\n` +
+    table(['producers', 'burst (records)', 'burst / per-producer capacity', 'drops, shared ring', 'drops, per-producer rings'],
+      r.rows.map((row) => [row.producers, row.burst, `${row.burstVsPerProducerCapacity}×`, pct(row.sharedDropRate), pct(row.perProducerDropRate)]));
+}
+
+export function twinTables(r: TwinResult): string {
+  return `### The plain-JavaScript twin (bench/js-twin.ts) vs the wasm core\n\n` +
+    `Cross-thread: ${r.recordSize} B records, ${r.ringBytes / 1024} KiB ring, adaptive wakeups, the consumer on the main thread in \`await poll()\`, every record verified; ` +
+    `medians of ${r.runs} run(s), ratio to wasm-ringbuf taken run by run.\n\n` +
+    table(['implementation', 'producers', 'records/s', 'MB/s', 'ratio to wasm', 'full-ring retries', 'wakeups/record'],
+      r.throughput.map((row) => [row.implementation, row.producers, rate(row.recordsPerSec), f(row.mbPerSec, 0), x(row.vsWasm), row.drops, f(row.wakeupsPerRecord, 5)])) +
+    `\n\nSingle thread (tinybench, median ns per operation over batches of 1024):\n\n` +
+    table(['operation', 'implementation', 'ns/op', 'ratio to wasm'], r.micro.map((row) => [row.name, row.implementation, f(row.nsPerOp), x(row.vsWasm)]));
+}
+
+export function b2bTable(r: B2bResult): string {
+  return `### Back-to-back (the kernel's \`--rb-b2b\`): the consumer triggers each batch\n\n` +
+    `One producer worker writes a batch of ${r.recordSize} B records when triggered and waits; the main-thread consumer takes the whole batch, then triggers the next. ` +
+    `${r.timeLimitMs} ms per run, medians of ${r.runs}; ratios run by run.\n\n` +
+    table(['contender', 'batch', 'records/s', 'round trips/s', 'ratio to postMessage', 'ratio to batched postMessage'],
+      r.rows.map((row) => [row.contender, row.batch, rate(row.recordsPerSec), rate(row.batchesPerSec), x(row.vsPostMessage), x(row.vsBatched)]));
+}
+
+/** The whole extras report. */
+export function extrasMarkdown(r: ExtrasReport): string {
+  const m = r.machine;
+  const parts = [
+    `## Extra measurements (${r.mode})\n\n${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load ${m.load.map((l) => l.toFixed(2)).join(' → ')}\n\n\`${r.command}\``,
+  ];
+  if (r.latency !== null) parts.push(latencyTable(r.latency));
+  if (r.allocation !== null) parts.push(allocTable(r.allocation));
+  if (r.burst !== null) parts.push(burstTable(r.burst));
+  if (r.twin !== null) parts.push(twinTables(r.twin));
+  if (r.backToBack !== null) parts.push(b2bTable(r.backToBack));
+  if (r.errors.length > 0) parts.push(`### Errors\n\n${r.errors.map((e) => `- ${e}`).join('\n')}`);
+  return `${parts.join('\n\n')}\n`;
+}
