@@ -14,3 +14,9 @@ export {
 } from './constants.js';
 export type { CommitFlags, QueryKey } from './constants.js';
 export { RingBufferRangeError, RingBufferTypeError, RingBufferStateError, RingBufferCorruptError } from './errors.js';
+export { PerfBuffer, PerfBufferProducer, PerfReservation, PerfBufferConsumer } from './perfbuf.js';
+export type {
+  PerfBufferOptions, PerfBufferHandle, PerfBufferConsumerOptions, PerfSampleCallback, PerfRawSampleCallback, PerfLostCallback,
+} from './perfbuf.js';
+export { FairConsumer, ShardedRings } from './shard.js';
+export type { FairConsumerOptions, ShardedRingsOptions, ShardedRingsHandle } from './shard.js';

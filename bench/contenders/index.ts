@@ -3,6 +3,8 @@
 
 import type { Contender } from '../config.js';
 import type { ProducerKind } from '../harness.js';
+import { jsTwin, jsTwinProducer } from './js-twin.js';
+import { perfbufOrdered, perfbufProducer, perfbufUnordered, shardProducer, sharded } from './perfbuf.js';
 import { postMessage, postMessageProducer } from './post-message.js';
 import { batchedProducer, postMessageBatched } from './post-message-batched.js';
 import { ringbufjs, ringbufjsProducer } from './ringbufjs.js';
@@ -10,7 +12,7 @@ import { wasmOutput, wasmRawCas, wasmRawLock, wasmReserve, wasmRingProducer } fr
 
 /** The contenders of every scenario; postMessage is the baseline of the ratios. */
 export const contenders: readonly Contender[] = [
-  wasmRawLock, wasmRawCas, wasmReserve, wasmOutput, postMessage, postMessageBatched, ringbufjs,
+  wasmRawLock, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs,
 ];
 
 /** The name of the contender every ratio is taken against. */
@@ -18,5 +20,5 @@ export const BASELINE = postMessage.name;
 
 /** Producer sides by kind, for producer.worker.ts. */
 export const producerKinds: readonly ProducerKind[] = [
-  wasmRingProducer, postMessageProducer, batchedProducer, ringbufjsProducer,
+  wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer,
 ];

@@ -1,0 +1,161 @@
+// Per-producer buffers (one single-producer ring per producer worker, no
+// lock) read in one global order or per producer, and sharded rings (the
+// producers spread over two locked rings) read by one FairConsumer. Each
+// contender gets the same buffering in all as the single ring
+// (config.ringBytes), split evenly between its rings.
+
+import {
+  BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, FairConsumer, PerfBuffer, PerfBufferConsumer, ShardedRings,
+  type PerfBufferHandle, type ShardedRingsHandle,
+} from 'wasm-ringbuf';
+import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
+import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind, type Session } from '../harness.js';
+
+/** Commit flags of record `seq` under `wakeup` (as wasm-ring.ts). */
+function flagsFor(wakeup: Wakeup): (seq: number) => number {
+  if (wakeup === 'adaptive') return () => 0;
+  if (wakeup === 'none') return () => BPF_RB_NO_WAKEUP;
+  return (seq) => (seq % wakeup === 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/** The ring size of each of `rings` rings sharing `total` bytes: a power of two, at least 4096. */
+function share(total: number, rings: number): number {
+  return Math.max(4096, 2 ** Math.floor(Math.log2(total / rings)));
+}
+
+interface RawProducer {
+  readonly bytes: Uint8Array;
+  reserveRaw(len: number): number;
+  submitRaw(offset: number, flags?: number): void;
+}
+
+function rawWriter(p: RawProducer, init: { recordSize: number; index: number; wakeup: Wakeup }) {
+  const record = new RecordTemplate(init.recordSize, init.index);
+  const size = init.recordSize;
+  const { bytes } = p;
+  const flags = flagsFor(init.wakeup);
+  const emit = (seq: number, f: number): boolean => {
+    const offset = p.reserveRaw(size);
+    if (offset === 0) return false;
+    bytes.set(record.stamp(seq), offset);
+    p.submitRaw(offset, f);
+    return true;
+  };
+  return { write: (seq: number) => emit(seq, flags(seq)), end: () => emit(END, BPF_RB_FORCE_WAKEUP) };
+}
+
+/** The producer side of the perf-buffer contenders: slot = producer index. */
+export const perfbufProducer: ProducerKind = {
+  kind: 'perfbuf',
+  async create(init) {
+    return rawWriter(await PerfBuffer.attach(init.extra as PerfBufferHandle, init.index), init);
+  },
+};
+
+/** The producer side of the sharded contender: ring = index % K. */
+export const shardProducer: ProducerKind = {
+  kind: 'shard',
+  async create(init) {
+    return rawWriter(await ShardedRings.attach(init.extra as ShardedRingsHandle, init.index), init);
+  },
+};
+
+interface Consumer {
+  consumeN(n: number): number;
+  consume(): number;
+  poll(timeoutMs: number): Promise<number>;
+}
+
+/** The consumer loop of config.consume, as wasm-ring.ts runs it. */
+async function loop(consumer: Consumer, config: BenchConfig, session: Session): Promise<void> {
+  const { verifier } = session;
+  switch (config.consume) {
+    case 'poll':
+      while (!verifier.done) {
+        await consumer.poll(-1);
+        session.tick();
+      }
+      break;
+    case 'batch':
+      while (!verifier.done) {
+        if (consumer.consumeN(config.batch) === 0) await consumer.poll(-1);
+        session.tick();
+      }
+      break;
+    case 'drain':
+      while (!verifier.done) {
+        if (consumer.consume() === 0) await sleep(DRAIN_SLEEP_MS);
+        session.tick();
+      }
+      break;
+  }
+}
+
+function validate(config: BenchConfig): string | null {
+  return config.recordSize > share(config.ringBytes, config.producers) - 24 ? 'the record does not fit one producer\'s share of the buffering' : null;
+}
+
+function perfbuf(name: string, ordered: boolean, stamps: boolean): Contender {
+  return {
+    name,
+    validate,
+    async run(config): Promise<RunResult> {
+      const pb = await PerfBuffer.create({ producers: config.producers, size: share(config.ringBytes, config.producers), ordered: stamps });
+      const words = pb.rings.map((r) => new Uint32Array(r.memory.buffer));
+      let last = -1;
+      let disorder: string | null = null;
+      const result = await measure(config, perfbufProducer, pb.handle, (session) => {
+        const consumer = new PerfBufferConsumer(pb, {
+          ordered,
+          sampleRaw: (_bytes, offset, _length, producer, stamp) => {
+            const w = words[producer]!;
+            session.verifier.record(w[offset >> 2]!, w[(offset >> 2) + 1]!);
+            if (ordered) {
+              if (stamp <= last) disorder ??= `stamp ${stamp} delivered after ${last}`;
+              last = stamp;
+            }
+          },
+        });
+        return loop(consumer, config, session);
+      });
+      if (disorder !== null) throw new Error(disorder);
+      let dropped = 0;
+      let wakeups = 0;
+      for (const r of pb.rings) {
+        dropped += r.stats().dropped;
+        wakeups += r.stats().wakeups;
+      }
+      if (dropped !== result.drops) throw new Error(`the rings counted ${dropped} refused reservations, the producers ${result.drops}`);
+      return { ...result, wakeups, lockWaits: 0 };
+    },
+  };
+}
+
+/** Per-producer buffers, merged into one global order by stamp. */
+export const perfbufOrdered = perfbuf('perfbuf ordered', true, true);
+/** Per-producer buffers without stamps, read per producer (round-robin): the cheap path. */
+export const perfbufUnordered = perfbuf('perfbuf unordered', false, false);
+
+/** Producers spread over K = min(producers, 2) locked rings, one FairConsumer. */
+export const sharded: Contender = {
+  name: 'sharded rings K=2',
+  validate,
+  async run(config): Promise<RunResult> {
+    const shards = await ShardedRings.create({ rings: Math.min(2, config.producers), size: share(config.ringBytes, Math.min(2, config.producers)) });
+    const result = await measure(config, shardProducer, shards.handle, (session) => {
+      const consumer = new FairConsumer();
+      for (const ring of shards.rings) {
+        const w = new Uint32Array(ring.memory.buffer);
+        consumer.addRaw(ring, (_bytes, offset) => session.verifier.record(w[offset >> 2]!, w[(offset >> 2) + 1]!));
+      }
+      return loop(consumer, config, session);
+    });
+    let wakeups = 0;
+    let lockWaits = 0;
+    for (const r of shards.rings) {
+      wakeups += r.stats().wakeups;
+      lockWaits += r.stats().lockWaits;
+    }
+    return { ...result, wakeups, lockWaits };
+  },
+};
