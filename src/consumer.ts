@@ -252,28 +252,8 @@ export class RingBufferConsumer {
     }
   }
 
-  async #sleepAsync(ms: number): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    for (const s of this.#slots) {
-      if (typeof Atomics.waitAsync !== 'function') {
-        const w = (waiters ??= new BlockingWaiters()).wait(s.ring.i32, s.waitIndex, ms);
-        this.#inFlight.add(w.cancel);
-        waits.push(w.done.finally(() => this.#inFlight.delete(w.cancel)));
-        continue;
-      }
-      const w = Atomics.waitAsync(s.ring.i32, s.waitIndex, 1, ms === Infinity ? undefined : ms);
-      if (!w.async) return; // WAIT already cleared: a wakeup came first
-      waits.push(w.value);
-    }
-    // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
-    const keepAlive = setInterval(noop, 2 ** 30);
-    try {
-      await Promise.race(waits);
-    } finally {
-      clearInterval(keepAlive);
-      // settle the waiters on rings that did not fire (only this consumer waits on WAIT)
-      if (this.#slots.length > 1) for (const s of this.#slots) Atomics.notify(s.ring.i32, s.waitIndex);
-    }
+  #sleepAsync(ms: number): Promise<void> {
+    return sleepOnWaitWords(this.#slots.map((s) => ({ i32: s.ring.i32, index: s.waitIndex })), ms, this.#inFlight);
   }
 
   /**
@@ -489,6 +469,43 @@ class BlockingWaiters {
 }
 
 let waiters: BlockingWaiters | undefined;
+
+/**
+ * @internal
+ * Sleeps until a producer wakes any of these WAIT words (clears it from 1 and
+ * notifies) or `ms` pass: in `Atomics.waitAsync` on all of them at once, or,
+ * where a browser lacks it, in helper workers blocked in `Atomics.wait` (their
+ * cancels go to `inFlight` while they wait). Only the consumer of a ring waits
+ * on its WAIT word.
+ */
+export async function sleepOnWaitWords(
+  words: readonly { i32: Int32Array; index: number }[],
+  ms: number,
+  inFlight?: Set<() => void>,
+): Promise<void> {
+  const waits: Promise<unknown>[] = [];
+  for (const { i32, index } of words) {
+    if (typeof Atomics.waitAsync !== 'function') {
+      const w = (waiters ??= new BlockingWaiters()).wait(i32, index, ms);
+      inFlight?.add(w.cancel);
+      waits.push(w.done.finally(() => inFlight?.delete(w.cancel)));
+      continue;
+    }
+    // pairs with the xchg of WAIT and the notify in wake() (assembly/ring.ts)
+    const w = Atomics.waitAsync(i32, index, 1, ms === Infinity ? undefined : ms);
+    if (!w.async) return; // WAIT already cleared: a wakeup came first
+    waits.push(w.value);
+  }
+  // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
+  const keepAlive = setInterval(noop, 2 ** 30);
+  try {
+    await Promise.race(waits);
+  } finally {
+    clearInterval(keepAlive);
+    // settle the waits on the words that did not fire
+    if (words.length > 1) for (const { i32, index } of words) Atomics.notify(i32, index);
+  }
+}
 
 /** In the lock-free claim mode, freed space must read as BUSY (all ones) before producers can claim it. */
 function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: number, to: number): void {

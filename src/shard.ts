@@ -12,7 +12,7 @@ import { BPF_RB_CONS_POS } from './constants.js';
 import { RingBufferCorruptError, RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkInteger, describeValue } from './errors.js';
 import { DISCARD_BIT, DROPS_MASK, LEN_MASK, OFF_CONSUMER_DROPS, OFF_WAIT } from './layout.js';
 import { RingBuffer, type RingBufferHandle, type RingBufferOptions } from './ring-buffer.js';
-import type { RawSampleCallback, SampleCallback } from './consumer.js';
+import { sleepOnWaitWords, type RawSampleCallback, type SampleCallback } from './consumer.js';
 
 /** @internal One ring as seen by a consumer of many: its position, its head record, its losses. */
 export class RingCursor {
@@ -148,7 +148,6 @@ export function checkCount(n: unknown): asserts n is number {
   }
 }
 
-const noop = (): void => {};
 
 /**
  * @internal
@@ -179,29 +178,8 @@ export async function pollRings(cursors: readonly RingCursor[], timeoutMs: numbe
   }
 }
 
-async function sleepAny(cursors: readonly RingCursor[], ms: number): Promise<void> {
-  if (typeof Atomics.waitAsync !== 'function') {
-    // Without waitAsync (Firefox before 145, Safari before 16.4) this helper
-    // naps 1 ms at a time; RingBufferConsumer.poll() has a worker-based stand-in.
-    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 1)));
-    return;
-  }
-  const waits: Promise<unknown>[] = [];
-  for (const c of cursors) {
-    // pairs with the xchg of WAIT and the notify in wake() (assembly/ring.ts)
-    const w = Atomics.waitAsync(c.i32, c.waitIndex, 1, ms === Infinity ? undefined : ms);
-    if (!w.async) return; // WAIT already cleared: a wakeup came first
-    waits.push(w.value);
-  }
-  // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
-  const keepAlive = setInterval(noop, 2 ** 30);
-  try {
-    await Promise.race(waits);
-  } finally {
-    clearInterval(keepAlive);
-    // settle the waits on rings that did not fire (only this consumer waits on WAIT)
-    if (cursors.length > 1) for (const c of cursors) Atomics.notify(c.i32, c.waitIndex);
-  }
+function sleepAny(cursors: readonly RingCursor[], ms: number): Promise<void> {
+  return sleepOnWaitWords(cursors.map((c) => ({ i32: c.i32, index: c.waitIndex })), ms);
 }
 
 interface FairSlot {
