@@ -11,7 +11,10 @@ interface Series {
   points: { x: number; y: number }[];
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2'];
+const PALETTE = [
+  '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2',
+  '#7f7f7f', '#bcbd22', '#393b79', '#e7ba52', '#637939', '#843c39',
+];
 const WIDTH = 1000;
 const HEIGHT = 460;
 const FONT = 'font-family="system-ui, sans-serif"';
