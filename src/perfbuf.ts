@@ -29,7 +29,7 @@
 import { BPF_RB_NO_WAKEUP, type CommitFlags, type QueryKey } from './constants.js';
 import { RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, describeValue } from './errors.js';
 import { OFF_WAIT } from './layout.js';
-import { RingBuffer, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
+import { Reservation, RingBuffer, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
 import { RingCursor, checkCount, checkTimeout, pollRings } from './shard.js';
 
 const PB_MAGIC = 0x42505046; // "FPPB"
@@ -402,48 +402,7 @@ function closedError(): RingBufferStateError {
 }
 
 /** A record reserved by `PerfBufferProducer.reserve()`: as `Reservation`, fill `data`, then submit or discard once. */
-export class PerfReservation {
-  /** Exactly the reserved bytes (the stamp prefix is outside it). */
-  readonly data: Uint8Array;
-  /** Offset of the payload in the producer's `bytes`. */
-  readonly offset: number;
-  #producer: PerfBufferProducer | null;
-
-  /** @internal */
-  constructor(producer: PerfBufferProducer, offset: number, len: number) {
-    this.#producer = producer;
-    this.offset = offset;
-    this.data = new Uint8Array(producer.bytes.buffer, offset, len);
-  }
-
-  /** Whether submit() or discard() has run. */
-  get committed(): boolean {
-    return this.#producer === null;
-  }
-
-  /** `bpf_ringbuf_submit()`. */
-  submit(flags: CommitFlags | number = 0): void {
-    this.#take(flags).submitRaw(this.offset, flags);
-  }
-
-  /** `bpf_ringbuf_discard()`. */
-  discard(flags: CommitFlags | number = 0): void {
-    this.#take(flags).discardRaw(this.offset, flags);
-  }
-
-  /** Discards the record if it was not committed (`using r = producer.reserve(n)`). */
-  [Symbol.dispose](): void {
-    if (this.#producer !== null) this.discard(BPF_RB_NO_WAKEUP);
-  }
-
-  #take(flags: number): PerfBufferProducer {
-    checkFlags(flags);
-    const p = this.#producer;
-    if (p === null) throw new RingBufferStateError('this reservation was already submitted or discarded: commit a reservation once', 'ERR_RINGBUF_COMMITTED');
-    this.#producer = null;
-    return p;
-  }
-}
+export class PerfReservation extends Reservation {}
 
 /**
  * Called once per record: `data` is a view of its payload, valid only during

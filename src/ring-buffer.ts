@@ -391,6 +391,13 @@ export class RingBuffer {
   }
 }
 
+/** What a reservation commits through: a ring, or a producer of a per-producer buffer. */
+export interface ReservationOwner {
+  readonly bytes: Uint8Array;
+  submitRaw(offset: number, flags: number): void;
+  discardRaw(offset: number, flags: number): void;
+}
+
 /**
  * A record reserved by `RingBuffer.reserve()`: fill `data`, then `submit()`
  * or `discard()` it, once (the kernel's `bpf_ringbuf_submit()` /
@@ -406,28 +413,28 @@ export class Reservation {
   readonly data: Uint8Array;
   /** Offset of the payload in `rb.bytes`. */
   readonly offset: number;
-  #ring: RingBuffer | null;
+  #owner: ReservationOwner | null;
 
   /** @internal */
-  constructor(ring: RingBuffer, offset: number, len: number) {
-    this.#ring = ring;
+  constructor(owner: ReservationOwner, offset: number, len: number) {
+    this.#owner = owner;
     this.offset = offset;
-    this.data = new Uint8Array(ring.memory.buffer, offset, len);
+    this.data = new Uint8Array(owner.bytes.buffer, offset, len);
   }
 
   /** Whether submit() or discard() has run. */
   get committed(): boolean {
-    return this.#ring === null;
+    return this.#owner === null;
   }
 
   /** `bpf_ringbuf_submit()`: hands the record to the consumer; `flags` as in the kernel. */
   submit(flags: CommitFlags | number = 0): void {
-    this.#commit(flags, 0);
+    this.#take(flags).submitRaw(this.offset, flags);
   }
 
   /** `bpf_ringbuf_discard()`: the consumer skips the record; `flags` as in the kernel. */
   discard(flags: CommitFlags | number = 0): void {
-    this.#commit(flags, 1);
+    this.#take(flags).discardRaw(this.offset, flags);
   }
 
   /**
@@ -436,17 +443,16 @@ export class Reservation {
    * when the block throws.
    */
   [Symbol.dispose](): void {
-    if (this.#ring !== null) this.#commit(BPF_RB_NO_WAKEUP, 1);
+    if (this.#owner !== null) this.discard(BPF_RB_NO_WAKEUP);
   }
 
-  #commit(flags: number, discard: number): void {
+  #take(flags: number): ReservationOwner {
     checkFlags(flags);
-    const ring = this.#ring;
-    if (ring === null) {
+    const owner = this.#owner;
+    if (owner === null) {
       throw new RingBufferStateError('this reservation was already submitted or discarded: commit a reservation once', 'ERR_RINGBUF_COMMITTED');
     }
-    this.#ring = null;
-    ring.ex.commit(ring.ctl, this.offset, flags, discard);
+    this.#owner = null;
+    return owner;
   }
 }
-
