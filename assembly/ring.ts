@@ -122,8 +122,9 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
     let over = cons;
     let n: u64 = 0;
     while (next - over > mask && over < pend) {
-      over += stride(atomic.load<u32>(data + <usize>(over & mask)) & LEN_MASK);
-      n++;
+      const hdr = atomic.load<u32>(data + <usize>(over & mask));
+      over += stride(hdr & LEN_MASK);
+      if ((hdr & DISCARD_BIT) == 0) n++; // a discarded record is no loss
     }
     if (over > pend) over = pend; // a scribbled length; never pass the oldest BUSY record
     if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
@@ -149,10 +150,12 @@ export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
   const size = stride(len);
   let prod: u64, dropped: u64;
   do {
-    prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
-    dropped = atomic.load<u64>(ctl, OFF_DROPPED);
+    // CONSUMER_POS first, as reserve() does: read after PRODUCER_POS it could
+    // have passed it, and a ring with room would look full.
     // pairs with the CONSUMER_POS store in advanceConsumer()
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+    dropped = atomic.load<u64>(ctl, OFF_DROPPED);
     if (prod + size - cons > mask) {
       atomic.add<u64>(ctl, 1, OFF_DROPPED);
       atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);

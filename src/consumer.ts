@@ -238,7 +238,9 @@ export class RingBufferConsumer {
     for (const s of this.#slots) Atomics.store(s.ring.i32, s.waitIndex, 1);
     for (const s of this.#slots) {
       const { ring } = s;
-      if (s.cons < ring.ex.producerPos(ring.ctl) && Atomics.load(ring.i32, (ring.data + (s.cons & (ring.size - 1))) >> 2) >= 0) {
+      // overwrite mode: producers may have moved the consumer past s.cons meanwhile
+      const cons = ring.overwriteMode ? Math.max(s.cons, ring.ex.query(ring.ctl, BPF_RB_CONS_POS)) : s.cons;
+      if (cons !== s.cons || (cons < ring.ex.producerPos(ring.ctl) && Atomics.load(ring.i32, (ring.data + (cons & (ring.size - 1))) >> 2) >= 0)) {
         this.#disarm();
         return false;
       }
@@ -493,7 +495,11 @@ export async function sleepOnWaitWords(
     }
     // pairs with the xchg of WAIT and the notify in wake() (assembly/ring.ts)
     const w = Atomics.waitAsync(i32, index, 1, ms === Infinity ? undefined : ms);
-    if (!w.async) return; // WAIT already cleared: a wakeup came first
+    if (!w.async) {
+      // WAIT already cleared: a wakeup came first; settle the waits begun on earlier words
+      if (waits.length > 0) for (const word of words) Atomics.notify(word.i32, word.index);
+      return;
+    }
     waits.push(w.value);
   }
   // Node does not count a pending waitAsync as work: hold the event loop open while asleep.

@@ -363,7 +363,7 @@ export class PerfBufferProducer {
     try {
       fill(r.data);
     } catch (err) {
-      r.discard(BPF_RB_NO_WAKEUP);
+      r.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
       throw err;
     }
     r.submit(flags);

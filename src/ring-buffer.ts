@@ -1,5 +1,5 @@
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey,
+  BPF_RB_AVAIL_DATA, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey,
 } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength,
@@ -7,7 +7,7 @@ import {
 } from './errors.js';
 import {
   DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, LEN_MASK, HDR_SIZE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_FLAGS, OFF_MAGIC, OFF_MASK,
-  MAX_PRODUCER_ID, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
+  MAX_PRODUCER_ID, OFF_LOCK, OFF_MAX_RECORD, OFF_NEXT_PRODUCER, OFF_SIZE, OFF_VERSION, REAP_LOCK_RECOVERED, RING_BASE, VERSION,
   memoryPages, recordStride,
 } from './layout.js';
 import { canBlock, compileModule, instantiateRing, type RingExports } from './wasm.js';
@@ -333,6 +333,16 @@ export class RingBuffer {
   }
 
   /**
+   * The producer id holding the producer lock now, or null when it is free.
+   * A snapshot. When several producers died, reap the one this names first:
+   * `reapProducer()` of another waits for the lock.
+   */
+  lockHolder(): number | null {
+    const v = Atomics.load(this.i32, (this.ctl + OFF_LOCK) >> 2);
+    return v === 0 ? null : v & MAX_PRODUCER_ID;
+  }
+
+  /**
    * Reserves `len` bytes, calls `fill(data)` and submits the record with
    * `flags`; if `fill` throws, discards it and rethrows, so no reservation
    * is left behind. Returns `false` when the ring has no room now.
@@ -344,7 +354,7 @@ export class RingBuffer {
     try {
       fill(r.data);
     } catch (err) {
-      r.discard(BPF_RB_NO_WAKEUP);
+      r.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
       throw err;
     }
     r.submit(flags);
@@ -443,7 +453,7 @@ export class Reservation {
    * when the block throws.
    */
   [Symbol.dispose](): void {
-    if (this.#owner !== null) this.discard(BPF_RB_NO_WAKEUP);
+    if (this.#owner !== null) this.discard(0); // adaptive, as in write()
   }
 
   #take(flags: number): ReservationOwner {

@@ -169,7 +169,9 @@ export async function pollRings(cursors: readonly RingCursor[], timeoutMs: numbe
     // low mark) before their WAIT load in wake() (assembly/ring.ts, src/perfbuf.ts)
     for (const c of cursors) Atomics.store(c.i32, c.waitIndex, 1);
     try {
-      if (!ready()) await sleepAny(cursors, left);
+      // ready() may have stepped over discarded records without publishing: a
+      // producer compares its record with CONSUMER_POS, so publish first (next turn)
+      if (!ready() && cursors.every((c) => c.cons === c.published)) await sleepAny(cursors, left);
     } finally {
       for (const c of cursors) Atomics.store(c.i32, c.waitIndex, 0);
     }

@@ -24,8 +24,8 @@ describe('overwrite mode with worker producers', () => {
     const results = Promise.all(producers.map((p) => p.done)).finally(() => (finished = true));
     go();
     while (!finished && verifier.errors.length === 0) {
-      await consumer.poll(1);
       consumer.consumeN(20); // a consumer that reads in small sips falls behind
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const done = await results;
     expect(rb.output(new Uint8Array(0))).toBe(true);

@@ -48,8 +48,10 @@ describe('reapProducer', () => {
     go();
     // the live producer spins, then sleeps on the lock
     await watchdog((async () => { while (rb.stats().lockWaits === 0) await turn(); })(), 10_000, () => 'the producer never waited on the lock');
+    expect(rb.lockHolder()).toBe(dead.producerId);
     expect(rb.reapProducer(dead.producerId)).toEqual({ discarded: 0, lockRecovered: true });
     const result = await watchdog(p!.done, 10_000, () => 'the producer stayed asleep on a recovered lock');
+    expect(rb.lockHolder()).toBeNull();
     expect(result).toMatchObject({ produced: 5, dropped: 0 });
     const { c } = collect(rb);
     expect(c.consume()).toBe(5);
@@ -104,6 +106,27 @@ describe('scoped reservations', () => {
     expect(c.consume()).toBe(1);
     expect(got).toEqual([9]);
     expect(rb.stats().discarded).toBe(1);
+  });
+
+  it('a consumer asleep at a record that write() or a using block discards is woken, and wakes for the next', async () => {
+    for (const how of ['write', 'using'] as const) {
+      const rb = await RingBuffer.create({ size: 4096 });
+      const { c, got } = collect(rb);
+      const asleep = c.poll(-1); // caught up: it sleeps at the next record's position
+      if (how === 'write') {
+        expect(() => rb.write(4, () => { throw new Error('fill failed'); })).toThrow('fill failed');
+      } else {
+        expect(() => {
+          using r = rb.reserve(4)!;
+          void r;
+          throw new Error('block failed');
+        }).toThrow('block failed');
+      }
+      rb.output(new Uint8Array([8]));
+      expect(await watchdog(asleep, 5000, () => `${how}: the consumer stayed asleep past a discarded record`)).toBe(1);
+      expect(got).toEqual([8]);
+      expect(rb.stats().discarded).toBe(1);
+    }
   });
 
   it('write() submits what its callback filled and discards on a throw', async () => {

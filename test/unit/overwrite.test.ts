@@ -61,6 +61,29 @@ describe('overwrite mode', () => {
     expect(rb.stats().dropped).toBe(0);
   });
 
+  it('does not count discarded records as lost when it overwrites them', async () => {
+    const rb = await RingBuffer.create({ size: 4096, overwrite: true });
+    let submitted = 0;
+    for (let i = 0; i < 400; i++) {
+      const r = rb.reserve(48)!;
+      if (i % 2) r.discard();
+      else {
+        r.submit();
+        submitted++;
+      }
+    }
+    rb.output(new Uint8Array(0)); // an end marker carries the losses after the last record
+    submitted++;
+    let delivered = 0;
+    let lost = 0;
+    new RingBufferConsumer(rb, (_, l) => {
+      delivered++;
+      lost += l;
+    }).consume();
+    expect(delivered + rb.stats().overwritten).toBe(submitted);
+    expect(lost).toBe(rb.stats().overwritten);
+  });
+
   it('refuses the lock-free claim', async () => {
     await expect(RingBuffer.create({ size: 4096, overwrite: true, claim: 'cas' })).rejects.toThrow(/needs claim: 'lock'/);
   });
