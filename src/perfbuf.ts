@@ -30,7 +30,7 @@ import { BPF_RB_NO_WAKEUP, type CommitFlags, type QueryKey } from './constants.j
 import { RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, describeValue } from './errors.js';
 import { OFF_WAIT } from './layout.js';
 import { Reservation, RingBuffer, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
-import { RingCursor, checkCount, checkTimeout, pollRings } from './shard.js';
+import { RingCursor, checkCount, checkTimeout, pollRings, roundRobin } from './shard.js';
 
 const PB_MAGIC = 0x42505046; // "FPPB"
 const PB_VERSION = 1;
@@ -469,7 +469,7 @@ export class PerfBufferConsumer {
   /** COUNTER as last read, and its extension past 2^32 (a Number, exact below 2^53). */
   #c32 = 0;
   #cExt = 0;
-  #start = 0;
+  readonly #turns = { start: 0 };
   /** Scratch of #merge(): slots with a deliverable head, and each slot's head stamp relative to COUNTER. */
   readonly #ready: Int32Array;
   readonly #rels: Int32Array;
@@ -642,40 +642,12 @@ export class PerfBufferConsumer {
   }
 
   #roundRobin(n: number, snapshot: boolean): number {
-    const cursors = this.#cursors;
-    const k = cursors.length;
     const c32 = this.#pb.ordered ? this.#readCounter() : 0;
-    // consume(): stop each ring at the position its producer had reached when the call began
-    const limits = snapshot ? cursors.map((c) => c.ring.ex.producerPos(c.ring.ctl)) : null;
-    let total = 0;
-    try {
-      for (;;) {
-        let round = 0;
-        const first = this.#start;
-        for (let j = 0; j < k && total < n; j++) {
-          const i = (first + j) % k;
-          const cur = cursors[i]!;
-          let turn = 0;
-          const limit = limits === null ? Infinity : limits[i]!;
-          while (turn < this.#quantum && total < n && cur.cons < limit && cur.peek()) {
-            const stamp = this.#pb.ordered ? (this.#cExt + ((this.#stampOf(cur) - c32) | 0)) / STAMP_STEP : -1;
-            const r = this.#deliver(cur, i, stamp);
-            turn++;
-            total++;
-            if (typeof r === 'number' && r < 0) {
-              this.#start = (i + 1) % k;
-              return r;
-            }
-          }
-          cur.publish();
-          round += turn;
-          if (turn > 0) this.#start = (i + 1) % k;
-        }
-        if (round === 0 || total >= n) return total;
-      }
-    } finally {
-      for (const cur of cursors) cur.publish();
-    }
+    return roundRobin(this.#cursors, this.#turns, this.#quantum, n, snapshot, (i) => {
+      const cur = this.#cursors[i]!;
+      const stamp = this.#pb.ordered ? (this.#cExt + ((this.#stampOf(cur) - c32) | 0)) / STAMP_STEP : -1;
+      return this.#deliver(cur, i, stamp);
+    });
   }
 
   /** Reports the head record's losses, takes it and hands it to the sample callback. */

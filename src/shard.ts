@@ -216,7 +216,7 @@ export class FairConsumer {
   readonly #slots: FairSlot[] = [];
   readonly #cursors: RingCursor[] = [];
   readonly #quantum: number;
-  #start = 0;
+  readonly #turns = { start: 0 };
 
   constructor(options: FairConsumerOptions = {}) {
     const quantum = options.quantum ?? 16;
@@ -269,44 +269,70 @@ export class FairConsumer {
   }
 
   #run(n: number, snapshot: boolean): number {
-    const slots = this.#slots;
-    const k = slots.length;
-    if (k === 0) return 0;
-    // consume(): stop each ring at the position its producers had reached when the call began
-    const limits = snapshot ? slots.map((s) => s.cursor.ring.ex.producerPos(s.cursor.ring.ctl)) : null;
-    let total = 0;
-    try {
-      for (;;) {
-        let round = 0;
-        const first = this.#start;
-        for (let j = 0; j < k && total < n; j++) {
-          const i = (first + j) % k;
-          const s = slots[i]!;
-          const c = s.cursor;
-          const limit = limits === null ? Infinity : limits[i]!;
-          let turn = 0;
-          while (turn < this.#quantum && total < n && c.cons < limit && c.peek()) {
-            const off = c.off;
-            const len = c.len;
-            const lost = c.take();
-            turn++;
-            total++;
-            const r = s.raw !== null ? s.raw(c.ring.bytes, off, len, lost) : s.view!(new Uint8Array(s.buffer, off, len), lost);
-            if (typeof r === 'number' && r < 0) {
-              this.#start = (i + 1) % k;
-              return r;
-            }
+    if (this.#slots.length === 0) return 0;
+    return roundRobin(this.#cursors, this.#turns, this.#quantum, n, snapshot, this.#deliver);
+  }
+
+  /** Hands the head record of ring `i` to its callback. */
+  readonly #deliver = (i: number): number | void => {
+    const s = this.#slots[i]!;
+    const c = s.cursor;
+    const off = c.off;
+    const len = c.len;
+    const lost = c.take();
+    return s.raw !== null ? s.raw(c.ring.bytes, off, len, lost) : s.view!(new Uint8Array(s.buffer, off, len), lost);
+  };
+}
+
+/**
+ * @internal
+ * The round-robin pass shared by `FairConsumer` and the unordered
+ * `PerfBufferConsumer`: up to `quantum` records from each ring in turn,
+ * starting after the ring that delivered last (`turns.start`), until `n`
+ * records or a pass that finds nothing. With `snapshot` (consume()), each
+ * ring stops at the position its producers had reached when the call began,
+ * so the call ends even while a producer floods. `deliver(i)` takes ring `i`'s
+ * head record (peek() found it); a negative return stops the pass and is
+ * returned.
+ */
+export function roundRobin(
+  cursors: readonly RingCursor[],
+  turns: { start: number },
+  quantum: number,
+  n: number,
+  snapshot: boolean,
+  deliver: (i: number) => number | void,
+): number {
+  const k = cursors.length;
+  const limits = snapshot ? cursors.map((c) => c.ring.ex.producerPos(c.ring.ctl)) : null;
+  let total = 0;
+  try {
+    for (;;) {
+      let round = 0;
+      const first = turns.start;
+      for (let j = 0; j < k && total < n; j++) {
+        const i = (first + j) % k;
+        const cur = cursors[i]!;
+        const limit = limits === null ? Infinity : limits[i]!;
+        let turn = 0;
+        while (turn < quantum && total < n && cur.cons < limit && cur.peek()) {
+          turn++;
+          total++;
+          const r = deliver(i);
+          if (typeof r === 'number' && r < 0) {
+            turns.start = (i + 1) % k;
+            return r;
           }
-          c.publish();
-          round += turn;
-          // the next call starts after the last ring that delivered
-          if (turn > 0) this.#start = (i + 1) % k;
         }
-        if (round === 0 || total >= n) return total;
+        cur.publish();
+        round += turn;
+        // the next call starts after the last ring that delivered
+        if (turn > 0) turns.start = (i + 1) % k;
       }
-    } finally {
-      for (const c of this.#cursors) c.publish();
+      if (round === 0 || total >= n) return total;
     }
+  } finally {
+    for (const cur of cursors) cur.publish();
   }
 }
 
