@@ -29,7 +29,7 @@
 import { BPF_RB_NO_WAKEUP, type CommitFlags, type QueryKey } from './constants.js';
 import { RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, describeValue } from './errors.js';
 import { OFF_WAIT } from './layout.js';
-import { Reservation, RingBuffer, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
+import { Reservation, RingBuffer, fillAndSubmit, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
 import { RingCursor, checkCount, checkTimeout, pollRings, roundRobin } from './shard.js';
 
 const PB_MAGIC = 0x42505046; // "FPPB"
@@ -358,16 +358,7 @@ export class PerfBufferProducer {
   /** As `RingBuffer.write()`: reserve, `fill(data)`, submit; discard and rethrow if `fill` throws. */
   write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
     checkFlags(flags);
-    const r = this.reserve(len);
-    if (r === null) return false;
-    try {
-      fill(r.data);
-    } catch (err) {
-      r.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
-      throw err;
-    }
-    r.submit(flags);
-    return true;
+    return fillAndSubmit(this.reserve(len), fill, flags);
   }
 
   /**

@@ -349,16 +349,7 @@ export class RingBuffer {
    */
   write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
     checkFlags(flags);
-    const r = this.reserve(len);
-    if (r === null) return false;
-    try {
-      fill(r.data);
-    } catch (err) {
-      r.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
-      throw err;
-    }
-    r.submit(flags);
-    return true;
+    return fillAndSubmit(this.reserve(len), fill, flags);
   }
 
   // ---- zero-allocation path --------------------------------------------
@@ -399,6 +390,23 @@ export class RingBuffer {
     }
     this.ex.commit(this.ctl, offset, flags, discard);
   }
+}
+
+/**
+ * @internal
+ * The body of `write()`: fills and submits `r`, or discards it and rethrows
+ * if `fill` throws; false when there was no reservation (no room).
+ */
+export function fillAndSubmit(r: Reservation | null, fill: (data: Uint8Array) => void, flags: number): boolean {
+  if (r === null) return false;
+  try {
+    fill(r.data);
+  } catch (err) {
+    r.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
+    throw err;
+  }
+  r.submit(flags);
+  return true;
 }
 
 /** What a reservation commits through: a ring, or a producer of a per-producer buffer. */
