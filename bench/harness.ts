@@ -316,3 +316,39 @@ export async function measure<T>(
     await pool.terminate();
   }
 }
+
+/** What the consumer loops of ring-style contenders call. */
+export interface LoopConsumer {
+  consumeN(n: number): number;
+  consume(): number;
+  poll(timeoutMs: number): Promise<number>;
+}
+
+/**
+ * The consumer loop of `config.consume`, until every END record arrived:
+ * `poll(-1)`; `consumeN(batch)`, polling when it finds nothing; or drain,
+ * sleeping `DRAIN_SLEEP_MS` when it finds nothing.
+ */
+export async function consumeLoop(consumer: LoopConsumer, config: BenchConfig, session: Session): Promise<void> {
+  const { verifier } = session;
+  switch (config.consume) {
+    case 'poll':
+      while (!verifier.done) {
+        await consumer.poll(-1);
+        session.tick();
+      }
+      break;
+    case 'batch':
+      while (!verifier.done) {
+        if (consumer.consumeN(config.batch) === 0) await consumer.poll(-1);
+        session.tick();
+      }
+      break;
+    case 'drain':
+      while (!verifier.done) {
+        if (consumer.consume() === 0) await sleep(DRAIN_SLEEP_MS);
+        session.tick();
+      }
+      break;
+  }
+}

@@ -9,7 +9,7 @@ import {
   type PerfBufferHandle, type ShardedRingsHandle,
 } from 'wasm-ringbuf';
 import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
-import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind, type Session } from '../harness.js';
+import { END, RecordTemplate, consumeLoop, measure, type ProducerKind } from '../harness.js';
 
 /** Commit flags of record `seq` under `wakeup` (as wasm-ring.ts). */
 function flagsFor(wakeup: Wakeup): (seq: number) => number {
@@ -60,36 +60,6 @@ export const shardProducer: ProducerKind = {
   },
 };
 
-interface Consumer {
-  consumeN(n: number): number;
-  consume(): number;
-  poll(timeoutMs: number): Promise<number>;
-}
-
-/** The consumer loop of config.consume, as wasm-ring.ts runs it. */
-async function loop(consumer: Consumer, config: BenchConfig, session: Session): Promise<void> {
-  const { verifier } = session;
-  switch (config.consume) {
-    case 'poll':
-      while (!verifier.done) {
-        await consumer.poll(-1);
-        session.tick();
-      }
-      break;
-    case 'batch':
-      while (!verifier.done) {
-        if (consumer.consumeN(config.batch) === 0) await consumer.poll(-1);
-        session.tick();
-      }
-      break;
-    case 'drain':
-      while (!verifier.done) {
-        if (consumer.consume() === 0) await sleep(DRAIN_SLEEP_MS);
-        session.tick();
-      }
-      break;
-  }
-}
 
 function validate(config: BenchConfig): string | null {
   return config.recordSize > share(config.ringBytes, config.producers) - 24 ? 'the record does not fit one producer\'s share of the buffering' : null;
@@ -116,7 +86,7 @@ function perfbuf(name: string, ordered: boolean, stamps: boolean): Contender {
             }
           },
         });
-        return loop(consumer, config, session);
+        return consumeLoop(consumer, config, session);
       });
       if (disorder !== null) throw new Error(disorder);
       let dropped = 0;
@@ -148,7 +118,7 @@ export const sharded: Contender = {
         const w = new Uint32Array(ring.memory.buffer);
         consumer.addRaw(ring, (_bytes, offset) => session.verifier.record(w[offset >> 2]!, w[(offset >> 2) + 1]!));
       }
-      return loop(consumer, config, session);
+      return consumeLoop(consumer, config, session);
     });
     let wakeups = 0;
     let lockWaits = 0;

@@ -6,7 +6,7 @@ import {
   BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, RingBufferConsumer, type RingBufferHandle,
 } from 'wasm-ringbuf';
 import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
-import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind, type Session } from '../harness.js';
+import { END, RecordTemplate, consumeLoop, measure, type ProducerKind, type Session } from '../harness.js';
 
 /** The producer API a contender exercises. */
 type Api = 'raw' | 'reserve' | 'output';
@@ -71,26 +71,7 @@ async function consume(rb: RingBuffer, config: BenchConfig, session: Session): P
   const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => {
     verifier.record(words[offset >> 2]!, words[(offset >> 2) + 1]!);
   });
-  switch (config.consume) {
-    case 'poll':
-      while (!verifier.done) {
-        await consumer.poll(-1);
-        session.tick();
-      }
-      break;
-    case 'batch':
-      while (!verifier.done) {
-        if (consumer.consumeN(config.batch) === 0) await consumer.poll(-1);
-        session.tick();
-      }
-      break;
-    case 'drain':
-      while (!verifier.done) {
-        if (consumer.consume() === 0) await sleep(DRAIN_SLEEP_MS);
-        session.tick();
-      }
-      break;
-  }
+  await consumeLoop(consumer, config, session);
 }
 
 function wasmRing(name: string, api: Api, claim: 'lock' | 'cas'): Contender {
