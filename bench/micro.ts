@@ -26,7 +26,7 @@ export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
 
 /** Operations per timed batch. */
-const BATCH = 1024;
+export const BATCH = 1024;
 const RECORD = 64;
 
 interface MicroTask {
@@ -115,6 +115,27 @@ async function tasks(): Promise<MicroTask[]> {
 }
 
 /**
+ * Times `batch` with tinybench: each call does BATCH operations and returns
+ * the milliseconds they took, reported per operation. Throws when the task
+ * fails.
+ */
+export async function timeBatches(name: string, batch: () => number, quick: boolean) {
+  const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
+  bench.add(name, () => {
+    const t0 = performance.now();
+    const ms = batch();
+    return { overriddenDuration: ms / BATCH, overriddenIterationCost: performance.now() - t0 };
+  });
+  const [task] = await bench.run();
+  const result = task?.result;
+  if (result === undefined || result.state === 'errored') {
+    throw new Error(`micro-benchmark "${name}" failed: ${result?.state === 'errored' ? result.error.message : 'no result'}`);
+  }
+  if (result.state !== 'completed') throw new Error(`micro-benchmark "${name}" ended ${result.state}`);
+  return result;
+}
+
+/**
  * Runs every micro-benchmark whose name `include` accepts, calling
  * `onTask` before each. Throws when a task fails.
  */
@@ -123,18 +144,7 @@ export async function runMicro(quick: boolean, include: (name: string) => boolea
   const results: MicroResult[] = [];
   for (const t of chosen) {
     onTask(t.name);
-    const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
-    bench.add(t.name, () => {
-      const t0 = performance.now();
-      const ms = t.batch();
-      return { overriddenDuration: ms / BATCH, overriddenIterationCost: performance.now() - t0 };
-    });
-    const [task] = await bench.run();
-    const result = task?.result;
-    if (result === undefined || result.state === 'errored') {
-      throw new Error(`micro-benchmark "${t.name}" failed: ${result?.state === 'errored' ? result.error.message : 'no result'}`);
-    }
-    if (result.state !== 'completed') throw new Error(`micro-benchmark "${t.name}" ended ${result.state}`);
+    const result = await timeBatches(t.name, t.batch, quick);
     const ns = result.latency.p50 * 1e6;
     results.push({ name: t.name, nsPerOp: ns, opsPerSec: 1e9 / ns, bytesPerOp: t.bytesPerOp, rme: result.latency.rme, samples: result.latency.samplesCount });
   }

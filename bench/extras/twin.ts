@@ -4,7 +4,7 @@
 // `poll()`, every record verified) and single-thread (tinybench: the
 // zero-allocation reserve + copy + submit, and consume per record).
 
-import { Bench } from 'tinybench';
+import { BATCH, timeBatches } from '../micro.js';
 import { BPF_RB_FORCE_WAKEUP, RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
 import { END, RecordTemplate, Verifier } from '../harness.js';
 import { JsRing, JsRingConsumer, type JsRingHandle } from '../js-twin.js';
@@ -165,9 +165,6 @@ async function once(kind: Kind, producers: number, records: number, timeLimitMs:
   }
 }
 
-/** Operations per timed tinybench iteration (as bench/micro.ts). */
-const BATCH = 1024;
-
 interface Ops {
   reserveRaw(len: number): number;
   submitRaw(offset: number, flags?: number): void;
@@ -210,15 +207,7 @@ async function micro(quick: boolean, progress?: Progress): Promise<TwinMicroRow[
   const rows: TwinMicroRow[] = [];
   for (const t of tasks) {
     progress?.(`twin · micro · ${t.implementation} · ${t.name}`);
-    const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
-    bench.add(t.name, () => {
-      const t0 = performance.now();
-      const ms = t.batch();
-      return { overriddenDuration: ms / BATCH, overriddenIterationCost: performance.now() - t0 };
-    });
-    const [task] = await bench.run();
-    const result = task?.result;
-    if (result === undefined || result.state !== 'completed') throw new Error(`twin micro "${t.name}" (${t.implementation}) did not complete`);
+    const result = await timeBatches(`${t.name} (${t.implementation})`, t.batch, quick);
     rows.push({ name: t.name, implementation: t.implementation, nsPerOp: result.latency.p50 * 1e6, vsWasm: NaN });
   }
   if (sink === -1) console.log(sink);
