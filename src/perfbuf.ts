@@ -29,7 +29,7 @@
 import { BPF_RB_NO_WAKEUP, type CommitFlags, type QueryKey } from './constants.js';
 import { RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, describeValue } from './errors.js';
 import { OFF_WAIT } from './layout.js';
-import { Reservation, RingBuffer, fillAndSubmit, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
+import { Reservation, RingBuffer, fillAndSubmit, outputSource, type RingBufferHandle, type RingBufferStats } from './ring-buffer.js';
 import { RingCursor, checkCount, checkTimeout, pollRings, roundRobin } from './shard.js';
 
 const PB_MAGIC = 0x42505046; // "FPPB"
@@ -342,15 +342,10 @@ export class PerfBufferProducer {
 
   /** `bpf_ringbuf_output()` (`bpf_perf_event_output()`): copies `bytes` in and submits; false when full. */
   output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
-    if (!ArrayBuffer.isView(bytes)) {
-      throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
-    }
-    checkFlags(flags);
-    const len = bytes.byteLength;
-    checkLength(len, this.maxRecord);
-    const off = this.reserveRaw(len);
+    const src = outputSource(bytes, flags, this.maxRecord);
+    const off = this.reserveRaw(src.length);
     if (off === 0) return false;
-    this.bytes.set(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, len), off);
+    this.bytes.set(src, off);
     this.#commit(off, flags, 0);
     return true;
   }

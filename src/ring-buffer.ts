@@ -257,15 +257,9 @@ export class RingBuffer {
    * `stats().dropped`); throws on bad input, leaving the ring untouched.
    */
   output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
-    if (!ArrayBuffer.isView(bytes)) {
-      throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
-    }
-    checkFlags(flags);
-    const len = bytes.byteLength;
-    checkLength(len, this.maxRecord);
-    const offset = this.ex.reserve(this.ctl, len, this.producerId, this.#canBlock);
+    const src = outputSource(bytes, flags, this.maxRecord);
+    const offset = this.ex.reserve(this.ctl, src.length, this.producerId, this.#canBlock);
     if (offset === 0) return false;
-    const src = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, len);
     this.bytes.set(src, offset);
     this.ex.commit(this.ctl, offset, flags, 0);
     return true;
@@ -390,6 +384,20 @@ export class RingBuffer {
     }
     this.ex.commit(this.ctl, offset, flags, discard);
   }
+}
+
+/**
+ * @internal
+ * Checks the arguments of `output()` and returns the bytes to copy, as a
+ * Uint8Array (a new view only when `bytes` is another kind of view).
+ */
+export function outputSource(bytes: unknown, flags: unknown, maxRecord: number): Uint8Array {
+  if (!ArrayBuffer.isView(bytes)) {
+    throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
+  }
+  checkFlags(flags);
+  checkLength(bytes.byteLength, maxRecord);
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
