@@ -1,18 +1,20 @@
 // The protocol of kernel/bpf/ringbuf.c over one shared memory: reserve,
-// commit (submit or discard) and query. Every barrier names its partner; wasm
-// atomics are sequentially consistent, so each one is at least the kernel's
-// acquire or release.
+// commit (submit or discard), wake and query, and the consumer's release of
+// space. Every barrier names its partner; wasm atomics are sequentially
+// consistent, so each one is at least the kernel's acquire or release.
 
 import {
-  MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD,
-  OFF_NEXT_PRODUCER, OFF_LOCK, OFF_PENDING_POS, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS,
-  OFF_CONSUMER_DROPS, OFF_WAIT, OFF_DISCARDED, OFF_WAKEUPS, OFF_LOCK_WAITS, OFF_REAPED, OFF_PRODUCERS,
-  PRODUCER_ENTRY, ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE,
-  BUSY_BIT, DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOCK_HELD, FLAG_CLAIM,
-  BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS,
-  BPF_RB_PROD_POS, BPF_RB_OVERWRITE_POS, FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN,
+  MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD, OFF_PENDING_POS,
+  OFF_CONS_SEEN, OFF_LOSS_BASE, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS, OFF_CONSUMER_DROPS, OFF_WAIT,
+  OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
+  ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE, BUSY_BIT,
+  DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
+  FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_NAPPING,
+  BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
+  BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET,
 } from "./layout";
-import { lockAcquire, lockRelease } from "./claim";
+import { lockAcquire, lockRelease } from "./lock";
+import { reserveSpecialIds } from "./ids";
 
 // @ts-ignore: decorator
 @inline function stride(len: u32): u64 {
@@ -26,7 +28,20 @@ import { lockAcquire, lockRelease } from "./claim";
 
 // @ts-ignore: decorator
 @inline function wordOne(owner: u32, dropped: u64): u32 {
-  return ((owner & MAX_PRODUCER_ID) << ID_SHIFT) | (<u32>dropped & DROPS_MASK);
+  return ((owner & 0xfff) << ID_SHIFT) | (<u32>dropped & DROPS_MASK);
+}
+
+/**
+ * Counts a refused reservation (ring-wide and for producer `id`) unless
+ * `quiet` (a producer that will wait for room and try again); returns 0,
+ * reserve()'s "no room".
+ */
+// @ts-ignore: decorator
+@inline function refuse(ctl: usize, id: u32, quiet: bool): usize {
+  if (quiet) return 0;
+  atomic.add<u64>(ctl, 1, OFF_DROPPED);
+  atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
+  return 0;
 }
 
 /**
@@ -41,9 +56,11 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   store<u32>(ctl, flags, OFF_FLAGS);
   store<u32>(ctl, maxRecord, OFF_MAX_RECORD);
   store<u64>(ctl, pos, OFF_PENDING_POS);
+  store<u64>(ctl, pos, OFF_CONS_SEEN);
   store<u64>(ctl, pos, OFF_PRODUCER_POS);
   store<u64>(ctl, pos, OFF_CONSUMER_POS);
   store<u64>(ctl, pos, OFF_OVERWRITE_POS);
+  reserveSpecialIds(ctl);
   // A lock-free claim publishes PRODUCER_POS before the header exists, so
   // free space must never look like a committed header: all ones reads BUSY.
   if (flags & FLAG_CLAIM) memory.fill(ctl + DATA_OFFSET, 0xff, size);
@@ -52,29 +69,42 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   atomic.store<u32>(ctl, MAGIC, OFF_MAGIC);
 }
 
-/** Hands out producer ids 1..MAX_PRODUCER_ID, then 0 (anonymous). */
-export function nextProducerId(ctl: usize): u32 {
-  const id = atomic.add<u32>(ctl, 1, OFF_NEXT_PRODUCER) + 1;
-  return id <= MAX_PRODUCER_ID ? id : 0;
-}
-
 /**
  * bpf_ringbuf_reserve(): returns the address of a `len`-byte payload, or 0
- * when the ring has no room now (counted in DROPPED). The host has checked
- * that len <= MAX_RECORD.
+ * when the ring has no room now (counted in DROPPED unless `opts` has
+ * QUIET). The host has checked that len <= MAX_RECORD.
  */
-export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
+export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
+  const quiet = (opts & RESERVE_QUIET) != 0;
+  assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
   const flags = load<u32>(ctl, OFF_FLAGS);
-  if (flags & FLAG_CLAIM) return reserveClaim(ctl, len, id);
+  if (flags & FLAG_CLAIM) return reserveClaim(ctl, len, id, quiet);
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const overwrite = (flags & FLAG_OVERWRITE) != 0;
+  // A full ring is found full without the lock, so a producer that retries
+  // on "no room" neither takes the lock nor slows the one that holds it.
+  if (!overwrite && looksFull(ctl, mask, stride(len))) return refuse(ctl, id, quiet);
   // a ring with one producer (a per-producer buffer) needs no lock
   const locked = (flags & FLAG_SINGLE) == 0;
-  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  if (locked) lockAcquire(ctl, LOCK_HELD | id, (opts & RESERVE_CAN_BLOCK) != 0);
+  const at = reserveLocked(ctl, mask, len, id, overwrite, quiet);
+  if (locked) lockRelease(ctl);
+  return at;
+}
+
+/** Whether `bytes` more would overrun the consumer, by a look that takes no lock. */
+// @ts-ignore: decorator
+@inline function looksFull(ctl: usize, mask: u64, bytes: u64): bool {
+  const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
+  if (prod + bytes - atomic.load<u64>(ctl, OFF_CONS_SEEN) <= mask) return false;
+  // pairs with the CONSUMER_POS cmpxchg in advanceConsumer()
+  return prod + bytes - atomic.load<u64>(ctl, OFF_CONSUMER_POS) > mask;
+}
+
+/** reserve() under the producer lock (or on a single-producer ring). */
+function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool): usize {
   const data = ctl + DATA_OFFSET;
-  // read outside the lock, as the kernel does; pairs with the CONSUMER_POS store in advanceConsumer()
-  const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-  if (locked) lockAcquire(ctl, LOCK_HELD | id, canBlock);
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
-  const next = prod + stride(len);
   // Walk PENDING_POS past committed records: a new reservation must never run
   // over a record that is still BUSY, whatever CONSUMER_POS says.
   let pend = load<u64>(ctl, OFF_PENDING_POS);
@@ -86,39 +116,50 @@ export function reserve(ctl: usize, len: u32, id: u32, canBlock: bool): usize {
   }
   if (pend > prod) pend = prod; // a scribbled length; never trust it past the producer
   store<u64>(ctl, pend, OFF_PENDING_POS);
-  const dropped = load<u64>(ctl, OFF_DROPPED);
-  let lost = dropped + load<u64>(ctl, OFF_OVERWRITTEN);
-  const overwrite = (flags & FLAG_OVERWRITE) != 0;
-  if (next - pend > mask || (!overwrite && next - cons > mask)) {
-    atomic.store<u64>(ctl, dropped + 1, OFF_DROPPED); // under the lock: ordered with word 1 snapshots
-    atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
-    if (locked) lockRelease(ctl);
-    return 0;
+  // Refusals beyond what word 1's 20 bits carry go first, in a loss record.
+  const base = load<u64>(ctl, OFF_LOSS_BASE);
+  const dropped = atomic.load<u64>(ctl, OFF_DROPPED);
+  const loss: u64 = dropped - base > <u64>DROPS_MASK ? stride(LOSS_LEN) : 0;
+  const next = prod + loss + stride(len);
+  // CONS_SEEN is CONSUMER_POS as some producer last read it; it only lags,
+  // so a ring never looks emptier than it is. Read the consumer's line only
+  // when space looks short. Pairs with the CONSUMER_POS cmpxchg in advanceConsumer().
+  let cons = load<u64>(ctl, OFF_CONS_SEEN);
+  if (next - cons > mask) {
+    cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+    store<u64>(ctl, cons, OFF_CONS_SEEN);
   }
-  if (overwrite && next - cons > mask) lost += overwriteOldest(ctl, data, mask, next, pend);
-  const hdr = data + <usize>(prod & mask);
-  store<u32>(hdr, wordOne(id, lost), 4);
+  if (next - pend > mask || (!overwrite && next - cons > mask)) return refuse(ctl, id, quiet);
+  if (overwrite && next - cons > mask) overwriteOldest(ctl, data, mask, next, pend);
+  let hdr = data + <usize>(prod & mask);
+  if (loss) {
+    store<u32>(hdr, wordOne(LOSS_ID, base), 4);
+    store<u64>(hdr, (dropped - base) & ~<u64>DROPS_MASK, HDR_SIZE);
+    store<u32>(hdr, LOSS_LEN | DISCARD_BIT); // committed at once: the consumer counts it and skips it
+    hdr += <usize>loss;
+  }
+  store<u64>(ctl, dropped, OFF_LOSS_BASE);
+  store<u32>(hdr, wordOne(id, dropped), 4);
   store<u32>(hdr, len | BUSY_BIT);
   // release: the header is in place before the consumer can see the new position;
   // pairs with the PRODUCER_POS load in producerPos()
   atomic.store<u64>(ctl, next, OFF_PRODUCER_POS);
-  if (locked) lockRelease(ctl);
   return hdr + HDR_SIZE;
 }
 
 /**
  * Overwrite mode, under the lock: moves CONSUMER_POS past the oldest unread
- * records until the record ending at `next` fits, and returns how many it
- * passed. The move is a compare-and-swap, as is each of the consumer's, so
- * every record is either read by the consumer or counted here, never both.
- * Only committed records are passed (next - PENDING_POS <= MASK was checked),
- * so a BUSY record is never stepped over.
+ * records until the record ending at `next` fits. The move is a
+ * compare-and-swap, as is each of the consumer's, so every record is either
+ * read by the consumer or counted in OVERWRITTEN, never both. Only committed
+ * records are passed (next - PENDING_POS <= MASK was checked), so a BUSY
+ * record is never stepped over.
  */
-function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u64): u64 {
+function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u64): void {
   while (true) {
     // pairs with the compare-and-swap in advanceConsumer()
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-    if (cons > next || next - cons <= mask) return 0; // room now (or a scribbled position: leave it)
+    if (cons > next || next - cons <= mask) return; // room now (or a scribbled position: leave it)
     let over = cons;
     let n: u64 = 0;
     while (next - over > mask && over < pend) {
@@ -129,38 +170,40 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
     if (over > pend) over = pend; // a scribbled length; never pass the oldest BUSY record
     if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
       // the passed records' bytes change only after this point
-      atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
       atomic.store<u64>(ctl, load<u64>(ctl, OFF_OVERWRITTEN) + n, OFF_OVERWRITTEN);
-      return n;
+      // last: the consumer takes OVERWRITTEN as this move's once OVERWRITE_POS
+      // has reached the position it finds (lossAt() in src/cursor.ts)
+      atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
+      // The consumer may be asleep at a record that was committed before this
+      // move and whose producer, reading CONSUMER_POS after it, will not wake
+      // it: whoever moves CONSUMER_POS looks at WAIT afterwards (pairs with the
+      // consumer's WAIT store before its last look, in src/wait.ts).
+      wake(ctl, false);
+      return;
     }
     // the consumer moved meanwhile: look again from where it is
   }
-  return 0;
 }
 
 /**
  * The lock-free alternative to reserve(): claims space with a compare-and-swap
  * on PRODUCER_POS. The new position is public before the header is written,
  * so the consumer refills consumed space with 0xff (BUSY) in this mode. There
- * is no lock to hold, but also no PENDING_POS walk and nothing a dead
- * producer's claim can be recovered from: see docs/protocol.md.
+ * is no lock to hold, but also no PENDING_POS walk, no loss record and nothing
+ * a dead producer's claim can be recovered from: see docs/protocol.md.
  */
-export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
+function reserveClaim(ctl: usize, len: u32, id: u32, quiet: bool): usize {
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const size = stride(len);
   let prod: u64, dropped: u64;
   do {
     // CONSUMER_POS first, as reserve() does: read after PRODUCER_POS it could
     // have passed it, and a ring with room would look full.
-    // pairs with the CONSUMER_POS store in advanceConsumer()
+    // pairs with the CONSUMER_POS cmpxchg in advanceConsumer()
     const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
     prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
     dropped = atomic.load<u64>(ctl, OFF_DROPPED);
-    if (prod + size - cons > mask) {
-      atomic.add<u64>(ctl, 1, OFF_DROPPED);
-      atomic.add<u32>(entry(ctl, id), 1, ENTRY_DROPPED);
-      return 0;
-    }
+    if (prod + size - cons > mask) return refuse(ctl, id, quiet);
     // pairs with the PRODUCER_POS load in producerPos()
   } while (atomic.cmpxchg<u64>(ctl, prod, prod + size, OFF_PRODUCER_POS) != prod);
   const hdr = ctl + DATA_OFFSET + <usize>(prod & mask);
@@ -178,6 +221,7 @@ export function reserveClaim(ctl: usize, len: u32, id: u32): usize {
 export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u32 {
   const hdr = sample - HDR_SIZE;
   let len = load<u32>(hdr) & ~BUSY_BIT;
+  assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host checked that this is a pending reservation
   if (discard) {
     len |= DISCARD_BIT;
     atomic.add<u64>(ctl, 1, OFF_DISCARDED);
@@ -187,31 +231,35 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
   // move before it (pairs with the header load in the consumer and its
   // CONSUMER_POS store before it sleeps).
   atomic.xchg<u32>(hdr, len);
+  // the kernel's order: FORCE wins over NO_WAKEUP when both are set
+  if (flags & BPF_RB_FORCE_WAKEUP) return wake(ctl, true);
   if (flags & BPF_RB_NO_WAKEUP) return 0;
-  if ((flags & BPF_RB_FORCE_WAKEUP) == 0) {
-    const mask = <u64>load<u32>(ctl, OFF_MASK);
-    const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-    const at = <u64>(hdr - (ctl + DATA_OFFSET));
-    // the consumer has caught up with this record and may be asleep
-    if ((cons & mask) != at) {
-      // Overwrite mode: a consumer that fell behind never catches up with a
-      // producer that passes it, so it is also woken each half ring.
-      if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return 0;
-      const half = (mask + 1) >> 1;
-      const end = at + stride(len & LEN_MASK);
-      if (!((at < half && end >= half) || end > mask)) return 0;
-    }
-  }
-  return wake(ctl);
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+  const at = <u64>(hdr - (ctl + DATA_OFFSET));
+  // the consumer has caught up with this record and may be asleep
+  if ((cons & mask) == at) return wake(ctl, false);
+  // Overwrite mode: a consumer that fell behind never catches up with a
+  // producer that passes it, so it is also woken each half ring.
+  if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return 0;
+  const half = (mask + 1) >> 1;
+  const end = at + stride(len & LEN_MASK);
+  return (at < half && end >= half) || end > mask ? wake(ctl, false) : 0;
 }
 
-/** Wakes the consumer if it is asleep (or about to sleep) in poll(). */
-export function wake(ctl: usize): u32 {
-  // pairs with the consumer's WAIT store before its last look at the headers
-  if (atomic.load<u32>(ctl, OFF_WAIT) == 0) return 0;
-  if (atomic.xchg<u32>(ctl, 0, OFF_WAIT) == 0) return 0;
+/**
+ * Wakes the consumer if it sleeps in poll(), or, with `force`
+ * (BPF_RB_FORCE_WAKEUP), also if it naps for its latency budget.
+ */
+export function wake(ctl: usize, force: bool): u32 {
+  // pairs with the consumer's WAIT store before its last look at the headers (src/wait.ts)
+  const w = atomic.load<u32>(ctl, OFF_WAIT);
+  if (w == WAIT_AWAKE || (w == WAIT_NAPPING && !force)) return 0;
+  // Only the consumer sets WAIT other than to AWAKE: if it moved, the
+  // consumer is awake, or another producer woke it.
+  if (atomic.cmpxchg<u32>(ctl, w, WAIT_AWAKE, OFF_WAIT) != w) return 0;
   atomic.add<u64>(ctl, 1, OFF_WAKEUPS);
-  atomic.notify(ctl + OFF_WAIT, -1); // pairs with the wait on WAIT in the consumer
+  atomic.notify(ctl + OFF_WAIT, -1); // pairs with the wait on WAIT in src/wait.ts
   return 1;
 }
 
@@ -220,10 +268,12 @@ export function query(ctl: usize, key: u32): f64 {
   switch (key) {
     case BPF_RB_AVAIL_DATA: {
       let cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-      const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
-      if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return <f64>(prod - cons);
-      // overwrite mode, as the kernel: min(prod - max(cons, over), size)
+      if ((load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) == 0) return <f64>(atomic.load<u64>(ctl, OFF_PRODUCER_POS) - cons);
+      // overwrite mode, as the kernel: OVERWRITE_POS before PRODUCER_POS, so
+      // that the pair is never older than the producer position;
+      // min(prod - max(cons, over), size)
       const over = atomic.load<u64>(ctl, OFF_OVERWRITE_POS);
+      const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
       if (over > cons) cons = over;
       const avail = prod - cons;
       const size = <u64>load<u32>(ctl, OFF_SIZE);
@@ -237,7 +287,7 @@ export function query(ctl: usize, key: u32): f64 {
   }
 }
 
-/** PRODUCER_POS for the consumer (acquire; pairs with the store in reserve()). */
+/** PRODUCER_POS for the consumer (acquire; pairs with the store in reserveLocked()). */
 export function producerPos(ctl: usize): f64 {
   return <f64>atomic.load<u64>(ctl, OFF_PRODUCER_POS);
 }
@@ -246,17 +296,27 @@ export function producerPos(ctl: usize): f64 {
  * The consumer's release of everything before `to`; `drops` is word 1's
  * DROPPED snapshot of the last record it read. Returns 0, changing nothing,
  * when CONSUMER_POS is not `from`: someone else wrote it. Pairs with the
- * CONSUMER_POS loads in reserve() and commit().
+ * CONSUMER_POS loads in reserve() and commit(). Then wakes the producers
+ * that wait for room, if any announced it.
  */
 export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32): u32 {
+  if (atomic.cmpxchg<u64>(ctl, <u64>from, <u64>to, OFF_CONSUMER_POS) != <u64>from) return 0;
   store<u32>(ctl, drops, OFF_CONSUMER_DROPS);
-  return atomic.cmpxchg<u64>(ctl, <u64>from, <u64>to, OFF_CONSUMER_POS) == <u64>from ? 1 : 0;
+  // Dekker with a producer about to wait for room: its ROOM_WAITERS add before
+  // its second reserve(), our CONSUMER_POS store before this load
+  // (RingBuffer.reserveWait() in src/ring-buffer.ts).
+  if (atomic.load<u32>(ctl, OFF_ROOM_WAITERS) != 0) {
+    atomic.add<u32>(ctl, 1, OFF_ROOM_SEQ);
+    atomic.notify(ctl + OFF_ROOM_SEQ, -1); // pairs with the wait on ROOM_SEQ
+  }
+  return 1;
 }
 
 /**
  * Cleans up after producer `id`, which is gone (its worker exited): releases
  * the producer lock if it died holding it, and discards every record it left
- * BUSY, so that neither other producers nor the consumer wait on it forever.
+ * BUSY (on a single-producer ring, every BUSY record: there is no one else),
+ * so that neither other producers nor the consumer wait on it forever.
  * Runs under the lock as producer `self`. Returns the number of records
  * discarded, with REAP_LOCK_RECOVERED set when the lock was recovered.
  */
@@ -275,6 +335,7 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   }
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const data = ctl + DATA_OFFSET;
+  const anyone = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
   lockAcquire(ctl, LOCK_HELD | self, canBlock);
   // Under the lock nothing is reserved, and nothing in [PENDING_POS,
   // PRODUCER_POS) can be consumed and reused, so every header there is whole.
@@ -284,7 +345,7 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   while (pos < prod) {
     const hdr = data + <usize>(pos & mask);
     const len = atomic.load<u32>(hdr); // pairs with the xchg in commit()
-    if ((len & BUSY_BIT) != 0 && load<u32>(hdr, 4) >>> ID_SHIFT == id) {
+    if ((len & BUSY_BIT) != 0 && (anyone || load<u32>(hdr, 4) >>> ID_SHIFT == id)) {
       atomic.xchg<u32>(hdr, (len & ~BUSY_BIT) | DISCARD_BIT); // as commit(discard) would
       reaped++;
     }
@@ -296,24 +357,23 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
     atomic.add<u32>(entry(ctl, id), reaped, ENTRY_DISCARDED);
   }
   // it may have died between its commit and the wakeup
-  wake(ctl);
+  wake(ctl, false);
   return result | reaped;
 }
 
 /** Producer `id`'s DROPPED (which 0) or DISCARDED (which 1) count, wrapping at 2^32. */
 export function producerCounter(ctl: usize, id: u32, which: u32): u32 {
+  assert(id <= MAX_PRODUCER_ID);
   return atomic.load<u32>(entry(ctl, id) + <usize>(which == 0 ? ENTRY_DROPPED : ENTRY_DISCARDED));
 }
 
-/** A counter of line 5 or line 1, for stats(). */
-export function counter(ctl: usize, which: u32): f64 {
-  switch (which) {
-    case 0: return <f64>atomic.load<u64>(ctl, OFF_DROPPED);
-    case 1: return <f64>atomic.load<u64>(ctl, OFF_DISCARDED);
-    case 2: return <f64>atomic.load<u64>(ctl, OFF_WAKEUPS);
-    case 3: return <f64>atomic.load<u64>(ctl, OFF_LOCK_WAITS);
-    case 4: return <f64>atomic.load<u64>(ctl, OFF_REAPED);
-    case 5: return <f64>atomic.load<u64>(ctl, OFF_OVERWRITTEN);
-    default: return -1;
-  }
+/** Counts a reservation refused above the ring (a per-producer buffer's stamp bound). */
+export function countRefusal(ctl: usize, id: u32): void {
+  refuse(ctl, id, false);
+}
+
+/** The u64 counter at `offset` in the control block (OFF_DROPPED, OFF_WAKEUPS, ...), for stats(). */
+export function counter(ctl: usize, offset: u32): f64 {
+  assert((offset & 7) == 0 && offset < DATA_OFFSET);
+  return <f64>atomic.load<u64>(ctl + <usize>offset);
 }

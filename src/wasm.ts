@@ -4,19 +4,26 @@
 import { instantiate } from '@assemblyscript/loader';
 import { WASM_BASE64 } from './generated/wasm-binary.js';
 
-/** The exports of assembly/index.ts. Positions cross the boundary as f64 (exact below 2^53). */
-export interface RingExports extends Record<string, unknown> {
+/**
+ * The exports of assembly/index.ts (the protocol; doc comments there).
+ * Positions cross the boundary as f64, exact below 2^53; booleans as 0 or 1.
+ */
+export interface RingWasm extends Record<string, unknown> {
   init(ctl: number, size: number, maxRecord: number, flags: number, start: number): void;
-  nextProducerId(ctl: number): number;
-  reserve(ctl: number, len: number, id: number, canBlock: number): number;
+  acquireId(ctl: number): number;
+  releaseId(ctl: number, id: number): void;
+  /** `opts`: RESERVE_CAN_BLOCK | RESERVE_QUIET. */
+  reserve(ctl: number, len: number, id: number, opts: number): number;
   commit(ctl: number, sample: number, flags: number, discard: number): number;
-  wake(ctl: number): number;
+  wake(ctl: number, force: number): number;
   query(ctl: number, key: number): number;
   producerPos(ctl: number): number;
   advanceConsumer(ctl: number, from: number, to: number, drops: number): number;
   reap(ctl: number, id: number, self: number, canBlock: number): number;
   producerCounter(ctl: number, id: number, which: number): number;
-  counter(ctl: number, which: number): number;
+  countRefusal(ctl: number, id: number): void;
+  /** The u64 counter at an OFF_* offset of the control block. */
+  counter(ctl: number, offset: number): number;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
@@ -35,12 +42,12 @@ export function compileModule(): Promise<WebAssembly.Module> {
 }
 
 /** Instantiates `module` over `memory` (both may have come from another thread). */
-export async function instantiateRing(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<RingExports> {
+export async function instantiateRing(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<RingWasm> {
   // The raw exports, not the loader's demangled wrappers: every export takes
   // and returns plain numbers, and a wrapper per call costs time (and, where
   // it is not inlined, an arguments array).
-  const { instance } = await instantiate<RingExports>(module, { env: { memory } });
-  return instance.exports as unknown as RingExports;
+  const { instance } = await instantiate<RingWasm>(module, { env: { memory } });
+  return instance.exports as unknown as RingWasm;
 }
 
 /**

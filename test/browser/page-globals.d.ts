@@ -57,6 +57,9 @@ declare global {
     produce(worker: number, count: number, flags: number): Promise<{ id: number; produced: number; dropped: number }>;
     state(): PollState;
     awaitPoll(ms?: number): Promise<PollState>;
+    closeConsumer(): PollState;
+    pollSyncOnPage(): { error: { name: string; code: string; message: string } | null; wait: number };
+    abortedPoll(): Promise<{ result?: number; error?: string }>;
     close(): void;
   };
   var harnessReady: boolean | undefined;

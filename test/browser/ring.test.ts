@@ -103,17 +103,29 @@ for (const mode of ['Atomics.waitAsync', 'fallback: no Atomics.waitAsync'] as co
       expect(await page.evaluate(() => harness.awaitPoll(10_000))).toMatchObject({ result: 7, wakeups: 2, avail: 0 });
     });
 
-    it('close() makes a pending poll(-1) return', async () => {
+    it('close() makes a pending poll(-1) return, and an AbortSignal ends one', async () => {
       chromium.get();
       await page.evaluate(() => harness.setup({ size: 1 << 16, producers: 1 }));
       expect(await page.evaluate(() => harness.freshConsumer())).toBe(0);
       expect(await page.evaluate(() => harness.startPoll(-1))).toMatchObject({ settled: false });
       await page.evaluate(() => harness.closeConsumer());
       expect(await page.evaluate(() => harness.awaitPoll(10_000))).toMatchObject({ result: 0, wakeups: 0 });
-      // still usable: the next poll sleeps and wakes as before
+      // the ring is free for a new consumer, which sleeps and wakes as before
+      await page.evaluate(() => harness.freshConsumer());
+      expect(await page.evaluate(() => harness.abortedPoll())).toEqual({ error: 'AbortError' });
       await page.evaluate(() => harness.startPoll(-1));
       await page.evaluate((f) => harness.produce(0, 1, f), BPF_RB_FORCE_WAKEUP);
       expect(await page.evaluate(() => harness.awaitPoll(10_000))).toMatchObject({ result: 1, wakeups: 1 });
+    });
+
+    it('pollSync() on the page\'s main thread is a typed error that leaves WAIT alone', async () => {
+      chromium.get();
+      await page.evaluate(() => harness.setup({ size: 1 << 16, producers: 1 }));
+      await page.evaluate(() => harness.freshConsumer());
+      const r = await page.evaluate(() => harness.pollSyncOnPage());
+      expect(r.error).toMatchObject({ name: 'RingBufferStateError', code: 'ERR_RINGBUF_CANNOT_BLOCK' });
+      expect(r.error!.message).toMatch(/use await poll\(\)/);
+      expect(r.wait).toBe(0);
     });
 
     it('poll(timeout) with nothing to read resolves to 0 once the timeout has passed', async () => {

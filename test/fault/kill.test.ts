@@ -34,12 +34,16 @@ describe('producer death', () => {
 
     const where = { heldLock: 0, leftBusy: 0, neither: 0 };
     let reaped = 0;
+    const ids = new Set<number>();
     for (let k = 0; k < KILLS && verifier.errors.length === 0; k++) {
-      const { producers, go } = startProducers(rb.handle, 1, { seed, count: 1e9, min, max });
+      // ids come back after a reap: the records carry a tag unique to this victim instead
+      const tag = 10_000 + k;
+      const { producers, go } = startProducers(rb.handle, 1, { seed, count: 1e9, min, max, tag });
       const victim = producers[0]!;
       victim.done.catch(() => {}); // it never reports: it is killed
       const id = await victim.ready;
-      verifier.addProducer(id);
+      ids.add(id);
+      verifier.addProducer(tag);
       go();
       // a random moment to kill it: 0-3 ms into its run (a fault injection point, not a wait for an event)
       await new Promise((resolve) => setTimeout(resolve, rand() % 4));
@@ -65,5 +69,7 @@ describe('producer death', () => {
     expect(rb.query(BPF_RB_AVAIL_DATA)).toBe(0);
     expect(rb.stats().reaped).toBe(reaped);
     expect(where.leftBusy + where.heldLock).toBeGreaterThan(0); // some kills landed inside a reservation
+    expect(ids.size).toBeLessThan(KILLS); // reaped ids were handed out again
+    consumer.close();
   });
 });

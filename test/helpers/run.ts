@@ -14,6 +14,8 @@ export interface Run extends Omit<ProducerOptions, 'seed'> {
   /** Consumer sleeps in poll(-1) between records; a watchdog fails the test if a wakeup is lost. */
   pollForever?: boolean;
   pollTimeout?: number;
+  /** The consumer's wakeup moderation budget (default: the library's). */
+  napMs?: number;
 }
 
 /** Fails the test if `p` has not settled within `ms`: a watchdog against hangs, not a wait. */
@@ -38,7 +40,7 @@ export async function run(cfg: Run) {
   const ids = await Promise.all(producers.map((p) => p.ready));
   const verifier = new SequenceVerifier(seed, ids, cfg.min, cfg.max);
   let trailingLost = -1;
-  const consumer = new RingBufferConsumer().addRaw(rb, (bytes, offset, length, lost) => {
+  const consumer = new RingBufferConsumer(undefined, undefined, cfg.napMs === undefined ? undefined : { napMs: cfg.napMs }).addRaw(rb, (bytes, offset, length, lost) => {
     if (length === 0) trailingLost = lost; // the end marker written below
     else verifier.check(bytes, offset, length, lost);
   });
@@ -64,6 +66,7 @@ export async function run(cfg: Run) {
   expect(rb.output(new Uint8Array(0))).toBe(true);
   consumer.consume();
   await Promise.all(producers.map((p) => p.worker.terminate()));
+  consumer.close();
   expect(verifier.errors).toEqual([]);
   const produced = done.reduce((s, r) => s + r.produced, 0);
   const dropped = done.reduce((s, r) => s + r.dropped, 0);

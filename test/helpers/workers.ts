@@ -7,13 +7,15 @@ export interface ProducerOptions {
   min: number;
   max: number;
   flags?: number;
-  api?: 'raw' | 'object' | 'output';
+  api?: 'raw' | 'object' | 'output' | 'blocking';
   /** Records per burst before a short pause (0: no pauses). */
   burst?: number;
   /** Retry a refused record (true) or count it and move on (false). */
   retry?: boolean;
   /** Reserve one record, report `holding`, and never commit it. */
   hold?: boolean;
+  /** The writer id in the records (default: the producer id): unique across producers whose ids are reused. */
+  tag?: number;
 }
 
 export interface ProducerResult {

@@ -38,7 +38,7 @@ describe('sharded rings', () => {
         if ((seq !== next[index] || index % 3 !== shard) && errors.length < 5) errors.push(`producer ${index} seq ${seq} on shard ${shard}, ${next[index]} due`);
         next[index] = seq + 1;
         records++;
-      });
+      }, { napMs: 0 }); // arm after every pass: this test counts sleeps and wakeups
       w.go();
       let polls = 0;
       while (records < 5 * count && errors.length === 0) {

@@ -143,11 +143,11 @@ describe('ordered merge', () => {
 
   it('stamps stay ordered across the 2^32 wrap of the counter', async () => {
     const { pb, ps, c, events } = await setup(2);
-    Atomics.store(new Int32Array(pb.handle.control), 16, -6); // COUNTER (src/perfbuf.ts, line 1): 3 stamps below the wrap
+    Atomics.store(new Int32Array(pb.handle.control), 16, -6); // COUNTER (src/perfbuf/layout.ts, line 1): 3 stamps below the wrap
+    c.close(); // a new consumer, to start from the new counter
     const c2 = new PerfBufferConsumer(pb, { sample: (d, p, s) => void events.push(['sample', p, s, d[0]!]) });
     for (let i = 0; i < 8; i++) ps[i % 2]!.output(one(i));
     expect(c2.consume()).toBe(8);
-    void c;
     expect(events.map((e) => e[3])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const stamps = events.map((e) => e[2]);
     expect(stamps.every((s, i) => i === 0 || s === stamps[i - 1]! + 1)).toBe(true);

@@ -46,7 +46,7 @@ describe('bad input to a ring is an error and leaves the ring untouched', () => 
     });
   }
 
-  const badFlags: [unknown, typeof TypeError | typeof RangeError][] = [[3, RangeError], [4, RangeError], [-1, RangeError], [1.5, RangeError], ['1', TypeError], [NaN, RangeError]];
+  const badFlags: [unknown, typeof TypeError | typeof RangeError][] = [[4, RangeError], [8, RangeError], [0x80000000, RangeError], [-1, RangeError], [1.5, RangeError], ['1', TypeError], [NaN, RangeError]];
   for (const [flags, type] of badFlags) {
     it(`commit flags ${String(flags)}`, async () => {
       const rb = await RingBuffer.create({ size: 4096 });

@@ -87,7 +87,7 @@ describe('prog_tests/ringbuf.c', () => {
           return 0;
       }
     };
-    const ringbuf = new RingBufferConsumer(rb, processSample);
+    const ringbuf = new RingBufferConsumer(rb, processSample, { napMs: 0 }); // the kernel's exact behaviour: no nap
 
     triggerSamples();
     expect(bss.avail_data).toBe(3 * REC_SZ);

@@ -36,8 +36,9 @@ describe('overwrite mode', () => {
     const got: { len: number; lost: number }[] = [];
     const c = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, lost }));
     expect(c.consume()).toBe(3);
-    // r3's refusal comes with r4, the next record reserved; r1's overwrite with r5, which overwrote it
-    expect(got).toEqual([{ len: LEN2, lost: 0 }, { len: LEN4, lost: 1 }, { len: LEN5, lost: 1 }]);
+    // r1, overwritten, was lost just before r2, where the consumer starts; r3's refusal comes with r4,
+    // the next record reserved after it
+    expect(got).toEqual([{ len: LEN2, lost: 1 }, { len: LEN4, lost: 1 }, { len: LEN5, lost: 0 }]);
   });
 
   it('keeps the newest records of a flood, in order, and counts the rest', async () => {

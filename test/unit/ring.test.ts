@@ -267,15 +267,18 @@ describe('consumer', () => {
     expect(rb.stats().dropped).toBe(2);
   });
 
-  it('close() makes a pending poll(-1) return, and the consumer stays usable', async () => {
+  it('close() makes a pending poll(-1) return 0 and gives the ring up to a new consumer', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
-    const { c, got } = collect(rb);
+    const { c } = collect(rb);
     const pending = c.poll(-1);
     c.close();
     expect(await pending).toBe(0);
+    expect(() => c.consume()).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_CLOSED' }));
+    await expect(c.poll(0)).rejects.toMatchObject({ code: 'ERR_RINGBUF_CLOSED' });
     rb.output(new Uint8Array([3]));
-    expect(await c.poll(-1)).toBe(1);
-    expect(got.map((g) => g.bytes)).toEqual([[3]]);
+    const next = collect(rb);
+    expect(await next.c.poll(-1)).toBe(1);
+    expect(next.got.map((g) => g.bytes)).toEqual([[3]]);
   });
 
   it('gives the zero-allocation callback the payload in place', async () => {

@@ -17,7 +17,7 @@ describe('bad input from inside a worker', () => {
     }
     expect(results['reserve("8")']).toMatch(/^RingBufferTypeError: record length must be a number/);
     expect(results['reserve(size)']).toMatch(/largest payload is 4080 bytes/);
-    expect(results['output(bytes, 3)']).toMatch(/^RingBufferRangeError: unknown commit flags 3/);
+    expect(results['output(bytes, 4)']).toMatch(/^RingBufferRangeError: unknown commit flags 4/);
     expect(results['attach(wrong kind)']).toMatch(/^RingBufferTypeError: not a wasm-ringbuf handle/);
   });
 });

@@ -1,0 +1,296 @@
+// The consumer's walk over one ring: the only code that reads records. It is
+// libbpf's ringbuf_process_ring() split in three, so that every consumer is
+// built on it: peek() finds the next committed record (skipping discarded
+// ones and counting losses), take() consumes it, publish() stores the
+// consumer position. RingBufferConsumer, FairConsumer and the per-producer
+// merge (src/perfbuf/merge.ts) all walk rings through a RingCursor.
+//
+// A cursor is the ring's one consumer: it holds the CONSUMER word of the
+// control block from its creation to release().
+//
+// Overwrite mode is the one deliberate variant (#peekOverwrite): producers
+// move CONSUMER_POS past unread records there, so each record is copied out
+// and then claimed by a compare-and-swap, and a move is reported as a gap.
+
+import { BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS } from './constants.js';
+import { RingBufferCorruptError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
+import {
+  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_DROPS, OFF_CONSUMER_OVERWRITTEN, OFF_OVERWRITTEN, OFF_WAIT,
+} from './layout.js';
+import { RingBuffer } from './ring-buffer.js';
+
+/** Spins the consumer allows an overwriting producer between its move and its count (a few stores). */
+const MOVE_SPINS = 100_000;
+
+function consumerToken(): number {
+  return (Math.random() * 0x7ffffffe + 1) | 0;
+}
+
+/** @internal One ring as its consumer reads it. */
+export class RingCursor {
+  readonly ring: RingBuffer;
+  /** Index of the ring's WAIT word in ring.i32. */
+  readonly waitIndex: number;
+  /** Where the head record's payload is: the ring's memory, or overwrite mode's copy. */
+  readonly src: Uint8Array;
+  /** Next position to read; `published` is what CONSUMER_POS holds. */
+  cons: number;
+  published: number;
+  /** PRODUCER_POS as last read. */
+  prod: number;
+  /** DROPPED snapshot (20 bits) of the last record read. */
+  drops: number;
+  /** Losses not yet reported, carried by the head record. */
+  lost = 0;
+  /** Offset of the head record's payload in `src` (-1: none found yet), its length and the position after it. */
+  off = -1;
+  len = 0;
+  next = 0;
+  /** The position at the end of the previous pass, for the consumer's fill-rate estimate (src/wait.ts). */
+  mark: number;
+  readonly #i32: Int32Array;
+  readonly #data: number;
+  readonly #mask: number;
+  readonly #token: number;
+  readonly #copy: Uint8Array | null;
+  /** OVERWRITTEN as last accounted for (overwrite mode), and its copy in the control block. */
+  #overwritten = 0;
+  #reported: Float64Array | null = null;
+  /** The contradiction found, thrown again by every later call until the consumer is closed. */
+  #error: RingBufferCorruptError | null = null;
+  #released = false;
+
+  constructor(ring: RingBuffer) {
+    if (!(ring instanceof RingBuffer)) {
+      throw new RingBufferTypeError(`expected a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
+    }
+    this.ring = ring;
+    this.#i32 = ring.i32;
+    this.#data = ring.data;
+    this.#mask = ring.size - 1;
+    this.waitIndex = (ring.ctl + OFF_WAIT) >> 2;
+    this.#token = consumerToken();
+    const held = Atomics.compareExchange(ring.i32, (ring.ctl + OFF_CONSUMER) >> 2, 0, this.#token);
+    if (held !== 0) {
+      throw new RingBufferStateError(
+        'this ring already has a consumer: a ring has one consumer at a time. close() the other consumer first, ' +
+          'or, if the thread it ran on is gone, call ring.reapConsumer() and then add the ring here.',
+        'ERR_RINGBUF_CONSUMER_TAKEN',
+      );
+    }
+    this.cons = this.published = this.prod = this.mark = ring.wasm.query(ring.ctl, BPF_RB_CONS_POS);
+    this.drops = ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK;
+    this.#copy = ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null;
+    this.src = this.#copy ?? ring.bytes;
+    if (ring.overwriteMode) {
+      // records overwritten before this consumer came are lost before its first record
+      this.#reported = new Float64Array(ring.memory.buffer, ring.ctl + OFF_CONSUMER_OVERWRITTEN, 1);
+      this.#overwritten = ring.wasm.counter(ring.ctl, OFF_OVERWRITTEN);
+      this.lost = this.#overwritten - this.#reported[0]!;
+      this.#reported[0] = this.#overwritten;
+    }
+  }
+
+  /**
+   * Finds the next committed record and leaves it in off/len/next; false
+   * when the ring is empty or its next record is still BUSY. Discarded
+   * records are skipped, their losses carried on. Reads PRODUCER_POS only
+   * when the cached copy is used up, as libbpf does once per pass.
+   */
+  peek(): boolean {
+    if (this.off >= 0) return true;
+    if (this.#error !== null) throw this.#error;
+    return this.#copy === null ? this.#peek() : this.#peekOverwrite(this.#copy);
+  }
+
+  #peek(): boolean {
+    const i32 = this.#i32;
+    const data = this.#data;
+    const mask = this.#mask;
+    const { maxRecord, claimMode } = this.ring;
+    for (;;) {
+      const cons = this.cons;
+      if (cons >= this.prod) {
+        // acquire: pairs with the PRODUCER_POS store in reserveLocked() (assembly/ring.ts)
+        const prod = this.ring.wasm.producerPos(this.ring.ctl);
+        if (prod <= cons) {
+          if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
+          return false;
+        }
+        if (prod - cons > mask + 1) throw this.#corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
+        this.prod = prod;
+      }
+      const at = data + (cons & mask);
+      // acquire: pairs with the header xchg in commit() (assembly/ring.ts)
+      const hdr = Atomics.load(i32, at >> 2);
+      if (hdr < 0) {
+        // BUSY: wait for its producer. BUSY with DISCARD is free space in 'cas' mode, never written otherwise.
+        if ((hdr & DISCARD_BIT) !== 0 && !claimMode) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)} has both BUSY and DISCARD set`);
+        return false;
+      }
+      const len = hdr & LEN_MASK;
+      const next = cons + ((len + 15) & ~7);
+      if (len > maxRecord) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`);
+      if (next > this.prod) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${this.prod}`);
+      const w1 = i32[(at >> 2) + 1]!;
+      this.#count(w1);
+      if ((hdr & DISCARD_BIT) !== 0) {
+        if (w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN) this.lost += lossRecord(i32, at);
+        this.cons = next;
+        continue;
+      }
+      this.off = at + 8;
+      this.len = len;
+      this.next = next;
+      return true;
+    }
+  }
+
+  /**
+   * peek() in overwrite mode. Each record is copied out, then claimed by a
+   * compare-and-swap of CONSUMER_POS; a producer passes records with the
+   * same compare-and-swap (overwriteOldest() in assembly/ring.ts), so a
+   * record is delivered intact or counted as overwritten, never both. The
+   * position is therefore published record by record.
+   */
+  #peekOverwrite(copy: Uint8Array): boolean {
+    const i32 = this.#i32;
+    const { wasm, ctl, bytes, maxRecord } = this.ring;
+    for (;;) {
+      const cons = this.cons;
+      const prod = wasm.producerPos(ctl);
+      if (prod <= cons) {
+        if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
+        return false;
+      }
+      const at = this.#data + (cons & this.#mask);
+      const hdr = Atomics.load(i32, at >> 2);
+      if (hdr < 0) {
+        if (this.#moved(cons)) continue;
+        return false; // BUSY: wait for its producer
+      }
+      const len = hdr & LEN_MASK;
+      const next = cons + ((len + 15) & ~7);
+      if (len > maxRecord || next > prod) {
+        if (this.#moved(cons)) continue; // overwritten while we read it
+        throw this.#corrupt(cons, len > maxRecord
+          ? `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`
+          : `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
+      }
+      const w1 = i32[(at >> 2) + 1]!;
+      const keep = (hdr & DISCARD_BIT) === 0;
+      const loss = !keep && w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN ? lossRecord(i32, at) : 0;
+      if (keep) copy.set(bytes.subarray(at + 8, at + 8 + len));
+      // pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
+      if (wasm.advanceConsumer(ctl, cons, next, w1 & DROPS_MASK) === 0) {
+        if (this.#moved(cons)) continue;
+        throw this.#corrupt(cons, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+      }
+      this.#count(w1);
+      this.lost += loss;
+      this.cons = this.published = next;
+      if (!keep) continue;
+      this.off = 0;
+      this.len = len;
+      this.next = next;
+      return true;
+    }
+  }
+
+  /**
+   * Overwrite mode: whether a producer moved CONSUMER_POS past `cons`. If
+   * so, the walk resumes there, and the records passed are counted as lost
+   * right there, before the first record after the gap. OVERWRITE_POS is
+   * stored after OVERWRITTEN, so once it has reached the position found,
+   * OVERWRITTEN includes that move; reading CONSUMER_POS again makes sure
+   * it includes no later one.
+   */
+  #moved(cons: number): boolean {
+    const { wasm, ctl } = this.ring;
+    for (let spins = 0; ; spins++) {
+      const to = wasm.query(ctl, BPF_RB_CONS_POS);
+      if (to <= cons) return false;
+      if (wasm.query(ctl, BPF_RB_OVERWRITE_POS) < to && spins < MOVE_SPINS) continue;
+      const total = wasm.counter(ctl, OFF_OVERWRITTEN);
+      if (wasm.query(ctl, BPF_RB_CONS_POS) !== to) continue;
+      this.lost += total - this.#overwritten;
+      this.#overwritten = this.#reported![0] = total;
+      this.cons = this.published = to;
+      return true;
+    }
+  }
+
+  /** Adds the refusals between the previous record and this one (word 1's DROPPED snapshots). */
+  #count(w1: number): void {
+    const drops = w1 & DROPS_MASK;
+    this.lost += (drops - this.drops) & DROPS_MASK;
+    this.drops = drops;
+  }
+
+  /** Consumes the head record found by peek(); returns the losses reported with it. */
+  take(): number {
+    const lost = this.lost;
+    this.lost = 0;
+    this.cons = this.next;
+    this.off = -1;
+    return lost;
+  }
+
+  /**
+   * Stores the consumer position (release: pairs with the CONSUMER_POS loads
+   * in reserve() and commit()), with a compare-and-swap from the value last
+   * stored, so that a position written by someone else is found.
+   */
+  publish(): void {
+    if (this.cons === this.published || this.#copy !== null) return;
+    const { wasm, ctl, bytes, claimMode } = this.ring;
+    const from = this.published;
+    const to = this.cons;
+    if (claimMode) clearConsumed(bytes, this.#data, this.#mask, from, to);
+    this.published = to;
+    if (wasm.advanceConsumer(ctl, from, to, this.drops) === 0) {
+      throw this.#corrupt(from, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+    }
+  }
+
+  /** The producer id of the BUSY record at the consumer position, or -1 when the head is not BUSY. */
+  busyHead(): number {
+    if (!(this.cons < this.ring.wasm.producerPos(this.ring.ctl))) return -1;
+    const i = (this.#data + (this.cons & this.#mask)) >> 2;
+    return Atomics.load(this.#i32, i) < 0 ? this.#i32[i + 1]! >>> ID_SHIFT : -1;
+  }
+
+  /** Gives the ring up, so that another consumer may read it from the published position. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    Atomics.compareExchange(this.ring.i32, (this.ring.ctl + OFF_CONSUMER) >> 2, this.#token, 0);
+  }
+
+  #corrupt(pos: number, what: string): RingBufferCorruptError {
+    this.#error = new RingBufferCorruptError(
+      `ring corrupted at position ${pos}: ${what}. The shared memory was written outside the ring API; the consumer ` +
+        'stopped before reading past it, and stops here on every call: close() it once the cause is dealt with.',
+      pos,
+    );
+    return this.#error;
+  }
+}
+
+/** The refusals a loss record carries beyond its word 1 (a u64 payload). */
+function lossRecord(i32: Int32Array, at: number): number {
+  const i = (at >> 2) + 2;
+  return (i32[i]! >>> 0) + (i32[i + 1]! >>> 0) * 2 ** 32;
+}
+
+/** In the lock-free claim mode, freed space must read as BUSY (all ones) before producers can claim it. */
+function clearConsumed(bytes: Uint8Array, data: number, mask: number, from: number, to: number): void {
+  const a = from & mask;
+  const b = to & mask;
+  if (to - from > mask || (a >= b && to !== from)) {
+    bytes.fill(0xff, data + a, data + mask + 1);
+    bytes.fill(0xff, data, data + b);
+  } else {
+    bytes.fill(0xff, data + a, data + b);
+  }
+}

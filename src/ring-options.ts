@@ -1,0 +1,176 @@
+// What RingBuffer.create() and .attach() take, checked before anything is
+// shared, and what a ring reports.
+
+import {
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions, describeValue,
+} from './errors.js';
+import {
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD, OFF_SIZE,
+  OFF_VERSION, VERSION, recordStride,
+} from './layout.js';
+
+/** Options of `RingBuffer.create()`. */
+export interface RingBufferOptions {
+  /** Bytes in the data area: a power of two from 4096 to 2^30 (the kernel's `max_entries`). */
+  size: number;
+  /**
+   * Largest payload a record may carry, from 0 to `size - 16` (the default, the
+   * kernel's limit). A lower value shrinks the overhang that keeps every
+   * record contiguous, and so the memory the ring takes.
+   */
+  maxRecord?: number;
+  /**
+   * How producers claim space: `'lock'` (default), the kernel's reservation
+   * under a producer lock that spins briefly and then sleeps; or `'cas'`, a
+   * lock-free compare-and-swap claim kept for comparison (see docs/protocol.md:
+   * it gives up overrun protection and recovery from a dead producer).
+   */
+  claim?: 'lock' | 'cas';
+  /**
+   * Flight-recorder mode (the kernel's `BPF_F_RB_OVERWRITE`): a full ring
+   * drops its oldest committed records instead of refusing new ones, never
+   * stepping over a record that is still BUSY. Default false. Needs `claim: 'lock'`.
+   */
+  overwrite?: boolean;
+  /**
+   * The ring will have one producer thread only (as each ring of a
+   * per-producer buffer): `reserve()` takes no lock. Producing from two
+   * threads at once then corrupts the ring. Default false.
+   */
+  singleProducer?: boolean;
+  /**
+   * Initial value of every position, a multiple of 8 (default 0). Positions
+   * are byte counters that only grow; a large start tests traffic past 2^32.
+   */
+  position?: number;
+}
+
+/**
+ * What `RingBuffer.handle` returns: a structured-cloneable description of a
+ * ring (the compiled module and the shared memory travel together). Post it
+ * to a worker and call `RingBuffer.attach()` there.
+ */
+export interface RingBufferHandle {
+  readonly kind: 'wasm-ringbuf';
+  readonly version: number;
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  /** Address of the ring's control block in `memory`. */
+  readonly ctl: number;
+}
+
+/** Counters of one ring, summed over every producer. A snapshot: they keep moving. */
+export interface RingBufferStats {
+  /** Records refused because the ring had no room (reserve() gave null, output() false). */
+  dropped: number;
+  /** Records discarded by their producer. */
+  discarded: number;
+  /** Wakeups sent to a sleeping consumer. */
+  wakeups: number;
+  /** Times a producer found the lock held past its spin limit and went to sleep on it. */
+  lockWaits: number;
+  /** Overwrite mode: records passed over before the consumer read them. */
+  overwritten: number;
+  /** Records left BUSY by producers that died, discarded by `reapProducer()` (not counted in `discarded`). */
+  reaped: number;
+  /** Times a producer slept in `reserveBlocking()` / `reserveAsync()` (or their `output` forms) until the consumer freed room. */
+  roomWaits: number;
+}
+
+/** Options of `reserveAsync()` and `outputAsync()`. */
+export interface WaitForRoomOptions {
+  /** Give up after this many milliseconds (default -1: wait without end; 0: do not wait). */
+  timeoutMs?: number;
+  /** Give up when it aborts: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Counters of one producer, by the id written in its records' headers. Each wraps at 2^32. */
+export interface ProducerStats {
+  /** Its records refused for lack of room. */
+  dropped: number;
+  /** Its records discarded, by itself or by `reapProducer()`. */
+  discarded: number;
+}
+
+/** What `reapProducer()` cleaned up. */
+export interface ReapResult {
+  /** Records the producer had reserved and never committed, now discarded. */
+  discarded: number;
+  /** Whether it died holding the producer lock (now released). */
+  lockRecovered: boolean;
+}
+
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER - 2 ** 32;
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+export function sharedMemory(pages: number): WebAssembly.Memory {
+  const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
+  if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+    throw new RingBufferStateError(
+      'shared memory is not available: this page is not cross-origin isolated. Serve it with the headers ' +
+        '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp" (or "credentialless").',
+      'ERR_RINGBUF_NOT_ISOLATED',
+    );
+  }
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+
+/** @internal The checked options of `RingBuffer.create()`, as the wasm init() takes them. */
+export function checkCreateOptions(options: RingBufferOptions): { size: number; maxRecord: number; flags: number; position: number } {
+  checkOptions(options, 'RingBuffer.create()', '{ size: 65536 }');
+  const { size, claim = 'lock', position = 0, overwrite = false, singleProducer = false } = options;
+  checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
+  if (size < MIN_SIZE || !isPowerOfTwo(size)) {
+    throw new RingBufferRangeError(
+      `size must be a power of two from 4096 to 2^30; got ${size}. Try ${Math.max(MIN_SIZE, 2 ** Math.ceil(Math.log2(Math.max(size, 1))))}.`,
+      'ERR_RINGBUF_SIZE',
+    );
+  }
+  const maxRecord = options.maxRecord ?? size - 16;
+  checkInteger(maxRecord, 'maxRecord', size - 16, `A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload of a ${size}-byte ring is ${size - 16}.`);
+  if (claim !== 'lock' && claim !== 'cas') {
+    throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
+  }
+  checkBoolean(overwrite, 'overwrite');
+  checkBoolean(singleProducer, 'singleProducer');
+  if (overwrite && claim === 'cas') {
+    throw new RingBufferRangeError("overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)", 'ERR_RINGBUF_RANGE');
+  }
+  checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
+  if (position % 8 !== 0) {
+    throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
+  }
+  const flags = (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0);
+  return { size, maxRecord, flags, position };
+}
+
+/** @internal Checks that `handle` is a ring's handle, before anything in it is trusted. */
+export function checkHandle(handle: RingBufferHandle): { memory: WebAssembly.Memory; module: WebAssembly.Module; ctl: number } {
+  const bad = (why: string): RingBufferTypeError =>
+    new RingBufferTypeError(`not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`, 'ERR_RINGBUF_HANDLE');
+  if (handle === null || typeof handle !== 'object') throw bad(`got ${describeValue(handle)}`);
+  if (handle.kind !== 'wasm-ringbuf') throw bad('its kind is not "wasm-ringbuf"');
+  if (handle.version !== VERSION) throw bad(`layout version ${describeValue(handle.version)}, this package reads ${VERSION}`);
+  const { memory, module, ctl } = handle;
+  if (!(memory instanceof WebAssembly.Memory)) throw bad('memory is not a WebAssembly.Memory');
+  const buffer: ArrayBufferLike = memory.buffer;
+  const bytes = buffer.byteLength;
+  if (!(buffer instanceof SharedArrayBuffer)) throw bad('memory is not shared');
+  if (!(module instanceof WebAssembly.Module)) throw bad('module is not a WebAssembly.Module');
+  if (!Number.isInteger(ctl) || ctl % 64 !== 0 || ctl < 0 || ctl + DATA_OFFSET > bytes) throw bad(`ctl ${describeValue(ctl)} is not a control block address`);
+  const u32 = new Uint32Array(memory.buffer);
+  const word = (off: number): number => Atomics.load(u32, (ctl + off) >> 2);
+  if (word(OFF_MAGIC) !== MAGIC || word(OFF_VERSION) !== VERSION) throw bad('no ring at ctl (magic or version differ)');
+  const size = word(OFF_SIZE);
+  const maxRecord = word(OFF_MAX_RECORD);
+  if (!isPowerOfTwo(size) || size < MIN_SIZE || size > MAX_SIZE || word(OFF_MASK) !== size - 1 || maxRecord > size - 16 ||
+      ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes) {
+    throw bad('its control block is inconsistent (size, mask or maxRecord)');
+  }
+  return { memory, module, ctl };
+}

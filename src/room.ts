@@ -1,0 +1,72 @@
+// Producers that wait for room: the twin of libbpf's
+// user_ring_buffer__reserve_blocking(). A producer that finds the ring full
+// announces that it waits (ROOM_WAITERS), looks once more, and sleeps on
+// ROOM_SEQ; the consumer, after each store of CONSUMER_POS, bumps ROOM_SEQ and
+// notifies only if someone announced (advanceConsumer() in assembly/ring.ts).
+// Nobody spins, and a ring with room pays one load per publish for it.
+
+import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
+import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from './layout.js';
+import type { RingBuffer, WaitForRoomOptions } from './ring-buffer.js';
+import { waitOn } from './wait-on.js';
+import { canBlock } from './wasm.js';
+
+/** The blocking wait (Atomics.wait): a reservation's offset, or 0 on timeout (counted). `len` is checked. */
+export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
+  checkTimeout(timeoutMs);
+  if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
+  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+  for (;;) {
+    const turn = reserveOrAnnounce(ring, len, deadline);
+    if (turn >= 0) return turn;
+    // pairs with the ROOM_SEQ add and notify in advanceConsumer() (assembly/ring.ts)
+    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, deadline - performance.now());
+    Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
+  }
+}
+
+/** The wait that does not block the thread (Atomics.waitAsync), with a timeout and a signal. `len` is checked. */
+export async function waitForRoomAsync(ring: RingBuffer, len: number, options: WaitForRoomOptions): Promise<number> {
+  checkOptions(options, 'reserveAsync()', '{ timeoutMs: 100 }');
+  const { timeoutMs = -1, signal } = options;
+  checkTimeout(timeoutMs);
+  checkSignal(signal);
+  signal?.throwIfAborted();
+  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+  for (;;) {
+    const turn = reserveOrAnnounce(ring, len, deadline);
+    if (turn >= 0) return turn;
+    try {
+      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, deadline - performance.now(), undefined, signal);
+    } finally {
+      Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
+    }
+    signal?.throwIfAborted();
+  }
+}
+
+/**
+ * One turn of waiting for room: a reservation (its offset, >= 0), or the
+ * announcement that this producer waits, as -(ROOM_SEQ + 1) to wait on (the
+ * caller then takes itself off ROOM_WAITERS after the wait). Announce, then
+ * look again: the consumer either sees ROOM_WAITERS and bumps ROOM_SEQ, or
+ * its CONSUMER_POS store is seen by the second reservation (Dekker). Past
+ * the deadline, a last reservation counts its refusal.
+ */
+function reserveOrAnnounce(ring: RingBuffer, len: number, deadline: number): number {
+  let offset = ring.reserveChecked(len, true);
+  if (offset !== 0) return offset;
+  if (performance.now() >= deadline) return ring.reserveChecked(len);
+  const waiters = (ring.ctl + OFF_ROOM_WAITERS) >> 2;
+  Atomics.add(ring.i32, waiters, 1);
+  const seq = Atomics.load(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2);
+  // a consumer napping or asleep frees nothing: wake it, as BPF_RB_FORCE_WAKEUP would
+  ring.wasm.wake(ring.ctl, 1);
+  offset = ring.reserveChecked(len, true);
+  if (offset !== 0) {
+    Atomics.sub(ring.i32, waiters, 1);
+    return offset;
+  }
+  ring.countRoomWait();
+  return -seq - 1;
+}

@@ -1,0 +1,304 @@
+// How consumers wait, in one place: the announce-then-look sleep (arm, the
+// second look, disarm), the nap that moderates wakeups, the poll loops
+// (async and blocking), and what every consumer shares on top of them
+// (poll, pollSync, close). RingBufferConsumer, FairConsumer and
+// PerfBufferConsumer each extend WaitingConsumer.
+//
+// Wakeup moderation (the NAPI / interrupt-coalescing idea): a consumer that
+// keeps up would otherwise sleep between records, so that nearly every
+// commit pays for a wakeup exactly when the system is healthy. After a pass
+// that delivered records, the next poll does not arm: it naps for its
+// latency budget with WAIT = NAPPING (which adaptive commits leave alone and
+// BPF_RB_FORCE_WAKEUP ends), then drains. Only a pass that finds nothing
+// arms (WAIT = ARMED) and sleeps until a producer's wakeup. A nap never
+// lasts long enough for the ring to fill past a quarter at the rate the last
+// pass saw, and the budget 0 gives the kernel's exact behaviour.
+//
+// The nap adapts, as interrupt coalescing does: a nap after which nothing
+// had arrived only added latency (a request/response pattern), so the next
+// one is half as long, down to none; a wakeup that brought few records (a
+// producer paid a notification for them) makes the next nap twice as long,
+// up to the budget.
+
+import {
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, cannotBlockError, checkSignal, checkTimeout, closedError, describeValue,
+} from './errors.js';
+import { WAIT_ARMED, WAIT_AWAKE, WAIT_NAPPING } from './layout.js';
+import type { RingCursor } from './cursor.js';
+import { canBlock } from './wasm.js';
+import { waitOn, type WaitWord } from './wait-on.js';
+
+/** The default latency budget of a nap, in milliseconds. */
+export const DEFAULT_NAP_MS = 1;
+/** Shorter naps are not taken: the ring fills too fast for one to pay. */
+const MIN_NAP_MS = 0.05;
+/** A nap ends before the ring can fill past this fraction at the last pass's rate. */
+const NAP_FILL = 0.25;
+/** A wakeup that delivered at most this many records makes naps longer. */
+const FEW = 2;
+
+/** Options of every consumer: how it waits. */
+export interface WaitOptions {
+  /**
+   * Wakeup moderation: after a pass that delivered records, the next
+   * `poll()` naps up to this many milliseconds and drains, instead of asking
+   * producers to wake it per record (default 1; a nap is cut short so that a
+   * ring never fills past a quarter meanwhile, and by `BPF_RB_FORCE_WAKEUP`).
+   * It bounds the latency a record may wait while the consumer is busy.
+   * 0 is the kernel's exact behaviour: arm after every pass.
+   */
+  napMs?: number;
+}
+
+/** Options of `poll()`. */
+export interface PollOptions {
+  /** Ends the wait: `poll()` rejects with the signal's reason (an `AbortError`). */
+  signal?: AbortSignal;
+}
+
+/** @internal Checks the wait options shared by every consumer; returns the nap budget. */
+export function napOption(options: WaitOptions | undefined): number {
+  if (options === undefined) return DEFAULT_NAP_MS;
+  if (options === null || typeof options !== 'object') throw new RingBufferTypeError(`options must be an object such as { napMs: 1 }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+  const { napMs = DEFAULT_NAP_MS } = options;
+  if (typeof napMs !== 'number') throw new RingBufferTypeError(`napMs must be a number; got ${describeValue(napMs)}`, 'ERR_RINGBUF_TYPE');
+  if (!(napMs >= 0 && napMs <= 60_000)) {
+    throw new RingBufferRangeError(`napMs must be from 0 to 60000 milliseconds; got ${napMs}. Use 1 (the default) or 0 to arm after every pass.`, 'ERR_RINGBUF_RANGE');
+  }
+  return napMs;
+}
+
+/** @internal Checks poll()'s arguments. */
+export function pollArgs(timeoutMs: unknown, options: PollOptions | undefined): AbortSignal | undefined {
+  checkTimeout(timeoutMs);
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') throw new RingBufferTypeError(`poll() options must be an object such as { signal }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+  checkSignal(options.signal);
+  return options.signal;
+}
+
+/** @internal pollSync() waits on one WAIT word: Atomics.wait cannot wait on several. */
+export function checkOneRing(rings: number): void {
+  if (rings > 1) {
+    throw new RingBufferStateError(`pollSync() waits on exactly one ring (Atomics.wait takes one word); this consumer has ${rings}. Use poll() for several rings.`, 'ERR_RINGBUF_POLL');
+  }
+}
+
+/** What a Waiter needs of its consumer. */
+export interface WaitTarget {
+  /** The consumer's rings (a live list: rings may be added). */
+  readonly cursors: readonly RingCursor[];
+  /** One pass over every ring: records delivered, or a callback's negative number. */
+  consume(): number;
+  /** The second look, after WAIT is set: whether a pass could deliver now. */
+  ready(): boolean;
+}
+
+/** @internal The waiting of one consumer. */
+export class Waiter {
+  readonly #target: WaitTarget;
+  readonly #napMs: number;
+  /** The nap now, adapted between 0 and #napMs. */
+  #nap: number;
+  readonly #cancels = new Set<() => void>();
+  #polling = false;
+  #closed = false;
+  /** The last pass delivered records: the next poll naps instead of arming. */
+  #busy = false;
+  /** When the last pass ended, and the largest fraction of a ring it consumed per millisecond before it. */
+  #passAt = 0;
+  #fillPerMs = 0;
+
+  constructor(target: WaitTarget, napMs: number) {
+    this.#target = target;
+    this.#napMs = this.#nap = napMs;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Throws when the consumer is closed. */
+  check(): void {
+    if (this.#closed) throw closedError('consumer', 'create a new consumer for its rings');
+  }
+
+  /** ring_buffer__poll(): see RingBufferConsumer.poll(). */
+  async poll(timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    this.#enter();
+    signal?.throwIfAborted();
+    const onAbort = (): void => this.#interrupt();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // a waitAsync timeout below about half a millisecond returns at once (Node 20): it would spin
+      if (timeoutMs > 0 && timeoutMs < 1) timeoutMs = 1;
+      const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+      const nap = this.#napNow(deadline, timeoutMs);
+      if (nap > 0) {
+        await this.#sleepAsync(WAIT_NAPPING, nap);
+        if (this.#stopped(signal)) return 0;
+      }
+      let n = this.#pass();
+      if (nap > 0) this.#napped(n);
+      if (n !== 0 || timeoutMs === 0) return n;
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) return 0;
+        const slept = this.#arm();
+        if (slept) await this.#sleepAsync(WAIT_ARMED, left);
+        if (this.#stopped(signal)) return 0;
+        n = this.#pass();
+        if (slept) this.#woken(n);
+        if (n !== 0) return n;
+      }
+    } finally {
+      this.#polling = false;
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The blocking form of poll(), for workers and Node's main thread. */
+  pollSync(timeoutMs: number): number {
+    if (!canBlock) throw cannotBlockError('pollSync()', 'await poll()');
+    this.#enter();
+    try {
+      const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+      const nap = this.#napNow(deadline, timeoutMs);
+      if (nap > 0) {
+        this.#sleepSync(WAIT_NAPPING, nap);
+        if (this.#closed) return 0;
+      }
+      let n = this.#pass();
+      if (nap > 0) this.#napped(n);
+      if (n !== 0 || timeoutMs === 0) return n;
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) return 0;
+        const slept = this.#arm();
+        if (slept) this.#sleepSync(WAIT_ARMED, left);
+        if (this.#closed) return 0;
+        n = this.#pass();
+        if (slept) this.#woken(n);
+        if (n !== 0) return n;
+      }
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Ends a pending poll (it returns 0) and every wait it started; the consumer is closed. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#interrupt();
+  }
+
+  #enter(): void {
+    this.check();
+    if (this.#polling) {
+      throw new RingBufferStateError('a poll() is already pending on this consumer: await it before polling again (a ring has one consumer, and it waits once)', 'ERR_RINGBUF_POLL_PENDING');
+    }
+    if (this.#target.cursors.length === 0) {
+      throw new RingBufferStateError('this consumer has no rings, so poll() would wait forever: add() a ring first', 'ERR_RINGBUF_NO_RINGS');
+    }
+    this.#polling = true;
+  }
+
+  #stopped(signal: AbortSignal | undefined): boolean {
+    signal?.throwIfAborted();
+    return this.#closed;
+  }
+
+  /** A pass, with the bookkeeping of moderation: whether it delivered, and how fast the rings fill. */
+  #pass(): number {
+    const n = this.#target.consume();
+    this.#busy = n > 0;
+    const now = performance.now();
+    const dt = now - this.#passAt;
+    let fill = 0;
+    for (const c of this.#target.cursors) {
+      fill = Math.max(fill, (c.cons - c.mark) / c.ring.size);
+      c.mark = c.cons;
+    }
+    this.#fillPerMs = dt > 0 ? fill / dt : Infinity;
+    this.#passAt = now;
+    return n;
+  }
+
+  /**
+   * How long to nap now (0: not at all): only after a pass that delivered,
+   * for the adapted budget, cut so that the rings do not fill past NAP_FILL
+   * meanwhile, and never past the poll's deadline.
+   */
+  #napNow(deadline: number, timeoutMs: number): number {
+    if (!this.#busy || timeoutMs === 0 || this.#nap === 0) return 0;
+    let nap = this.#fillPerMs > 0 ? Math.min(this.#nap, NAP_FILL / this.#fillPerMs) : this.#nap;
+    nap = Math.min(nap, deadline - performance.now());
+    return nap >= MIN_NAP_MS ? nap : 0;
+  }
+
+  /** After a nap: nothing had come, so it only cost latency (halve it); or it paid (grow it back). */
+  #napped(delivered: number): void {
+    if (delivered === 0) this.#nap = this.#nap / 2 >= MIN_NAP_MS ? this.#nap / 2 : 0;
+    else this.#nap = Math.min(this.#napMs, this.#nap * 2);
+  }
+
+  /** After a sleep: a wakeup for few records cost a producer a notification each; nap longer. */
+  #woken(delivered: number): void {
+    if (delivered > 0 && delivered <= FEW && this.#nap < this.#napMs) this.#nap = Math.min(this.#napMs, Math.max(this.#nap * 2, MIN_NAP_MS * 2));
+  }
+
+  /**
+   * Announces sleep on every ring (WAIT = ARMED), then looks once more.
+   * True when nothing is ready, so the caller may sleep: a producer that
+   * commits the record at our position after this look sees WAIT = ARMED and
+   * wakes us (Dekker: our WAIT store before the header load, its header xchg
+   * before its WAIT load in wake(), assembly/ring.ts).
+   */
+  #arm(): boolean {
+    const cursors = this.#target.cursors;
+    // the adaptive rule compares a record's position with CONSUMER_POS
+    for (const c of cursors) c.publish();
+    for (const c of cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_ARMED);
+    let sleep = false;
+    try {
+      // the look may step over discarded records without publishing them: then publish first (next turn)
+      sleep = !this.#target.ready() && cursors.every((c) => c.cons === c.published);
+    } finally {
+      if (!sleep) this.#disarm();
+    }
+    return sleep;
+  }
+
+  #disarm(): void {
+    for (const c of this.#target.cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_AWAKE);
+  }
+
+  #words(): WaitWord[] {
+    return this.#target.cursors.map((c) => ({ i32: c.ring.i32, index: c.waitIndex }));
+  }
+
+  /** Sleeps (ARMED, set by #arm()) or naps (NAPPING, set here) until a wakeup or `ms` pass. */
+  async #sleepAsync(state: number, ms: number): Promise<void> {
+    if (state === WAIT_NAPPING) for (const c of this.#target.cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_NAPPING);
+    try {
+      await waitOn(this.#words(), state, ms, this.#cancels);
+    } finally {
+      this.#disarm();
+    }
+  }
+
+  #sleepSync(state: number, ms: number): void {
+    const c = this.#target.cursors[0]!;
+    if (state === WAIT_NAPPING) Atomics.store(c.ring.i32, c.waitIndex, WAIT_NAPPING);
+    // pairs with the cmpxchg of WAIT and the notify in wake() (assembly/ring.ts)
+    Atomics.wait(c.ring.i32, c.waitIndex, state, ms);
+    Atomics.store(c.ring.i32, c.waitIndex, WAIT_AWAKE);
+  }
+
+  /** Wakes every wait in flight: in waitAsync, in Atomics.wait, or in a stand-in worker. */
+  #interrupt(): void {
+    for (const cancel of [...this.#cancels]) cancel();
+    for (const c of this.#target.cursors) Atomics.notify(c.ring.i32, c.waitIndex);
+  }
+}
