@@ -1,0 +1,81 @@
+// Wakeup moderation: after a pass that delivered, a consumer naps for its
+// latency budget instead of arming. Every new state is watched for a lost
+// wakeup: a nap, FORCE during a nap, close() and abort during a nap, and
+// real producers against a consumer that naps and arms thousands of times.
+import { describe, expect, it } from 'vitest';
+import { BPF_RB_FORCE_WAKEUP, RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
+import { run, watchdog } from '../helpers/run.js';
+import { scaled } from '../helpers/workers.js';
+
+/** Resolves to 'pending' if `p` has not settled after `ms` (a bound for an observation, not a wait for an event). */
+function stillPending<T>(p: Promise<T>, ms: number): Promise<T | 'pending'> {
+  return Promise.race([p, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))]);
+}
+
+/** A consumer that has just delivered a record, so that its next poll naps for `napMs`. */
+async function busyConsumer(napMs: number) {
+  const rb = await RingBuffer.create({ size: 4096 });
+  const got: number[] = [];
+  const consumer = new RingBufferConsumer(rb, (d) => void got.push(d[0]!), { napMs });
+  rb.output(new Uint8Array([0]));
+  expect(await consumer.poll(-1)).toBe(1);
+  return { rb, consumer, got };
+}
+
+describe('wakeup moderation', () => {
+  it('a nap: adaptive commits do not end it, and it drains what came meanwhile', async () => {
+    const { rb, consumer, got } = await busyConsumer(200);
+    const poll = consumer.poll(-1); // naps up to 200 ms
+    for (let i = 1; i <= 5; i++) rb.output(new Uint8Array([i]));
+    expect(await stillPending(poll, 20)).toBe('pending');
+    expect(await watchdog(poll, 5_000, () => 'the nap never ended')).toBe(5);
+    expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(rb.stats().wakeups).toBe(0); // not one notification for the five records
+    consumer.close();
+  });
+
+  it('BPF_RB_FORCE_WAKEUP ends a nap at once', async () => {
+    const { rb, consumer } = await busyConsumer(60_000);
+    const poll = consumer.poll(-1);
+    rb.output(new Uint8Array([1]));
+    rb.output(new Uint8Array([2]), BPF_RB_FORCE_WAKEUP);
+    expect(await watchdog(poll, 5_000, () => 'FORCE did not end a 60 s nap')).toBe(2);
+    expect(rb.stats().wakeups).toBe(1);
+    consumer.close();
+  });
+
+  it('close() and an AbortSignal end a nap', async () => {
+    const a = await busyConsumer(60_000);
+    const closing = a.consumer.poll(-1);
+    a.consumer.close();
+    expect(await watchdog(closing, 5_000, () => 'close() did not end a nap')).toBe(0);
+    const b = await busyConsumer(60_000);
+    const ac = new AbortController();
+    const aborted = b.consumer.poll(-1, { signal: ac.signal });
+    ac.abort();
+    await expect(watchdog(aborted, 5_000, () => 'abort did not end a nap')).rejects.toMatchObject({ name: 'AbortError' });
+    b.consumer.close();
+  });
+
+  it('a nap that finds nothing arms next: the consumer then sleeps until a wakeup, as without moderation', async () => {
+    const { rb, consumer } = await busyConsumer(5);
+    expect(await consumer.poll(50)).toBe(0); // naps 5 ms, finds nothing, arms, times out
+    const poll = consumer.poll(-1); // arms at once
+    rb.output(new Uint8Array([1]));
+    expect(await watchdog(poll, 5_000, () => 'asleep after a nap found nothing')).toBe(1);
+    expect(rb.stats().wakeups).toBe(1);
+    consumer.close();
+  });
+
+  it('worker producers in bursts, a consumer in poll(-1) with the default budget: thousands of naps and sleeps, nothing left waiting', async () => {
+    const r = await run({ name: 'nap', producers: 2, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'raw', burst: 5, pollForever: true });
+    expect(r.produced).toBe(2 * scaled(12_000));
+    expect(r.polls).toBeGreaterThan(300); // each poll a nap or a sleep, every one under the watchdog
+  });
+
+  it('FORCE every few records while the consumer naps and arms', async () => {
+    const r = await run({ name: 'napforce', producers: 2, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'raw', burst: 3, flags: BPF_RB_FORCE_WAKEUP, pollForever: true });
+    expect(r.produced).toBe(2 * scaled(12_000));
+    expect(r.stats.wakeups).toBeGreaterThan(100);
+  });
+});
