@@ -9,6 +9,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
+import { sleep, withTimeout } from './util.js';
 
 /** Sequence number of the record that ends a producer's stream. */
 export const END = 0xffffffff;
@@ -89,11 +90,6 @@ export class RecordTemplate {
 /** Index in the control block of the count of producer `index`'s records the consumer has taken. */
 export function ackWord(index: number): number {
   return FIRST + index * SLOT + ACK;
-}
-
-/** Resolves after about `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -202,51 +198,31 @@ export class Session {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** A worker running bench/worker.ts in one role, with its failures and exit watched from the moment it exists. */
+export interface Spawned {
+  readonly worker: Worker;
+  /** Resolves when the worker exits with code 0; rejects on an error or another code. */
+  readonly exited: Promise<void>;
 }
 
-/** Producer workers with their failures and exits watched from the moment they exist. */
-class Producers {
-  readonly workers: Worker[] = [];
-  readonly exited: Promise<unknown>;
-  readonly #failed: Promise<never>;
-  #terminating = false;
+/** Starts bench/worker.ts as `role` with `data` (structured-cloned; `transfer` moved). */
+export function spawn(role: string, data: object, transfer: readonly Transferable[] = []): Spawned {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { role, ...data }, transferList: transfer as never });
+  const exited = new Promise<void>((resolve, reject) => {
+    worker.on('error', (e) => reject(new Error(`${role} worker failed: ${e.message}`)));
+    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${role} worker exited with code ${code}`))));
+  });
+  exited.catch(() => {}); // observed by whoever awaits it
+  return { worker, exited };
+}
 
-  constructor(inits: ProducerInit[]) {
-    const exits: Promise<void>[] = [];
-    let fail: (error: Error) => void = () => {};
-    this.#failed = new Promise<never>((_, reject) => {
-      fail = reject;
-    });
-    this.#failed.catch(() => {}); // observed through race()
-    for (const init of inits) {
-      const worker = new Worker(new URL('./producer.worker.js', import.meta.url), { workerData: init });
-      worker.on('error', (error) => fail(new Error(`producer ${init.index} failed: ${error.message}`)));
-      exits.push(new Promise((resolve) => {
-        worker.on('exit', (code) => {
-          if (code !== 0 && !this.#terminating) fail(new Error(`producer ${init.index} exited with code ${code}`));
-          resolve();
-        });
-      }));
-      this.workers.push(worker);
-    }
-    this.exited = Promise.all(exits);
-  }
-
-  /** `promise`, unless a producer fails first. */
-  race<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.#failed]);
-  }
-
-  async terminate(): Promise<void> {
-    this.#terminating = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
+/** Rejects as soon as one of `workers` fails; never resolves. Race it against what you wait for. */
+export function firstFailure(workers: readonly Spawned[]): Promise<never> {
+  const failed = new Promise<never>((_, reject) => {
+    for (const w of workers) w.exited.catch(reject);
+  });
+  failed.catch(() => {}); // observed through Promise.race
+  return failed;
 }
 
 async function waitForReady(ctl: Int32Array, producers: number): Promise<void> {
@@ -288,18 +264,20 @@ export async function measure<T>(
   for (let index = 0; index < producers; index++) {
     inits.push({ kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, control, window, extra });
   }
-  const pool = new Producers(inits);
+  const workers = inits.map((init) => spawn('producer', init));
+  const failed = firstFailure(workers);
+  const race = <R>(p: Promise<R>): Promise<R> => Promise.race([p, failed]);
   try {
-    await pool.race(waitForReady(ctl, producers));
+    await race(waitForReady(ctl, producers));
     const verifier = new Verifier(producers);
     const t0 = performance.now();
-    const session = new Session(pool.workers, ctl, verifier, t0 + config.timeLimitMs);
+    const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs);
     Atomics.store(ctl, GO, 1);
     Atomics.notify(ctl, GO); // pairs with the wait on GO in runProducer()
-    await pool.race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer did not receive every END record in time'));
+    await race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));
     const elapsedMs = performance.now() - t0;
     if (verifier.error !== null) throw new Error(verifier.error);
-    await pool.race(withTimeout(pool.exited, GRACE_MS, 'a producer did not exit'));
+    await race(withTimeout(Promise.all(workers.map((w) => w.exited)), GRACE_MS, 'the producers exiting'));
     let drops = 0;
     let stopped = false;
     for (let index = 0; index < producers; index++) {
@@ -313,7 +291,7 @@ export async function measure<T>(
     }
     return { records: verifier.records, elapsedMs, drops, wakeups: null, lockWaits: null, stopped };
   } finally {
-    await pool.terminate();
+    await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 }
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
 import { COPY_TASK, PRODUCE_TASK, type MicroResult } from './micro.js';
 import type { Budget } from './scenarios.js';
+import { median } from './util.js';
 
 /** The medians of one cell's runs. */
 export interface Figures {
@@ -71,12 +72,6 @@ export function machine(): Machine {
     date: new Date().toISOString(),
     load: [os.loadavg()[0]!],
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function medianOrNull(values: (number | null)[]): number | null {

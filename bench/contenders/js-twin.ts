@@ -5,7 +5,8 @@
 // `producerKinds` (bench/contenders/index.ts).
 
 import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
-import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind, type Session } from '../harness.js';
+import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, type ProducerKind, type Session } from '../harness.js';
+import { sleep } from '../util.js';
 import { JsRing, JsRingConsumer, type JsRingHandle } from '../js-twin.js';
 
 const NO_WAKEUP = 1; // BPF_RB_NO_WAKEUP

@@ -4,7 +4,8 @@
 
 import { RingBuffer as SpscRing } from 'ringbuf.js';
 import type { Contender } from '../config.js';
-import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind } from '../harness.js';
+import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, type ProducerKind } from '../harness.js';
+import { sleep } from '../util.js';
 
 /** Bytes the consumer pops per call, at most. */
 const CHUNK = 65536;

@@ -19,7 +19,8 @@ import { fork } from 'node:child_process';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { median, spawn, type Progress } from './common.js';
+import { median, type StepOptions } from '../util.js';
+import { spawn } from '../harness.js';
 
 /** One row: bytes allocated on the JS heap per record by one side of one path. */
 export interface AllocRow {
@@ -39,11 +40,6 @@ export interface AllocResult {
   /** The child's V8 flags. */
   flags: string[];
   rows: AllocRow[];
-}
-
-export interface AllocOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 type ProducerMode = 'raw' | 'reserve' | 'output' | 'empty' | 'control';
@@ -264,7 +260,7 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
  * allocation path, object API, output) and the consumer side (raw callback,
  * view callback), in a child process with --expose-gc.
  */
-export async function runAllocation(options: AllocOptions): Promise<AllocResult> {
+export async function runAllocation(options: StepOptions): Promise<AllocResult> {
   const config: ChildConfig = options.quick ? { records: 10_000, warm: 3, rounds: 3 } : { records: 20_000, warm: 3, rounds: 7 };
   options.progress?.('allocation · child process with --expose-gc');
   const child = fork(fileURLToPath(new URL('./alloc-child.js', import.meta.url)), [JSON.stringify(config)], {

@@ -9,8 +9,8 @@
 
 import { parentPort } from 'node:worker_threads';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { RecordTemplate } from '../harness.js';
-import { median, spawn, withTimeout, type Progress } from './common.js';
+import { RecordTemplate, spawn } from '../harness.js';
+import { median, withTimeout, type StepOptions } from '../util.js';
 
 type Transport = 'ring' | 'pm' | 'pm-batched';
 
@@ -44,11 +44,6 @@ export interface B2bResult {
   runs: number;
   timeLimitMs: number;
   rows: B2bRow[];
-}
-
-export interface B2bOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 interface ProducerData {
@@ -162,7 +157,7 @@ async function once(transport: Transport, batch: number, timeLimitMs: number): P
 }
 
 /** Back-to-back throughput of wasm-ringbuf and postMessage (plain and batched), batches of 64 and 500 records. */
-export async function runBackToBack(options: B2bOptions): Promise<B2bResult> {
+export async function runBackToBack(options: StepOptions): Promise<B2bResult> {
   const runs = options.quick ? 1 : 3;
   const timeLimitMs = options.quick ? 200 : 1000;
   const transports: Transport[] = ['ring', 'pm', 'pm-batched'];

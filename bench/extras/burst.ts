@@ -9,7 +9,8 @@
 // a per-producer ring's capacity in records.
 
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { median, spawn, type Progress, type RoleWorker } from './common.js';
+import { median, type StepOptions } from '../util.js';
+import { spawn, type Spawned } from '../harness.js';
 
 const RECORD = 64;
 const STRIDE = (RECORD + 15) & ~7;
@@ -43,11 +44,6 @@ export interface BurstResult {
   /** Records one ring holds: capacity.shared for the shared ring, capacity.perProducer[N] for one of N rings. */
   capacity: { shared: number; perProducer: Record<number, number> };
   rows: BurstRow[];
-}
-
-export interface BurstOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 interface ProducerData {
@@ -113,7 +109,7 @@ async function once(layout: 'shared' | 'per-producer', producers: number, totalB
   if (layout === 'shared') rings.push(await RingBuffer.create({ size: totalBytes, maxRecord: RECORD }));
   else for (let k = 0; k < producers; k++) rings.push(await RingBuffer.create({ size: totalBytes / producers, maxRecord: RECORD, singleProducer: true }));
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (FIRST_DROPS + bursts.length)));
-  const workers: RoleWorker[] = [];
+  const workers: Spawned[] = [];
   let failed: unknown = null;
   let got = 0;
   const consumer = new RingBufferConsumer();
@@ -150,7 +146,7 @@ async function once(layout: 'shared' | 'per-producer', producers: number, totalB
  * Drop rate of one shared ring vs N per-producer rings of the same total
  * size, as the burst size grows, for N = 2 and 4.
  */
-export async function runBurstAbsorption(options: BurstOptions): Promise<BurstResult> {
+export async function runBurstAbsorption(options: StepOptions): Promise<BurstResult> {
   const totalBytes = 1 << 16;
   const runs = options.quick ? 1 : 3;
   const burstsPerProducer = options.quick ? 3 : 8;

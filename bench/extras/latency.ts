@@ -13,9 +13,10 @@
 
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
+import { spawn, type Spawned } from '../harness.js';
 import {
-  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, percentile, spawn, withTimeout, type Progress, type RoleWorker,
-} from './common.js';
+  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, percentile, withTimeout, type StepOptions,
+} from '../util.js';
 
 /** Control words (Int32Array indexes) shared by the main thread and the workers of one run. */
 const ACK = 0; // records consumed so far
@@ -48,11 +49,6 @@ export interface LatencyResult {
   /** Largest |offset| between a worker's clock and the main thread's (corrected for), and the worst best round trip (the correction's error bound × 2). */
   clock: { maxOffsetUs: number; maxRttUs: number };
   rows: LatencyRow[];
-}
-
-export interface LatencyOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 /** Data of the 'lat-producer' and 'lat-consumer' worker roles. */
@@ -155,12 +151,12 @@ async function once(transport: Transport, placement: Placement, samples: number,
   const channel = transport === 'pm' && placement === 'worker' ? new MessageChannel() : null;
   const base = { transport, handle: rb?.handle ?? null, ctl, samples, gapMs };
   const calP = calibrationBuffer();
-  const workers: RoleWorker[] = [];
+  const workers: Spawned[] = [];
   const producer = spawn('lat-producer', { ...base, cal: calP, port: channel?.port1 ?? null, out: null }, channel ? [channel.port1] : []);
   workers.push(producer);
   let calC: SharedArrayBuffer | null = null;
   let out: Float64Array;
-  let consumerWorker: RoleWorker | null = null;
+  let consumerWorker: Spawned | null = null;
   if (placement === 'worker') {
     calC = calibrationBuffer();
     const outSab = new SharedArrayBuffer(8 * samples);
@@ -235,7 +231,7 @@ const CASES: { name: string; transport: Transport; placement: Placement }[] = [
  * Measures wakeup latency (commit → callback) against postMessage one-way
  * latency, both consumer placements, in round-robin runs.
  */
-export async function runWakeupLatency(options: LatencyOptions): Promise<LatencyResult> {
+export async function runWakeupLatency(options: StepOptions): Promise<LatencyResult> {
   const runs = options.quick ? 1 : 3;
   const samples = options.quick ? 300 : 2000;
   const gapMs = 0.5;

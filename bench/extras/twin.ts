@@ -6,9 +6,9 @@
 
 import { BATCH, timeBatches } from '../micro.js';
 import { BPF_RB_FORCE_WAKEUP, RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { END, RecordTemplate, Verifier } from '../harness.js';
+import { END, RecordTemplate, Verifier, spawn, type Spawned } from '../harness.js';
 import { JsRing, JsRingConsumer, type JsRingHandle } from '../js-twin.js';
-import { median, spawn, type Progress, type RoleWorker } from './common.js';
+import { median, type Progress, type StepOptions } from '../util.js';
 
 type Kind = 'wasm' | 'twin';
 
@@ -52,11 +52,6 @@ export interface TwinResult {
   runs: number;
   throughput: TwinThroughputRow[];
   micro: TwinMicroRow[];
-}
-
-export interface TwinOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 interface ProducerData {
@@ -110,7 +105,7 @@ async function once(kind: Kind, producers: number, records: number, timeLimitMs:
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (FIRST + 2 * producers)));
   const verifier = new Verifier(producers);
   const quota = Math.floor(records / producers);
-  const workers: RoleWorker[] = [];
+  const workers: Spawned[] = [];
   let failed: unknown = null;
   try {
     for (let index = 0; index < producers; index++) {
@@ -219,7 +214,7 @@ async function micro(quick: boolean, progress?: Progress): Promise<TwinMicroRow[
 }
 
 /** Cross-thread throughput and single-thread cost of the JS twin next to wasm-ringbuf. */
-export async function runJsTwin(options: TwinOptions): Promise<TwinResult> {
+export async function runJsTwin(options: StepOptions): Promise<TwinResult> {
   const runs = options.quick ? 1 : 3;
   const records = options.quick ? 100_000 : 4_000_000;
   const timeLimitMs = options.quick ? 300 : 1000;

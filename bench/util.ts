@@ -1,10 +1,14 @@
-// Shared by the extra measurements (bench/extras.ts): statistics, the worker
-// entry's spawner, a clock calibration between threads, and a progress hook.
+// Small helpers every part of the benchmark uses: statistics, sleeping,
+// timeouts, and a clock that can be compared between threads.
 
-import { Worker } from 'node:worker_threads';
-
-/** Reports what is running now (the entry draws it as the progress line). */
+/** Reports what is running now (the entry draws it as the progress line on stderr). */
 export type Progress = (text: string) => void;
+
+/** What each measurement of the extras takes. */
+export interface StepOptions {
+  quick: boolean;
+  progress?: Progress;
+}
 
 /** The median of `values` (NaN when empty). */
 export function median(values: readonly number[]): number {
@@ -14,7 +18,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The `p`-th percentile (0..100) of `values`, nearest rank. */
+/** The `p`-th percentile (0..100) of `values`, nearest rank (NaN when empty). */
 export function percentile(values: ArrayLike<number>, p: number): number {
   const sorted = Float64Array.from(values).sort();
   if (sorted.length === 0) return NaN;
@@ -22,44 +26,30 @@ export function percentile(values: ArrayLike<number>, p: number): number {
   return sorted[rank]!;
 }
 
-/** Milliseconds on a clock comparable between threads once calibrated (see calibrate()). */
-export function clock(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /** Resolves after about `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A worker running bench/extras/worker.ts in `role`, with failures turned into a rejected `exited`. */
-export interface RoleWorker {
-  readonly worker: Worker;
-  /** Resolves when the worker exits with code 0; rejects on an error or another code. */
-  readonly exited: Promise<void>;
+const napWord = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for about `ms` milliseconds (sub-millisecond too): Atomics.wait on a word no one writes. */
+export function nap(ms: number): void {
+  Atomics.wait(napWord, 0, 0, ms);
 }
 
-/** Starts bench/extras/worker.ts as `role` with `data` (structured-cloned; `transfer` moved). */
-export function spawn(role: string, data: object, transfer: readonly Transferable[] = []): RoleWorker {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: { role, ...data },
-    transferList: transfer as never,
-  });
-  const exited = new Promise<void>((resolve, reject) => {
-    worker.on('error', (e) => reject(new Error(`${role} worker failed: ${e.message}`)));
-    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${role} worker exited with code ${code}`))));
-  });
-  exited.catch(() => {}); // observed by whoever awaits it
-  return { worker, exited };
-}
-
-/** `promise`, or a rejection after `ms`. */
+/** `promise`, or a rejection naming `what` after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Milliseconds on a clock comparable between threads once calibrated (see calibrateMain()). */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 // ---- clock calibration ----------------------------------------------------
@@ -85,11 +75,14 @@ export function calibrationBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(64);
 }
 
-/**
- * Main side: blocks until the worker has called calibrateWorker() on `sab`,
- * then returns { offsetMs: worker clock − main clock, rttUs: the best round trip }.
- */
-export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): { offsetMs: number; rttUs: number } {
+/** What calibrateMain() found: worker clock − main clock, and the best round trip (twice the error bound). */
+export interface Calibration {
+  offsetMs: number;
+  rttUs: number;
+}
+
+/** Main side: blocks until the worker has called calibrateWorker() on `sab`, then measures. */
+export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): Calibration {
   const i32 = new Int32Array(sab);
   const f64 = new Float64Array(sab, 8 * 4, 1);
   if (Atomics.wait(i32, CAL_READY, 0, timeoutMs) === 'timed-out' && Atomics.load(i32, CAL_READY) === 0) {
@@ -97,7 +90,6 @@ export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): { off
   }
   let best = Infinity;
   let offset = 0;
-  const nap = new Int32Array(new SharedArrayBuffer(4));
   const stop = performance.now() + CAL_MAX_MS;
   // Rounds in groups with a short sleep between them: on a loaded machine a
   // descheduled worker delays every round of a group, not every group.
@@ -117,7 +109,7 @@ export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): { off
     }
     if (round % CAL_GROUP === 0) {
       if ((round >= CAL_ROUNDS && best < CAL_GOOD_MS) || performance.now() > stop) break;
-      Atomics.wait(nap, 0, 0, 0.5);
+      nap(0.5);
     }
   }
   Atomics.store(i32, CAL_REQ, -1);
