@@ -2,6 +2,8 @@
 // what a contender is (Contender, after the kernel's bench_ringbufs.c records)
 // and what one run reports (RunResult).
 
+import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
+
 /**
  * When a producer asks for the consumer to be woken: `'adaptive'` is the
  * kernel's default rule (flags 0), `'none'` is `BPF_RB_NO_WAKEUP` on every
@@ -72,7 +74,19 @@ export function wakeupLabel(wakeup: Wakeup): string {
   return typeof wakeup === 'number' ? `force/${wakeup}` : wakeup;
 }
 
+/** Commit flags of record `seq` under `wakeup`. */
+export function flagsFor(wakeup: Wakeup): (seq: number) => number {
+  if (wakeup === 'adaptive') return () => 0;
+  if (wakeup === 'none') return () => BPF_RB_NO_WAKEUP;
+  return (seq) => (seq % wakeup === 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 /** The stride a record of `recordSize` bytes takes in the BPF ring: 8-byte header, rounded to 8. */
 export function ringStride(recordSize: number): number {
   return (recordSize + 15) & ~7;
+}
+
+/** Why a ring of `config.ringBytes` cannot hold a `config.recordSize`-byte record, or null. */
+export function ringFits(config: BenchConfig): string | null {
+  return config.recordSize > config.ringBytes - 16 ? `a ${config.ringBytes}-byte ring holds payloads of up to ${config.ringBytes - 16} bytes` : null;
 }

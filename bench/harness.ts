@@ -8,7 +8,8 @@
 // sequence number is END.
 
 import { Worker } from 'node:worker_threads';
-import { ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
+import { BPF_RB_FORCE_WAKEUP } from 'wasm-ringbuf';
+import { flagsFor, ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
 import { sleep, withTimeout } from './util.js';
 
 /** Sequence number of the record that ends a producer's stream. */
@@ -50,18 +51,40 @@ export interface ProducerInit<T = unknown> {
   extra: T;
 }
 
-/** The producer side of a contender, in a worker. */
+/**
+ * The producer side of a contender, in a worker. The producer loop
+ * (runProducer) stamps each record and picks its flags; `write` only sends.
+ */
 export interface Producer {
-  /** Sends record `seq`; false when there is no room now (the caller backs off and retries). */
-  write(seq: number): boolean;
-  /** Sends the END record, waking the consumer; false when there is no room now. */
-  end(): boolean;
+  /** Copies `record` in and commits it with `flags`; false when there is no room now. */
+  write(record: Uint8Array, flags: number): boolean;
+  /** Sends what the producer holds back (batching producers); called after the END record. */
+  flush?(): void;
 }
 
 /** The producer side of a contender: `create` runs in each worker; `kind` names it in ProducerInit. */
 export interface ProducerKind {
   readonly kind: string;
   create(init: ProducerInit): Producer | Promise<Producer>;
+}
+
+/** The zero-allocation producer path of every BPF-style ring here (wasm, per-producer, sharded, the JS twin). */
+export interface RawRing {
+  readonly bytes: Uint8Array;
+  reserveRaw(len: number): number;
+  submitRaw(offset: number, flags?: number): void;
+}
+
+/** reserveRaw, copy, submitRaw: false when the ring has no room now. */
+export function rawWriter(ring: RawRing): Producer['write'] {
+  const { bytes } = ring;
+  return (record, flags) => {
+    const offset = ring.reserveRaw(record.length);
+    if (offset === 0) return false;
+    bytes.set(record, offset);
+    ring.submitRaw(offset, flags);
+    return true;
+  };
 }
 
 /**
@@ -95,26 +118,30 @@ export function ackWord(index: number): number {
 /**
  * The producer loop, run in each worker: waits at the barrier, sends its
  * quota (or stops early on STOP), sleeps briefly and retries whenever there
- * is no room, counting each refusal as a drop, then sends its END record.
+ * is no room, counting each refusal as a drop, then sends its END record
+ * with BPF_RB_FORCE_WAKEUP.
  */
 export function runProducer(init: ProducerInit, producer: Producer): void {
   const ctl = new Int32Array(init.control);
-  Atomics.add(ctl, READY, 1);
-  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
-  Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
+  const record = new RecordTemplate(init.recordSize, init.index);
+  const flags = flagsFor(init.wakeup);
   let drops = 0;
-  let seq = 0;
-  for (; seq < init.quota; seq++) {
-    if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
-    while (!producer.write(seq)) {
+  const send = (seq: number, f: number): void => {
+    while (!producer.write(record.stamp(seq), f)) {
       drops++;
       Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
     }
+  };
+  Atomics.add(ctl, READY, 1);
+  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
+  Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
+  let seq = 0;
+  for (; seq < init.quota; seq++) {
+    if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
+    send(seq, flags(seq));
   }
-  while (!producer.end()) {
-    drops++;
-    Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
-  }
+  send(END, BPF_RB_FORCE_WAKEUP);
+  producer.flush?.();
   // read by measure() once this worker has exited
   const slot = FIRST + init.index * SLOT;
   Atomics.store(ctl, slot + WRITTEN, seq);
@@ -182,6 +209,11 @@ export class Session {
     this.#ctl = ctl;
     this.verifier = verifier;
     this.#deadline = deadline;
+  }
+
+  /** Checks the record whose producer index is `words[at]` and sequence number `words[at + 1]`. */
+  record(words: Uint32Array, at: number): void {
+    this.verifier.record(words[at]!, words[at + 1]!);
   }
 
   /** Tells the producers to finish once the time limit has passed; consumer loops call it once per pass. */
@@ -297,7 +329,8 @@ export async function measure<T>(
 
 /** What the consumer loops of ring-style contenders call. */
 export interface LoopConsumer {
-  consumeN(n: number): number;
+  /** Needed by the 'batch' mode only. */
+  consumeN?(n: number): number;
   consume(): number;
   poll(timeoutMs: number): Promise<number>;
 }
@@ -318,7 +351,7 @@ export async function consumeLoop(consumer: LoopConsumer, config: BenchConfig, s
       break;
     case 'batch':
       while (!verifier.done) {
-        if (consumer.consumeN(config.batch) === 0) await consumer.poll(-1);
+        if (consumer.consumeN!(config.batch) === 0) await consumer.poll(-1);
         session.tick();
       }
       break;

@@ -4,12 +4,12 @@
 
 import { parentPort } from 'node:worker_threads';
 import { ringStride, type Contender } from '../config.js';
-import { END, RecordTemplate, ackWord, measure, type ProducerKind } from '../harness.js';
+import { ackWord, measure, type ProducerKind } from '../harness.js';
 
 /** Records per message. */
 const BATCH = 64;
 
-/** The producer side: packs records into a batch and transfers it when full (and at the end). */
+/** The producer side: packs records into a batch and transfers it when full (and on flush()). */
 export const batchedProducer: ProducerKind = {
   kind: 'post-message-batched',
   create(init) {
@@ -17,31 +17,24 @@ export const batchedProducer: ProducerKind = {
     const control = new Int32Array(init.control);
     const ack = ackWord(init.index);
     const size = init.recordSize;
-    const record = new RecordTemplate(size, init.index);
     let batch = new Uint8Array(BATCH * size);
     let fill = 0;
     let sent = 0;
     const flush = (): void => {
+      if (fill === 0) return;
       port.postMessage(batch.subarray(0, fill * size), [batch.buffer]);
       sent += fill;
       batch = new Uint8Array(BATCH * size);
       fill = 0;
     };
-    const put = (seq: number): void => {
-      batch.set(record.stamp(seq), fill * size);
-      if (++fill === BATCH) flush();
-    };
     return {
-      write(seq) {
+      write(record) {
         if (sent + fill - Atomics.load(control, ack) >= init.window) return false;
-        put(seq);
+        batch.set(record, fill * size);
+        if (++fill === BATCH) flush();
         return true;
       },
-      end() {
-        put(END);
-        if (fill > 0) flush();
-        return true;
-      },
+      flush,
     };
   },
 };
@@ -66,7 +59,7 @@ export const postMessageBatched: Contender = {
         session.workers.forEach((worker, index) => {
           worker.on('message', (data: Uint8Array) => {
             const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
-            for (let w = 0; w < words.length; w += step) verifier.record(words[w]!, words[w + 1]!);
+            for (let w = 0; w < words.length; w += step) session.record(words, w);
             session.ack(index, words.length / step);
             session.tick();
             if (verifier.done) resolve();

@@ -5,7 +5,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import type { Contender } from '../config.js';
-import { END, RecordTemplate, ackWord, measure, type ProducerKind } from '../harness.js';
+import { ackWord, measure, type ProducerKind } from '../harness.js';
 
 /** The producer side: posts each record as its own message (structured clone). */
 export const postMessageProducer: ProducerKind = {
@@ -14,17 +14,12 @@ export const postMessageProducer: ProducerKind = {
     const port = parentPort!;
     const control = new Int32Array(init.control);
     const ack = ackWord(init.index);
-    const record = new RecordTemplate(init.recordSize, init.index);
     let sent = 0;
     return {
-      write(seq) {
+      write(record) {
         if (sent - Atomics.load(control, ack) >= init.window) return false;
-        port.postMessage(record.stamp(seq));
+        port.postMessage(record);
         sent++;
-        return true;
-      },
-      end() {
-        port.postMessage(record.stamp(END));
         return true;
       },
     };
@@ -45,7 +40,7 @@ export const postMessage: Contender = {
         session.workers.forEach((worker, index) => {
           worker.on('message', (data: Uint8Array) => {
             const words = new Uint32Array(data.buffer, data.byteOffset, 2);
-            verifier.record(words[0]!, words[1]!);
+            session.record(words, 0);
             session.ack(index, 1);
             session.tick();
             if (verifier.done) resolve();
