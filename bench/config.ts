@@ -20,6 +20,13 @@ export type Wakeup = 'adaptive' | 'none' | number;
  */
 export type ConsumeMode = 'poll' | 'batch' | 'drain';
 
+/**
+ * How producers send: `'free'` as fast as they can; `{ batch }` that many
+ * records each time the consumer has taken the last batch (back-to-back,
+ * the kernel's `--rb-b2b`).
+ */
+export type Pace = 'free' | { batch: number };
+
 /** One cell of the matrix: a scenario's settings, the same for every contender. */
 export interface BenchConfig {
   /** Scenario name, the first part of the cell's label. */
@@ -38,6 +45,7 @@ export interface BenchConfig {
   records: number;
   /** Producers stop early once the run has lasted this long. */
   timeLimitMs: number;
+  pace: Pace;
 }
 
 /** What one run of one contender measured, at the consumer. */

@@ -98,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
   report.allocation = await step('alloc', () => runAllocation(o));
   report.burst = await step('burst', () => runBurstAbsorption(o));
   report.twin = await step('twin', () => runJsTwin(o));
-  report.backToBack = await step('b2b', () => runBackToBack(o));
+  report.backToBack = await step('b2b', () => runBackToBack(o, report.errors));
   progress.done();
   report.machine = { ...host, load: [...host.load, os.loadavg()[0]!] };
 

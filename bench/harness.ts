@@ -9,7 +9,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { BPF_RB_FORCE_WAKEUP } from 'wasm-ringbuf';
-import { flagsFor, ringStride, type BenchConfig, type RunResult, type Wakeup } from './config.js';
+import { flagsFor, ringStride, type BenchConfig, type Pace, type RunResult, type Wakeup } from './config.js';
 import { sleep, withTimeout } from './util.js';
 
 /** Sequence number of the record that ends a producer's stream. */
@@ -21,6 +21,7 @@ const READY = 0; // producers waiting at the barrier
 const GO = 1; // 1: start producing
 const STOP = 2; // 1: the time limit has passed; send the end marker now
 const NAP = 3; // never written: a producer backs off by sleeping on it
+const TRIGGER = 4; // back-to-back: batches the consumer has asked for
 const FIRST = 8; // first per-producer slot
 const SLOT = 4; // words per producer: WRITTEN, DROPS, ACK
 const WRITTEN = 0;
@@ -45,6 +46,7 @@ export interface ProducerInit<T = unknown> {
   quota: number;
   recordSize: number;
   wakeup: Wakeup;
+  pace: Pace;
   control: SharedArrayBuffer;
   /** Records a producer may have in flight where nothing else bounds them: as many as the ring holds. */
   window: number;
@@ -119,12 +121,13 @@ export function ackWord(index: number): number {
  * The producer loop, run in each worker: waits at the barrier, sends its
  * quota (or stops early on STOP), sleeps briefly and retries whenever there
  * is no room, counting each refusal as a drop, then sends its END record
- * with BPF_RB_FORCE_WAKEUP.
+ * with BPF_RB_FORCE_WAKEUP. Back-to-back, it sends one batch per trigger.
  */
 export function runProducer(init: ProducerInit, producer: Producer): void {
   const ctl = new Int32Array(init.control);
   const record = new RecordTemplate(init.recordSize, init.index);
   const flags = flagsFor(init.wakeup);
+  const { pace, quota } = init;
   let drops = 0;
   const send = (seq: number, f: number): void => {
     while (!producer.write(record.stamp(seq), f)) {
@@ -136,9 +139,19 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
   Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
   Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
   let seq = 0;
-  for (; seq < init.quota; seq++) {
-    if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
-    send(seq, flags(seq));
+  if (pace === 'free') {
+    for (; seq < quota; seq++) {
+      if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
+      send(seq, flags(seq));
+    }
+  } else {
+    for (let done = 0; seq + pace.batch <= quota; done++) {
+      // pairs with the TRIGGER add and notify in Session.tick()
+      while (Atomics.load(ctl, TRIGGER) === done) Atomics.wait(ctl, TRIGGER, done, 1000);
+      if (Atomics.load(ctl, STOP) !== 0) break;
+      for (const last = seq + pace.batch; seq < last; seq++) send(seq, flags(seq));
+      producer.flush?.();
+    }
   }
   send(END, BPF_RB_FORCE_WAKEUP);
   producer.flush?.();
@@ -202,13 +215,17 @@ export class Session {
   readonly verifier: Verifier;
   readonly #ctl: Int32Array;
   readonly #deadline: number;
+  /** Back-to-back: records per batch (0: not back-to-back), and batches taken whole. */
+  readonly #batch: number;
+  #batches = 0;
   #stopped = false;
 
-  constructor(workers: readonly Worker[], ctl: Int32Array, verifier: Verifier, deadline: number) {
+  constructor(workers: readonly Worker[], ctl: Int32Array, verifier: Verifier, deadline: number, pace: Pace) {
     this.workers = workers;
     this.#ctl = ctl;
     this.verifier = verifier;
     this.#deadline = deadline;
+    this.#batch = pace === 'free' ? 0 : pace.batch;
   }
 
   /** Checks the record whose producer index is `words[at]` and sequence number `words[at + 1]`. */
@@ -216,11 +233,24 @@ export class Session {
     this.verifier.record(words[at]!, words[at + 1]!);
   }
 
-  /** Tells the producers to finish once the time limit has passed; consumer loops call it once per pass. */
+  /**
+   * Consumer loops call it once per pass: tells the producers to finish once
+   * the time limit has passed; back-to-back, asks for the next batch once
+   * this one has arrived whole.
+   */
   tick(): void {
-    if (!this.#stopped && performance.now() >= this.#deadline) {
+    if (this.#stopped) return;
+    if (this.#batch > 0) {
+      if (this.verifier.records < (this.#batches + 1) * this.#batch * this.verifier.producers) return;
+      this.#batches++;
+    }
+    if (performance.now() >= this.#deadline) {
       this.#stopped = true;
-      Atomics.store(this.#ctl, STOP, 1); // read by the producer loop every 256 records
+      Atomics.store(this.#ctl, STOP, 1); // read by the producer loop every 256 records, or after a trigger
+    }
+    if (this.#batch > 0) {
+      Atomics.add(this.#ctl, TRIGGER, 1);
+      Atomics.notify(this.#ctl, TRIGGER); // pairs with the wait on TRIGGER in runProducer()
     }
   }
 
@@ -294,7 +324,7 @@ export async function measure<T>(
   const window = Math.floor(config.ringBytes / ringStride(config.recordSize));
   const inits: ProducerInit<T>[] = [];
   for (let index = 0; index < producers; index++) {
-    inits.push({ kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, control, window, extra });
+    inits.push({ kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, pace: config.pace, control, window, extra });
   }
   const workers = inits.map((init) => spawn('producer', init));
   const failed = firstFailure(workers);
@@ -303,7 +333,8 @@ export async function measure<T>(
     await race(waitForReady(ctl, producers));
     const verifier = new Verifier(producers);
     const t0 = performance.now();
-    const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs);
+    const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config.pace);
+    Atomics.store(ctl, TRIGGER, 1); // back-to-back: the first batch
     Atomics.store(ctl, GO, 1);
     Atomics.notify(ctl, GO); // pairs with the wait on GO in runProducer()
     await race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));

@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { chart } from './chart.js';
 import { BASELINE, contenders } from './contenders/index.js';
 import { runMicro, type MicroResult } from './micro.js';
-import { addRatios, figures, headline, machine, markdown, type CellReport, type Report } from './report.js';
-import { budget, matrix, scenarios } from './scenarios.js';
+import { addRatios, headline, machine, markdown, type Report } from './report.js';
+import { budget, matrix, runCells, scenarios } from './scenarios.js';
 
 interface Options {
   quick: boolean;
@@ -102,25 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
     errors.push(`micro: ${message(error)}`);
   }
 
-  // Round-robin: each pass runs every cell once, so that a cell's runs are
-  // spread over the session and a noisy minute does not hit one cell only.
-  const reports: CellReport[] = cells.map((cell) => ({
-    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, ratio: null,
-  }));
-  for (let run = 1; run <= b.runs; run++) {
-    for (const [i, cell] of cells.entries()) {
-      const report = reports[i]!;
-      if (report.error !== null) continue;
-      progress.show(`${b.runs > 1 ? `pass ${run}/${b.runs} · ` : ''}[${i + 1}/${cells.length}] ${cell.label}`);
-      try {
-        report.runs.push(await cell.contender.run(cell.config));
-      } catch (error) {
-        report.error = message(error);
-        errors.push(`${cell.label}: ${report.error}`);
-      }
-    }
-  }
-  for (const report of reports) if (report.error === null) report.median = figures(report.config, report.runs);
+  const reports = await runCells(cells, b.runs, (text) => progress.show(text), errors);
   progress.done();
   if (reports.length === 0 && micro.length === 0 && errors.length === 0) {
     console.error(`no benchmark label contains ${options.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +

@@ -18,6 +18,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The median of `a[i] / b[i]`: a ratio taken run by run (the same minute of a noisy machine), then its median. */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.slice(0, b.length).map((v, i) => v / b[i]!));
+}
+
 /** The `p`-th percentile (0..100) of `values`, nearest rank (NaN when empty). */
 export function percentile(values: ArrayLike<number>, p: number): number {
   const sorted = Float64Array.from(values).sort();

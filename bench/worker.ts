@@ -5,7 +5,6 @@
 import { workerData } from 'node:worker_threads';
 import { producerKinds } from './contenders/index.js';
 import { allocProducer } from './extras/alloc.js';
-import { b2bProducer } from './extras/b2b.js';
 import { burstProducer } from './extras/burst.js';
 import { latencyConsumer, latencyProducer } from './extras/latency.js';
 import { twinProducer } from './extras/twin.js';
@@ -24,7 +23,6 @@ const roles: Record<string, (data: never) => Promise<void> | void> = {
   'alloc-producer': allocProducer,
   'burst-producer': burstProducer,
   'tp-producer': twinProducer,
-  'b2b-producer': b2bProducer,
 };
 
 const data = workerData as { role: string };
