@@ -1,8 +1,9 @@
 // The measurements beside the throughput matrix of run.ts: wakeup latency,
-// allocation per record, burst absorption, the plain-JavaScript twin, and
-// back-to-back batches.
+// allocation per record, burst absorption and back-to-back batches. The
+// plain-JavaScript twin is measured by run.ts (contender `js-twin raw lock`,
+// micro-benchmarks `… (js-twin)`).
 //
-//   node build/bench/extras.js [--quick] [--only=latency,alloc,burst,twin,b2b]
+//   node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b]
 //
 // Prints Markdown tables, draws a progress line on stderr, and writes
 // bench/results/extras.json and extras.md (bench/results/quick/ with --quick).
@@ -17,12 +18,11 @@ import { runBackToBack } from './extras/b2b.js';
 import { runBurstAbsorption } from './extras/burst.js';
 import { runWakeupLatency } from './extras/latency.js';
 import { extrasMarkdown, type ExtrasReport } from './extras/markdown.js';
-import { runJsTwin } from './extras/twin.js';
 import { machine } from './report.js';
 
-const USAGE = 'usage: node build/bench/extras.js [--quick] [--only=latency,alloc,burst,twin,b2b]';
+const USAGE = 'usage: node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b]';
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const SECTIONS = ['latency', 'alloc', 'burst', 'twin', 'b2b'] as const;
+const SECTIONS = ['latency', 'alloc', 'burst', 'b2b'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parse(argv: readonly string[]): { quick: boolean; only: Set<Section> } {
@@ -32,6 +32,7 @@ function parse(argv: readonly string[]): { quick: boolean; only: Set<Section> } 
     if (arg === '--quick') quick = true;
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',').filter((s) => s !== '');
+      if (names.includes('twin')) throw new Error('the JS twin is measured by run.js: use node build/bench/run.js --filter=js-twin');
       for (const n of names) if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`unknown section ${JSON.stringify(n)}; use ${SECTIONS.join(', ')}`);
       only = new Set(names as Section[]);
     } else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
@@ -81,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     machine: host,
     mode: quick ? 'quick' : 'full',
     command: ['node build/bench/extras.js', ...argv].join(' '),
-    latency: null, allocation: null, burst: null, twin: null, backToBack: null,
+    latency: null, allocation: null, burst: null, backToBack: null,
     errors: [],
   };
   const step = async <T>(section: Section, run: () => Promise<T>): Promise<T | null> => {
@@ -97,7 +98,6 @@ async function main(argv: readonly string[]): Promise<number> {
   report.latency = await step('latency', () => runWakeupLatency(o));
   report.allocation = await step('alloc', () => runAllocation(o));
   report.burst = await step('burst', () => runBurstAbsorption(o));
-  report.twin = await step('twin', () => runJsTwin(o));
   report.backToBack = await step('b2b', () => runBackToBack(o, report.errors));
   progress.done();
   report.machine = { ...host, load: [...host.load, os.loadavg()[0]!] };

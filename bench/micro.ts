@@ -5,7 +5,8 @@
 
 import { Bench } from 'tinybench';
 import { BPF_RB_AVAIL_DATA, RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
-import { RecordTemplate } from './harness.js';
+import { RecordTemplate, rawWriter, type RawRing } from './harness.js';
+import { JsRing, JsRingConsumer } from './js-twin.js';
 
 /** One micro-benchmark's figures. */
 export interface MicroResult {
@@ -22,6 +23,11 @@ export interface MicroResult {
 
 /** The single-thread produce path, against which the cross-thread rate is compared. */
 export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
+/** The plain-JavaScript twin's produce path and consumer (bench/js-twin.ts), beside the wasm core's. */
+export const TWIN_PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (js-twin)';
+export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
+/** The wasm consumer, per record. */
+export const CONSUME_TASK = 'consume, per 64 B record';
 /** The memcpy baseline of the 4 KiB records. */
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
 
@@ -48,13 +54,14 @@ async function tasks(): Promise<MicroTask[]> {
     sink += words[offset >> 2]! + words[(offset >> 2) + 1]!;
   });
   const casConsumer = new RingBufferConsumer().addRaw(cas, none);
-  const produceRaw = (ring: RingBuffer): void => {
-    for (let i = 0; i < BATCH; i++) {
-      const offset = ring.reserveRaw(RECORD);
-      if (offset === 0) throw new Error('the ring is full: the batch is larger than the ring');
-      ring.bytes.set(record.stamp(i), offset);
-      ring.submitRaw(offset, 0);
-    }
+  const twin = JsRing.create(1 << 20);
+  const twinWords = new Uint32Array(twin.sab);
+  const twinConsumer = new JsRingConsumer(twin, (_bytes, offset) => {
+    sink += twinWords[offset >> 2]! + twinWords[(offset >> 2) + 1]!;
+  });
+  const produceRaw = (ring: RawRing): void => {
+    const write = rawWriter(ring);
+    for (let i = 0; i < BATCH; i++) if (!write(record.stamp(i), 0)) throw new Error('the ring is full: the batch is larger than the ring');
   };
   const timed = (body: () => void, after: () => void): number => {
     const t0 = performance.now();
@@ -69,6 +76,7 @@ async function tasks(): Promise<MicroTask[]> {
   const target = new Uint8Array(new SharedArrayBuffer(1 << 20));
   return [
     { name: PRODUCE_TASK, bytesPerOp: null, batch: () => timed(() => produceRaw(rb), drain) },
+    { name: TWIN_PRODUCE_TASK, bytesPerOp: null, batch: () => timed(() => produceRaw(twin), () => twinConsumer.consume()) },
     { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', bytesPerOp: null, batch: () => timed(() => produceRaw(cas), () => casConsumer.consume()) },
     {
       name: 'reserve + data.set + submit, 64 B', bytesPerOp: null,
@@ -87,10 +95,17 @@ async function tasks(): Promise<MicroTask[]> {
       }, drain),
     },
     {
-      name: 'consume, per 64 B record', bytesPerOp: null,
+      name: CONSUME_TASK, bytesPerOp: null,
       batch: () => {
         produceRaw(rb);
         return timed(drain, none);
+      },
+    },
+    {
+      name: TWIN_CONSUME_TASK, bytesPerOp: null,
+      batch: () => {
+        produceRaw(twin);
+        return timed(() => twinConsumer.consume(), none);
       },
     },
     {

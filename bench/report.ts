@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
-import { COPY_TASK, PRODUCE_TASK, type MicroResult } from './micro.js';
+import { CONSUME_TASK, COPY_TASK, PRODUCE_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult } from './micro.js';
 import type { Budget } from './scenarios.js';
 import { median } from './util.js';
 
@@ -132,6 +132,13 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   for (const [scenario, p] of [['producers', 1], ['producers', 2], ['no-wakeup', 1], ['no-wakeup', 2]] as const) {
     add(`cas ÷ lock, ${p} producer${p > 1 ? 's' : ''}, ${scenario === 'producers' ? 'adaptive' : 'NO_WAKEUP'}`, rate(scenario, cas, p), rate(scenario, raw, p), 'lock-free claim over the producer lock');
   }
+  for (const p of [1, 2]) {
+    add(`js-twin ÷ wasm-ringbuf, ${p} producer${p > 1 ? 's' : ''}, adaptive`, rate('producers', 'js-twin raw lock', p), rate('producers', raw, p),
+      'the plain-JavaScript twin of the protocol over the wasm core, records/s');
+  }
+  const ns = (name: string): number | null => micro.find((m) => m.name === name)?.nsPerOp ?? null;
+  add('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', ns(TWIN_PRODUCE_TASK), ns(PRODUCE_TASK), 'tinybench reserveRaw + copy + submitRaw, 64 B');
+  add('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', ns(TWIN_CONSUME_TASK), ns(CONSUME_TASK), 'tinybench consume of 64 B records');
   const copy = micro.find((m) => m.name === COPY_TASK);
   const big = cells.find((c) => c.config.scenario === 'sizes' && c.contender === raw && c.config.recordSize === 4096)?.median?.mbPerSec ?? null;
   add('4 KiB records: wasm-ringbuf MB/s ÷ memcpy MB/s', big, copy ? (copy.opsPerSec * 4096) / 1e6 : null, 'memcpy: Uint8Array.set of 4096 B into shared memory, one thread');

@@ -7,7 +7,6 @@ import { producerKinds } from './contenders/index.js';
 import { allocProducer } from './extras/alloc.js';
 import { burstProducer } from './extras/burst.js';
 import { latencyConsumer, latencyProducer } from './extras/latency.js';
-import { twinProducer } from './extras/twin.js';
 import { runProducer, type ProducerInit } from './harness.js';
 
 async function producer(init: ProducerInit): Promise<void> {
@@ -22,7 +21,6 @@ const roles: Record<string, (data: never) => Promise<void> | void> = {
   'lat-consumer': latencyConsumer,
   'alloc-producer': allocProducer,
   'burst-producer': burstProducer,
-  'tp-producer': twinProducer,
 };
 
 const data = workerData as { role: string };
