@@ -49,6 +49,8 @@ export interface Headline {
 
 /** The whole report, as written to results.json. */
 export interface Report {
+  /** Set on a quick run: its figures are a smoke test. */
+  notice: string | null;
   machine: Machine;
   mode: 'full' | 'quick';
   command: string;
@@ -187,6 +189,7 @@ export function markdown(report: Report, about: readonly { name: string; about: 
   const out = [
     '# wasm-ringbuf benchmarks',
     '',
+    ...(report.notice === null ? [] : [`> **${report.notice}**`, '']),
     `${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`,
     '',
     `Command: \`${report.command}\` (${report.mode} mode: ${b.runs === 1 ? 'one run' : `median of ${b.runs} runs`} per cell; ` +

@@ -8,6 +8,8 @@ import type { LatencyResult } from './latency.js';
 
 /** Everything bench/extras.ts measured; a section is null when it failed or was not run. */
 export interface ExtrasReport {
+  /** Set on a quick run: its figures are a smoke test. */
+  notice: string | null;
   machine: { cpu: string; cores: number; node: string; platform: string; date: string; load: number[] };
   mode: 'full' | 'quick';
   command: string;
@@ -69,7 +71,7 @@ export function b2bTable(r: B2bResult): string {
 export function extrasMarkdown(r: ExtrasReport): string {
   const m = r.machine;
   const parts = [
-    `## Extra measurements (${r.mode})\n\n${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load ${m.load.map((l) => l.toFixed(2)).join(' → ')}\n\n\`${r.command}\``,
+    `## Extra measurements (${r.mode})\n\n${r.notice === null ? '' : `> **${r.notice}**\n\n`}${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load ${m.load.map((l) => l.toFixed(2)).join(' → ')}\n\n\`${r.command}\``,
   ];
   if (r.latency !== null) parts.push(latencyTable(r.latency));
   if (r.allocation !== null) parts.push(allocTable(r.allocation));
