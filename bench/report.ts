@@ -147,11 +147,23 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   return lines;
 }
 
-function rate(n: number): string {
+/** A Markdown table; `align` has one letter per column, `l` or `r` (default: the first left, the others right). */
+export function mdTable(head: string[], rows: (string | number)[][], align = `l${'r'.repeat(head.length - 1)}`): string[] {
+  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((_, i) => (align[i] === 'l' ? '---' : '---:'))), ...rows.map(line)];
+}
+
+/** Records (or operations) per second, short. */
+export function rate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)} k`;
   return n.toFixed(0);
 }
+
+/** `v` to `digits` decimals, or a dash when it was not measured. */
+export const fixed = (v: number | null, digits = 1): string => (v !== null && Number.isFinite(v) ? v.toFixed(digits) : '–');
+/** A ratio to two decimals. */
+export const times = (v: number | null): string => (v !== null && Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
 
 function small(n: number | null): string {
   if (n === null) return '—';
@@ -164,23 +176,14 @@ function ratio(n: number): string {
 }
 
 function table(cells: CellReport[], baseline: string): string[] {
-  const rows = [
-    `| contender | producers | record | wakeup | records/s | MB/s | drops | wakeups/record | lock waits | × ${baseline} |`,
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const c of cells) {
-    const head = `| ${c.contender} | ${c.config.producers} | ${c.config.recordSize} B | ${wakeupLabel(c.config.wakeup)} |`;
-    const m = c.median;
-    if (m === null) {
-      rows.push(`${head} **error** | | | | | |`);
-      continue;
-    }
-    rows.push(
-      `${head} ${rate(m.recordsPerSec)} | ${m.mbPerSec.toFixed(m.mbPerSec >= 100 ? 0 : 1)} | ${Math.round(m.drops)} | ` +
-        `${small(m.wakeupsPerRecord)} | ${m.lockWaits === null ? '—' : Math.round(m.lockWaits)} | ${c.ratio === null ? '—' : ratio(c.ratio)} |`,
-    );
-  }
-  return rows;
+  return mdTable(['contender', 'producers', 'record', 'wakeup', 'records/s', 'MB/s', 'drops', 'wakeups/record', 'lock waits', `× ${baseline}`],
+    cells.map((c) => {
+      const head = [c.contender, c.config.producers, `${c.config.recordSize} B`, wakeupLabel(c.config.wakeup)];
+      const m = c.median;
+      if (m === null) return [...head, '**error**', '', '', '', '', ''];
+      return [...head, rate(m.recordsPerSec), m.mbPerSec.toFixed(m.mbPerSec >= 100 ? 0 : 1), Math.round(m.drops),
+        small(m.wakeupsPerRecord), m.lockWaits === null ? '—' : Math.round(m.lockWaits), c.ratio === null ? '—' : ratio(c.ratio)];
+    }), 'lrrlrrrrrr');
 }
 
 /** The Markdown report. `about` gives each scenario's one-line description, in order. */
@@ -202,8 +205,7 @@ export function markdown(report: Report, about: readonly { name: string; about: 
       'with the same producers and record size, in this run. postMessage producers keep at most a ring\'s worth of records in flight.',
   ];
   if (report.headline.length > 0) {
-    out.push('', '## Headline ratios', '', '| ratio | measured | |', '| --- | ---: | --- |');
-    for (const h of report.headline) out.push(`| ${h.name} | ${h.value.toFixed(2)} | ${h.detail} |`);
+    out.push('', '## Headline ratios', '', ...mdTable(['ratio', 'measured', ''], report.headline.map((h) => [h.name, h.value.toFixed(2), h.detail]), 'lrl'));
   }
   for (const s of about) {
     const cells = report.cells.filter((c) => c.config.scenario === s.name);
@@ -211,11 +213,8 @@ export function markdown(report: Report, about: readonly { name: string; about: 
     out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, report.baseline));
   }
   if (report.micro.length > 0) {
-    out.push('', '## Single-thread operations (tinybench, median per operation)', '', '| operation | ns/op | ops/s | MB/s | ±% |', '| --- | ---: | ---: | ---: | ---: |');
-    for (const r of report.micro) {
-      const mb = r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0);
-      out.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${rate(r.opsPerSec)} | ${mb} | ${r.rme.toFixed(1)} |`);
-    }
+    out.push('', '## Single-thread operations (tinybench, median per operation)', '', ...mdTable(['operation', 'ns/op', 'ops/s', 'MB/s', '±%'],
+      report.micro.map((r) => [r.name, r.nsPerOp.toFixed(1), rate(r.opsPerSec), r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0), r.rme.toFixed(1)])));
   }
   if (report.errors.length > 0) {
     out.push('', '## Errors', '', ...report.errors.map((e) => `- ${e}`));

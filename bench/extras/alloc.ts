@@ -19,6 +19,7 @@ import { fork } from 'node:child_process';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
+import { emitter, type Api } from '../contenders/wasm-ring.js';
 import { median, type StepOptions } from '../util.js';
 import { spawn } from '../harness.js';
 
@@ -128,28 +129,17 @@ export async function allocProducer(data: ProducerData): Promise<void> {
   const ctl = new Int32Array(data.ctl);
   const out = new Float64Array(data.out);
   const record = new Uint8Array(RECORD).fill(7);
-  const { bytes } = rb;
   const K = data.records;
+  const path = (api: Api) => {
+    const write = emitter(rb, api);
+    return () => {
+      for (let i = 0; i < K; i++) if (!write(record, 0)) throw new Error('ring full');
+    };
+  };
   const bodies: Record<ProducerMode, () => void> = {
-    raw: () => {
-      for (let i = 0; i < K; i++) {
-        const off = rb.reserveRaw(RECORD);
-        if (off === 0) throw new Error('ring full');
-        bytes.set(record, off);
-        rb.submitRaw(off, 0);
-      }
-    },
-    reserve: () => {
-      for (let i = 0; i < K; i++) {
-        const r = rb.reserve(RECORD);
-        if (r === null) throw new Error('ring full');
-        r.data.set(record);
-        r.submit(0);
-      }
-    },
-    output: () => {
-      for (let i = 0; i < K; i++) if (!rb.output(record, 0)) throw new Error('ring full');
-    },
+    raw: path('raw'),
+    reserve: path('reserve'),
+    output: path('output'),
     empty: () => {
       let s = 0;
       for (let i = 0; i < K; i++) s += i;

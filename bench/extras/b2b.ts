@@ -9,8 +9,7 @@
 // per transferred Uint8Array.
 
 import type { BenchConfig } from '../config.js';
-import { postMessage } from '../contenders/post-message.js';
-import { postMessageBatched } from '../contenders/post-message-batched.js';
+import { postMessage, postMessageBatched } from '../contenders/post-message.js';
 import { wasmRawLock } from '../contenders/wasm-ring.js';
 import { runCells } from '../scenarios.js';
 import { median, pairedRatio, type StepOptions } from '../util.js';

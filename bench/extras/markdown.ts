@@ -5,12 +5,13 @@ import type { AllocResult } from './alloc.js';
 import type { B2bResult } from './b2b.js';
 import type { BurstResult } from './burst.js';
 import type { LatencyResult } from './latency.js';
+import { fixed, mdTable, rate, times, type Machine } from '../report.js';
 
 /** Everything bench/extras.ts measured; a section is null when it failed or was not run. */
 export interface ExtrasReport {
   /** Set on a quick run: its figures are a smoke test. */
   notice: string | null;
-  machine: { cpu: string; cores: number; node: string; platform: string; date: string; load: number[] };
+  machine: Machine;
   mode: 'full' | 'quick';
   command: string;
   latency: LatencyResult | null;
@@ -20,15 +21,10 @@ export interface ExtrasReport {
   errors: string[];
 }
 
-function table(head: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
-}
-
-const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
-const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+const table = (head: string[], rows: (string | number)[][]): string => mdTable(head, rows).join('\n');
+const f = fixed;
+const x = times;
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '–');
-const rate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`);
 
 export function latencyTable(r: LatencyResult): string {
   return `### Wakeup latency (commit → callback)\n\n` +
