@@ -62,9 +62,12 @@ export function clock(): number {
 // performance.timeOrigin + performance.now() is wall-clock-at-thread-start plus
 // a monotonic delta, so two threads' clocks can disagree by the error of each
 // thread's start reading. Before timing anything across threads, the main
-// thread and each worker play ping-pong on a shared word, both spinning
-// (a few hundred microseconds in all); the round with the shortest round trip
-// gives the offset (worker − main) to within half that round trip.
+// thread and each worker play ping-pong on a shared word; the round with the
+// shortest round trip gives the offset (worker − main) to within half that
+// round trip. Each side spins briefly for the other's answer, then sleeps on
+// the word: when a loaded machine leaves both threads one core, a pure spin
+// would hold the core the other side needs, and every round would last a
+// scheduler slice.
 
 const CAL_READY = 0;
 const CAL_REQ = 1;
@@ -73,7 +76,8 @@ const CAL_ROUNDS = 300; // at least
 const CAL_MAX_ROUNDS = 20_000;
 const CAL_GROUP = 100;
 const CAL_GOOD_MS = 0.01; // stop once a round trip under 10 µs was seen
-const CAL_MAX_MS = 300;
+const CAL_MAX_MS = 2000; // on a loaded machine a good round can take a while to come
+const CAL_SPIN_MS = 0.05;
 
 /** Shared memory for one worker's calibration. */
 export function calibrationBuffer(): SharedArrayBuffer {
@@ -84,6 +88,17 @@ export function calibrationBuffer(): SharedArrayBuffer {
 export interface Calibration {
   offsetMs: number;
   rttUs: number;
+}
+
+/** Waits until `i32[index]` is no longer `old`: spins CAL_SPIN_MS, then sleeps on it; returns the new value. */
+function await32(i32: Int32Array, index: number, old: number, timeoutMs: number, what: string): number {
+  const t0 = performance.now();
+  for (let v = Atomics.load(i32, index); ; v = Atomics.load(i32, index)) {
+    if (v !== old) return v;
+    const waited = performance.now() - t0;
+    if (waited > timeoutMs) throw new Error(`clock calibration: ${what}`);
+    if (waited > CAL_SPIN_MS) Atomics.wait(i32, index, old, 10);
+  }
 }
 
 /** Main side: blocks until the worker has called calibrateWorker() on `sab`, then measures. */
@@ -101,11 +116,8 @@ export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): Calib
   for (let round = 1; round <= CAL_MAX_ROUNDS; round++) {
     const t0 = clock();
     Atomics.store(i32, CAL_REQ, round);
-    if (round === 1) Atomics.notify(i32, CAL_REQ); // the worker sleeps until the first round
-    const deadline = performance.now() + 1000;
-    while (Atomics.load(i32, CAL_RESP) !== round) {
-      if (performance.now() > deadline) throw new Error('clock calibration: the worker stopped answering');
-    }
+    Atomics.notify(i32, CAL_REQ); // pairs with the wait in calibrateWorker()
+    await32(i32, CAL_RESP, round - 1, 1000, 'the worker stopped answering');
     const t2 = clock();
     const t1 = f64[0]!;
     if (t2 - t0 < best) {
@@ -118,10 +130,11 @@ export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): Calib
     }
   }
   Atomics.store(i32, CAL_REQ, -1);
+  Atomics.notify(i32, CAL_REQ);
   return { offsetMs: offset, rttUs: best * 1000 };
 }
 
-/** Worker side of calibrateMain(): answers every round, spinning, then returns. */
+/** Worker side of calibrateMain(): answers every round, then returns. */
 export function calibrateWorker(sab: SharedArrayBuffer): void {
   const i32 = new Int32Array(sab);
   const f64 = new Float64Array(sab, 8 * 4, 1);
@@ -129,17 +142,12 @@ export function calibrateWorker(sab: SharedArrayBuffer): void {
   Atomics.notify(i32, CAL_READY);
   // sleep, not spin, while the main thread calibrates other workers
   Atomics.wait(i32, CAL_REQ, 0, 30_000);
-  let seen = 0;
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    const req = Atomics.load(i32, CAL_REQ);
+  for (let seen = 0; ; ) {
+    const req = await32(i32, CAL_REQ, seen, 30_000, 'the main thread stopped asking');
     if (req === -1) return;
-    if (req !== seen) {
-      seen = req;
-      f64[0] = clock();
-      Atomics.store(i32, CAL_RESP, req);
-    } else if (performance.now() > deadline) {
-      throw new Error('clock calibration: the main thread stopped asking');
-    }
+    seen = req;
+    f64[0] = clock();
+    Atomics.store(i32, CAL_RESP, req);
+    Atomics.notify(i32, CAL_RESP); // pairs with the wait in calibrateMain()
   }
 }
