@@ -43,6 +43,15 @@ export function nap(ms: number): void {
   Atomics.wait(napWord, 0, 0, ms);
 }
 
+/** Blocks until `ok(i32[index])`, sleeping on the word between changes; throws naming `what` after `timeoutMs`. */
+export function waitFor(i32: Int32Array, index: number, ok: (v: number) => boolean, timeoutMs: number, what: string): void {
+  const deadline = performance.now() + timeoutMs;
+  for (let v = Atomics.load(i32, index); !ok(v); v = Atomics.load(i32, index)) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    Atomics.wait(i32, index, v, 100);
+  }
+}
+
 /** `promise`, or a rejection naming `what` after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -20,7 +20,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
 import { emitter, type Api } from '../contenders/wasm-ring.js';
-import { median, type StepOptions } from '../util.js';
+import { median, waitFor, type StepOptions } from '../util.js';
 import { spawn } from '../harness.js';
 
 /** One row: bytes allocated on the JS heap per record by one side of one path. */
@@ -93,6 +93,20 @@ interface ProducerData extends ChildConfig {
 /** Keeps the control loops' results alive; read by allocChild(). */
 let sink: unknown = null;
 
+/** The two controls, run the same way on both sides: an empty loop of `k` and one small object per iteration. */
+function controls(k: number): Record<'empty' | 'control', () => void> {
+  return {
+    empty: () => {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += i;
+      sink = s;
+    },
+    control: () => {
+      for (let i = 0; i < k; i++) sink = { i };
+    },
+  };
+}
+
 function collect(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('the allocation measurement needs --expose-gc');
@@ -113,9 +127,7 @@ function window(body: () => void): { bytes: number; gcs: number } {
 }
 
 function turn(ctl: Int32Array, mine: number): void {
-  while (Atomics.load(ctl, TURN) !== mine) {
-    if (Atomics.wait(ctl, TURN, 1 - mine, 60_000) === 'timed-out') throw new Error('allocation: the other side stopped');
-  }
+  waitFor(ctl, TURN, (v) => v === mine, 60_000, 'the other side of the allocation measurement');
 }
 
 function pass(ctl: Int32Array, to: number): void {
@@ -140,14 +152,7 @@ export async function allocProducer(data: ProducerData): Promise<void> {
     raw: path('raw'),
     reserve: path('reserve'),
     output: path('output'),
-    empty: () => {
-      let s = 0;
-      for (let i = 0; i < K; i++) s += i;
-      sink = s;
-    },
-    control: () => {
-      for (let i = 0; i < K; i++) sink = { i };
-    },
+    ...controls(K),
   };
   let slot = 0;
   for (const c of CASES) {
@@ -186,24 +191,8 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
   };
   // a fresh consumer per case (outside the windows): each starts at the ring's current position
   let consumer = new RingBufferConsumer();
-  const bodies: Record<ConsumerMode, () => void> = {
-    raw: () => {
-      got = consumer.consume();
-    },
-    view: () => {
-      got = consumer.consume();
-    },
-    empty: () => {
-      let s = 0;
-      for (let i = 0; i < K; i++) s += i;
-      sink = s;
-      got = K;
-    },
-    control: () => {
-      for (let i = 0; i < K; i++) sink = { i };
-      got = K;
-    },
-  };
+  const consume = (): void => void (got = consumer.consume());
+  const bodies: Record<ConsumerMode, () => void> = { raw: consume, view: consume, ...controls(K) };
   const consumerOut: { bytes: number; gcs: number }[] = [];
   const wait = (mine: number): void => {
     if (failed !== null) throw failed;
@@ -213,11 +202,10 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
     consumer = c.consumer === 'view' ? new RingBufferConsumer(rb, viewCallback) : new RingBufferConsumer().addRaw(rb, rawCallback);
     for (let round = 0; round < config.warm + config.rounds; round++) {
       wait(1);
-      const expected = c.producer === 'empty' || c.producer === 'control' ? 0 : K;
+      got = -1;
       const w = window(bodies[c.consumer]);
-      if (c.consumer !== 'empty' && c.consumer !== 'control' && got !== expected) {
-        throw new Error(`the consumer took ${got} records where ${expected} were written`);
-      }
+      const expected = c.producer === 'empty' || c.producer === 'control' ? 0 : K;
+      if (got !== -1 && got !== expected) throw new Error(`the consumer took ${got} records where ${expected} were written`);
       if (round >= config.warm) consumerOut.push(w);
       pass(ctl, 0);
     }

@@ -15,7 +15,7 @@ import { MessageChannel, parentPort, type MessagePort } from 'node:worker_thread
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
 import { firstFailure, spawn, type Spawned } from '../harness.js';
 import {
-  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, pairedRatio, percentile, withTimeout, type Calibration, type StepOptions,
+  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, pairedRatio, percentile, waitFor, withTimeout, type Calibration, type StepOptions,
 } from '../util.js';
 
 /** Control words (Int32Array indexes) shared by the main thread and the workers of one run. */
@@ -104,10 +104,7 @@ export async function latencyProducer(data: RoleData): Promise<void> {
   for (let i = 0; i < data.samples; i++) {
     Atomics.wait(ctl, NAP, 0, data.gapMs); // let the consumer fall asleep
     send(i);
-    // pairs with the ACK store and notify in receiver()
-    while (Atomics.load(ctl, ACK) <= i) {
-      if (Atomics.wait(ctl, ACK, i, 5000) === 'timed-out') throw new Error(`record ${i} was not consumed within 5 s`);
-    }
+    waitFor(ctl, ACK, (v) => v > i, 5000, `record ${i} to be consumed`); // pairs with the ACK store and notify in receiver()
   }
   data.port?.close();
 }
