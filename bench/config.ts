@@ -13,19 +13,21 @@ import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
 export type Wakeup = 'adaptive' | 'none' | number;
 
 /**
- * How the main-thread consumer waits: `'poll'` loops on `await poll(-1)`,
- * `'batch'` loops on `consumeN(batch)` and polls only when that finds
- * nothing, `'drain'` consumes in a loop and sleeps briefly when it finds
+ * How the main-thread consumer waits: `'poll'` loops on `await
+ * poll(pollMs)`, `'batch'` loops on `consumeN(batch)` and polls only when
+ * that finds nothing, `'drain'` consumes in a loop and sleeps briefly when it finds
  * nothing (no wakeups needed).
  */
 export type ConsumeMode = 'poll' | 'batch' | 'drain';
 
 /**
- * How producers send: `'free'` as fast as they can; `{ batch }` that many
- * records each time the consumer has taken the last batch (back-to-back,
- * the kernel's `--rb-b2b`).
+ * How producers send: `'free'` as fast as they can; `{ rate }` records per
+ * second each, paced per 1 ms tick, each record stamped with its send time
+ * (bytes 8..15) and the producer timing its own writes; `{ batch }` that
+ * many records each time the consumer has taken the last batch
+ * (back-to-back, the kernel's `--rb-b2b`).
  */
-export type Pace = 'free' | { batch: number };
+export type Pace = 'free' | { rate: number } | { batch: number };
 
 /** One cell of the matrix: a scenario's settings, the same for every contender. */
 export interface BenchConfig {
@@ -37,6 +39,8 @@ export interface BenchConfig {
   recordSize: number;
   wakeup: Wakeup;
   consume: ConsumeMode;
+  /** The timeout of `poll()` in the 'poll' and 'batch' modes (-1: none). */
+  pollMs: number;
   /** Records per consumeN() call in the 'batch' mode. */
   batch: number;
   /** Bytes of buffering each contender gets (the ring's size). */
@@ -46,6 +50,8 @@ export interface BenchConfig {
   /** Producers stop early once the run has lasted this long. */
   timeLimitMs: number;
   pace: Pace;
+  /** What a producer does with a record that finds no room: back off and retry it, or drop it (counted as a drop either way). */
+  full: 'retry' | 'drop';
 }
 
 /** What one run of one contender measured, at the consumer. */
@@ -54,7 +60,7 @@ export interface RunResult {
   records: number;
   /** From the start barrier to the last record received. */
   elapsedMs: number;
-  /** Times a producer found no room and had to retry. */
+  /** Times a producer found no room (and retried or dropped the record). */
   drops: number;
   /** Wakeups the ring sent to the sleeping consumer, or null where the contender has no such count. */
   wakeups: number | null;
@@ -62,6 +68,10 @@ export interface RunResult {
   lockWaits: number | null;
   /** Whether the time limit stopped the producers before they sent every record. */
   stopped: boolean;
+  /** Paced runs: µs a producer spent per attempted record inside its write calls (the send-time stamp included). */
+  producerUsPerRecord: number | null;
+  /** Paced runs: send → consumer callback in µs, the first 10 % of each run's records left out as warm-up. */
+  latency: { p50Us: number; p99Us: number } | null;
 }
 
 /**

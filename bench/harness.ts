@@ -4,13 +4,14 @@
 //
 // A record is `recordSize` bytes (a multiple of 8): word 0 the producer's
 // index, word 1 its sequence number (u32 words in the platform's byte order),
-// then a fixed pattern. Each producer ends its stream with one record whose
-// sequence number is END.
+// then a fixed pattern; in paced runs bytes 8..15 carry the send time (an f64
+// of clock()). Each producer ends its stream with one record whose sequence
+// number is END.
 
 import { Worker } from 'node:worker_threads';
 import { BPF_RB_FORCE_WAKEUP } from 'wasm-ringbuf';
 import { flagsFor, ringStride, type BenchConfig, type Pace, type RunResult, type Wakeup } from './config.js';
-import { sleep, withTimeout } from './util.js';
+import { calibrateMain, calibrateWorker, calibrationBuffer, clock, percentile, sleep, withTimeout } from './util.js';
 
 /** Sequence number of the record that ends a producer's stream. */
 export const END = 0xffffffff;
@@ -28,6 +29,8 @@ const WRITTEN = 0;
 const DROPS = 1;
 const ACK = 2;
 const MAX_PRODUCERS = 64;
+/** Byte offset, after the Int32 words, of one f64 per producer: the milliseconds its paced writes took. */
+const BUSY_BYTES = 4 * (FIRST + MAX_PRODUCERS * SLOT);
 
 /** How long a producer that found no room sleeps before it retries: short, but never a spin. */
 const BACKOFF_MS = 0.05;
@@ -47,7 +50,10 @@ export interface ProducerInit<T = unknown> {
   recordSize: number;
   wakeup: Wakeup;
   pace: Pace;
+  full: 'retry' | 'drop';
   control: SharedArrayBuffer;
+  /** Paced runs: this producer's clock calibration buffer (util.ts), answered before the barrier. */
+  calibration: SharedArrayBuffer | null;
   /** Records a producer may have in flight where nothing else bounds them: as many as the ring holds. */
   window: number;
   extra: T;
@@ -97,18 +103,25 @@ export function rawWriter(ring: RawRing): Producer['write'] {
 export class RecordTemplate {
   readonly bytes: Uint8Array;
   readonly #words: Uint32Array;
+  readonly #sent: Float64Array | null;
 
   constructor(recordSize: number, index: number) {
     this.bytes = new Uint8Array(recordSize);
     for (let i = 8; i < recordSize; i++) this.bytes[i] = (i * 31 + 7) & 0xff;
     this.#words = new Uint32Array(this.bytes.buffer, 0, 2);
     this.#words[0] = index;
+    this.#sent = recordSize >= 16 ? new Float64Array(this.bytes.buffer, 8, 1) : null;
   }
 
   /** The record with sequence number `seq`. */
   stamp(seq: number): Uint8Array {
     this.#words[1] = seq;
     return this.bytes;
+  }
+
+  /** Writes the send time `ms` (a clock() reading) into bytes 8..15. */
+  sentAt(ms: number): void {
+    this.#sent![0] = ms;
   }
 }
 
@@ -135,6 +148,8 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
       Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
     }
   };
+  let busyMs = 0;
+  if (init.calibration !== null) calibrateWorker(init.calibration);
   Atomics.add(ctl, READY, 1);
   Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
   Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
@@ -143,6 +158,32 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
     for (; seq < quota; seq++) {
       if ((seq & 255) === 0 && Atomics.load(ctl, STOP) !== 0) break;
       send(seq, flags(seq));
+    }
+  } else if ('rate' in pace) {
+    // Per 1 ms tick: the records due by now, back to back, each write timed
+    // from the clock reading that stamps it to the next; then sleep to the tick.
+    const t0 = performance.now();
+    for (let attempts = 0; attempts < quota && Atomics.load(ctl, STOP) === 0;) {
+      const due = Math.min(quota, Math.floor(((performance.now() - t0) * pace.rate) / 1000));
+      for (let t = performance.now(); attempts < due; attempts++) {
+        record.sentAt(performance.timeOrigin + t);
+        const ok = producer.write(record.stamp(seq), flags(seq));
+        const t1 = performance.now();
+        busyMs += t1 - t;
+        t = t1;
+        if (ok) {
+          seq++;
+        } else {
+          drops++;
+          if (init.full === 'retry') {
+            attempts--;
+            Atomics.wait(ctl, NAP, 0, BACKOFF_MS);
+            t = performance.now();
+          }
+        }
+      }
+      const wait = t0 + Math.floor(performance.now() - t0) + 1 - performance.now();
+      if (wait > 0) Atomics.wait(ctl, NAP, 0, wait);
     }
   } else {
     for (let done = 0; seq + pace.batch <= quota; done++) {
@@ -157,6 +198,7 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
   producer.flush?.();
   // read by measure() once this worker has exited
   const slot = FIRST + init.index * SLOT;
+  new Float64Array(init.control, BUSY_BYTES)[init.index] = busyMs;
   Atomics.store(ctl, slot + WRITTEN, seq);
   Atomics.store(ctl, slot + DROPS, drops);
 }
@@ -219,18 +261,44 @@ export class Session {
   readonly #batch: number;
   #batches = 0;
   #stopped = false;
+  /** Paced runs: each producer's clock offset (its clock − ours, ms), and the latencies seen (ms). */
+  readonly #offsets: Float64Array;
+  readonly #latencies: Float64Array | null;
+  #n = 0;
+  readonly #sent = new Float64Array(1);
+  readonly #sentWords = new Uint32Array(this.#sent.buffer);
 
-  constructor(workers: readonly Worker[], ctl: Int32Array, verifier: Verifier, deadline: number, pace: Pace) {
+  constructor(workers: readonly Worker[], ctl: Int32Array, verifier: Verifier, deadline: number, config: BenchConfig, offsets: Float64Array) {
     this.workers = workers;
     this.#ctl = ctl;
     this.verifier = verifier;
     this.#deadline = deadline;
-    this.#batch = pace === 'free' ? 0 : pace.batch;
+    this.#batch = typeof config.pace === 'object' && 'batch' in config.pace ? config.pace.batch : 0;
+    this.#offsets = offsets;
+    this.#latencies = typeof config.pace === 'object' && 'rate' in config.pace ? new Float64Array(config.records) : null;
   }
 
-  /** Checks the record whose producer index is `words[at]` and sequence number `words[at + 1]`. */
+  /**
+   * Checks the record whose producer index is `words[at]` and sequence
+   * number `words[at + 1]`; in paced runs, takes its latency from the send
+   * time in `words[at + 2 .. at + 3]`.
+   */
   record(words: Uint32Array, at: number): void {
-    this.verifier.record(words[at]!, words[at + 1]!);
+    const id = words[at]!;
+    const seq = words[at + 1]!;
+    this.verifier.record(id, seq);
+    if (this.#latencies !== null && seq !== END && this.#n < this.#latencies.length) {
+      this.#sentWords[0] = words[at + 2]!;
+      this.#sentWords[1] = words[at + 3]!;
+      this.#latencies[this.#n++] = clock() - this.#sent[0]! + (this.#offsets[id] ?? NaN);
+    }
+  }
+
+  /** Paced runs: p50 and p99 of the latencies in µs, the first 10 % left out (warm-up); null otherwise. */
+  latency(): { p50Us: number; p99Us: number } | null {
+    if (this.#latencies === null) return null;
+    const kept = this.#latencies.subarray(Math.floor(this.#n / 10), this.#n);
+    return { p50Us: percentile(kept, 50) * 1000, p99Us: percentile(kept, 99) * 1000 };
   }
 
   /**
@@ -318,22 +386,29 @@ export async function measure<T>(
   if (!(Number.isInteger(config.recordSize) && config.recordSize >= 8 && config.recordSize % 8 === 0)) {
     throw new RangeError(`recordSize must be a multiple of 8 from 8 up (it carries two u32 words); got ${config.recordSize}`);
   }
-  const control = new SharedArrayBuffer(4 * (FIRST + MAX_PRODUCERS * SLOT));
+  const paced = typeof config.pace === 'object' && 'rate' in config.pace;
+  if (paced && config.recordSize < 16) throw new RangeError(`paced records carry their send time in bytes 8..15: recordSize must be 16 or more; got ${config.recordSize}`);
+  const control = new SharedArrayBuffer(BUSY_BYTES + 8 * MAX_PRODUCERS);
   const ctl = new Int32Array(control);
   const quota = Math.floor(config.records / producers);
   const window = Math.floor(config.ringBytes / ringStride(config.recordSize));
   const inits: ProducerInit<T>[] = [];
   for (let index = 0; index < producers; index++) {
-    inits.push({ kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, pace: config.pace, control, window, extra });
+    inits.push({
+      kind: producer.kind, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, pace: config.pace, full: config.full,
+      control, calibration: paced ? calibrationBuffer() : null, window, extra,
+    });
   }
   const workers = inits.map((init) => spawn('producer', init));
   const failed = firstFailure(workers);
   const race = <R>(p: Promise<R>): Promise<R> => Promise.race([p, failed]);
   try {
+    // each paced producer calibrates its clock against ours before the barrier (blocks this thread briefly)
+    const offsets = Float64Array.from(inits, (init) => (init.calibration === null ? 0 : calibrateMain(init.calibration).offsetMs));
     await race(waitForReady(ctl, producers));
     const verifier = new Verifier(producers);
     const t0 = performance.now();
-    const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config.pace);
+    const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config, offsets);
     Atomics.store(ctl, TRIGGER, 1); // back-to-back: the first batch
     Atomics.store(ctl, GO, 1);
     Atomics.notify(ctl, GO); // pairs with the wait on GO in runProducer()
@@ -343,6 +418,8 @@ export async function measure<T>(
     await race(withTimeout(Promise.all(workers.map((w) => w.exited)), GRACE_MS, 'the producers exiting'));
     let drops = 0;
     let stopped = false;
+    let attempts = 0;
+    let busyMs = 0;
     for (let index = 0; index < producers; index++) {
       const slot = FIRST + index * SLOT;
       const written = Atomics.load(ctl, slot + WRITTEN);
@@ -351,8 +428,13 @@ export async function measure<T>(
       }
       stopped ||= written < quota;
       drops += Atomics.load(ctl, slot + DROPS);
+      attempts += written + Atomics.load(ctl, slot + DROPS);
+      busyMs += new Float64Array(control, BUSY_BYTES)[index]!;
     }
-    return { records: verifier.records, elapsedMs, drops, wakeups: null, lockWaits: null, stopped };
+    return {
+      records: verifier.records, elapsedMs, drops, wakeups: null, lockWaits: null, stopped,
+      producerUsPerRecord: paced ? (busyMs * 1000) / Math.max(1, attempts) : null, latency: session.latency(),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
@@ -368,7 +450,7 @@ export interface LoopConsumer {
 
 /**
  * The consumer loop of `config.consume`, until every END record arrived:
- * `poll(-1)`; `consumeN(batch)`, polling when it finds nothing; or drain,
+ * `poll(pollMs)`; `consumeN(batch)`, polling when it finds nothing; or drain,
  * sleeping `DRAIN_SLEEP_MS` when it finds nothing.
  */
 export async function consumeLoop(consumer: LoopConsumer, config: BenchConfig, session: Session): Promise<void> {
@@ -376,13 +458,13 @@ export async function consumeLoop(consumer: LoopConsumer, config: BenchConfig, s
   switch (config.consume) {
     case 'poll':
       while (!verifier.done) {
-        await consumer.poll(-1);
+        await consumer.poll(config.pollMs);
         session.tick();
       }
       break;
     case 'batch':
       while (!verifier.done) {
-        if (consumer.consumeN!(config.batch) === 0) await consumer.poll(-1);
+        if (consumer.consumeN!(config.batch) === 0) await consumer.poll(config.pollMs);
         session.tick();
       }
       break;

@@ -15,6 +15,11 @@ export interface Figures {
   drops: number;
   wakeupsPerRecord: number | null;
   lockWaits: number | null;
+  /** Paced runs: µs per attempted record inside the producer's write calls. */
+  producerUsPerRecord: number | null;
+  /** Paced runs (and the idle cells): send → callback, µs. */
+  latencyP50Us: number | null;
+  latencyP99Us: number | null;
 }
 
 /** Everything measured for one contender in one configuration. */
@@ -91,6 +96,9 @@ export function figures(config: BenchConfig, runs: RunResult[]): Figures {
     drops: median(runs.map((r) => r.drops)),
     wakeupsPerRecord: medianOrNull(runs.map((r) => (r.wakeups === null ? null : r.wakeups / Math.max(1, r.records)))),
     lockWaits: medianOrNull(runs.map((r) => r.lockWaits)),
+    producerUsPerRecord: medianOrNull(runs.map((r) => r.producerUsPerRecord)),
+    latencyP50Us: medianOrNull(runs.map((r) => r.latency?.p50Us ?? null)),
+    latencyP99Us: medianOrNull(runs.map((r) => r.latency?.p99Us ?? null)),
   };
 }
 

@@ -87,9 +87,11 @@ export interface Cell {
   config: BenchConfig;
 }
 
-/** The label `--filter` matches: scenario/contender/producers/size/wakeup. */
+/** The label `--filter` matches: scenario/contender/producers/size/wakeup, then the rate of a paced cell. */
 export function cellLabel(contender: string, config: BenchConfig): string {
-  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}`;
+  const { pace } = config;
+  const rate = typeof pace === 'object' && 'rate' in pace ? `/${pace.rate}/s` : '';
+  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}${rate}`;
 }
 
 /**
@@ -111,7 +113,7 @@ export function matrix(contenders: readonly Contender[], quick: boolean): { cell
           for (const p of producers) {
             const config: BenchConfig = {
               scenario: s.name, producers: p, recordSize, wakeup, consume: s.consume, batch: b.batch,
-              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs, pace: 'free',
+              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs, pace: 'free', pollMs: -1, full: 'retry',
             };
             const label = cellLabel(contender.name, config);
             const reason = contender.validate(config);

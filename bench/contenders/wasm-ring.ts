@@ -1,12 +1,18 @@
 // wasm-ringbuf itself: one shared ring, producers in workers, the consumer on
-// the main thread. The contenders differ in the producer API they call and
-// in how producers claim space (the producer lock or a compare-and-swap).
+// the main thread. The contenders differ in the producer API they call, in
+// how producers claim space (the producer lock or a compare-and-swap), and in
+// the consumer's callback (raw offsets, or the README's data views) and
+// options.
 
-import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
+import { RingBuffer, RingBufferConsumer, type RingBufferHandle, type SampleCallback } from 'wasm-ringbuf';
 import { ringFits, type Contender, type RunResult } from '../config.js';
 import { consumeLoop, measure, rawWriter, type Producer, type ProducerKind } from '../harness.js';
 
-/** The producer API a contender exercises. */
+/**
+ * The producer API a contender exercises; `emitter()` maps each to its
+ * calls. (A waiting reserve, once the library has one, is one more name
+ * here and one more case there.)
+ */
 export type Api = 'raw' | 'reserve' | 'output';
 
 interface Extra {
@@ -41,7 +47,22 @@ export const wasmRingProducer: ProducerKind = {
   },
 };
 
-function wasmRing(name: string, api: Api, claim: 'lock' | 'cas'): Contender {
+/** How the consumer is built: the raw callback (default) or the README's view callback, and constructor options. */
+export interface ConsumerSetup {
+  view?: boolean;
+  /**
+   * Passed as the consumer constructor's third argument, and only when set
+   * (view callbacks only). For options the library does not have yet, such
+   * as a wakeup latency budget.
+   */
+  options?: object;
+}
+
+/** RingBufferConsumer's constructor, with room for an options argument. */
+const Consumer = RingBufferConsumer as unknown as new (ring: RingBuffer, callback: SampleCallback, ...options: object[]) => RingBufferConsumer;
+
+/** A wasm-ringbuf contender: `api` on the producer side, `claim` for space, `consumer` as set up. */
+export function wasmRing(name: string, api: Api, claim: 'lock' | 'cas', consumer: ConsumerSetup = {}): Contender {
   return {
     name,
     validate: ringFits,
@@ -49,8 +70,12 @@ function wasmRing(name: string, api: Api, claim: 'lock' | 'cas'): Contender {
       const rb = await RingBuffer.create({ size: config.ringBytes, claim });
       const extra: Extra = { handle: rb.handle, api };
       const words = new Uint32Array(rb.memory.buffer);
-      const result = await measure(config, wasmRingProducer, extra, (session) =>
-        consumeLoop(new RingBufferConsumer().addRaw(rb, (_bytes, offset) => session.record(words, offset >> 2)), config, session));
+      const result = await measure(config, wasmRingProducer, extra, (session) => {
+        const c = consumer.view === true
+          ? new Consumer(rb, (data) => session.record(words, data.byteOffset >> 2), ...(consumer.options === undefined ? [] : [consumer.options]))
+          : new RingBufferConsumer().addRaw(rb, (_bytes, offset) => session.record(words, offset >> 2));
+        return consumeLoop(c, config, session);
+      });
       const stats = rb.stats();
       if (stats.dropped !== result.drops) {
         throw new Error(`the ring counted ${stats.dropped} refused reservations, its producers ${result.drops}`);

@@ -46,7 +46,7 @@ export async function runBackToBack(options: StepOptions, errors: string[]): Pro
   const cells = batches.flatMap((batch) => CONTENDERS.map((contender) => {
     const config: BenchConfig = {
       scenario: 'b2b', producers: 1, recordSize: RECORD, wakeup: 'adaptive', consume: 'poll', batch: 64,
-      ringBytes: 1 << 16, records: 2 ** 31, timeLimitMs, pace: { batch },
+      ringBytes: 1 << 16, records: 2 ** 31, timeLimitMs, pace: { batch }, pollMs: -1, full: 'retry',
     };
     return { label: `b2b/${contender.name}/batch ${batch}`, contender, config };
   }));
@@ -54,7 +54,7 @@ export async function runBackToBack(options: StepOptions, errors: string[]): Pro
   const rows: B2bRow[] = [];
   for (const batch of batches) {
     const rates = CONTENDERS.map((c) =>
-      reports.find((r) => r.contender === c.name && r.config.pace !== 'free' && r.config.pace.batch === batch)!.runs.map((r) => (r.records * 1000) / r.elapsedMs));
+      reports.find((r) => r.contender === c.name && r.label.endsWith(`/batch ${batch}`))!.runs.map((r) => (r.records * 1000) / r.elapsedMs));
     CONTENDERS.forEach((c, i) => {
       if (rates[i]!.length === 0) return;
       rows.push({

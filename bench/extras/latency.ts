@@ -8,8 +8,10 @@
 // posts a message carrying its send time, the receiver takes the difference.
 //
 // Two placements: the consumer on the main thread (`await poll(-1)`, or a
-// 'message' listener), and the consumer in a worker (`pollSync(-1)`, or a
-// MessagePort listener between two workers).
+// 'message' listener), and the consumer in a worker (`pollSync()`, or a
+// MessagePort listener between two workers). The ring's producer writes a
+// 16-byte record with reserveRaw/submitRaw, or (run.ts's idle cell, the
+// README's path) 64 bytes with reserve(), data.set(), submit().
 
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
@@ -23,8 +25,10 @@ const ACK = 0; // records consumed so far
 const NAP = 1; // never written: the producer sleeps on it for the gap
 const GO = 2; // 1: start
 
-type Transport = 'ring' | 'pm';
+export type Transport = 'ring' | 'pm';
 type Placement = 'main' | 'worker';
+/** How the ring's producer writes: reserveRaw + submitRaw of 16 bytes, or reserve + data.set + submit of 64. */
+export type LatencyApi = 'raw' | 'reserve';
 
 /** One row of the latency table: medians over runs of each run's percentiles. */
 export interface LatencyRow {
@@ -54,6 +58,7 @@ export interface LatencyResult {
 /** Data of the 'lat-producer' and 'lat-consumer' worker roles. */
 interface RoleData {
   transport: Transport;
+  api: LatencyApi;
   handle: RingBufferHandle | null;
   port: MessagePort | null;
   ctl: SharedArrayBuffer;
@@ -89,13 +94,26 @@ export async function latencyProducer(data: RoleData): Promise<void> {
   if (data.transport === 'ring') {
     const rb = await RingBuffer.attach(data.handle!);
     const f64 = new Float64Array(rb.memory.buffer);
-    send = (i) => {
-      const off = rb.reserveRaw(16);
-      if (off === 0) throw new Error('the ring is full, but the consumer acknowledged every record');
-      f64[(off >> 3) + 1] = i;
-      f64[off >> 3] = clock();
-      rb.submitRaw(off, 0); // adaptive wakeup: the consumer is at this record and asleep
+    const record = new Float64Array(8);
+    const bytes = new Uint8Array(record.buffer);
+    const full = (): never => {
+      throw new Error('the ring is full, but the consumer acknowledged every record');
     };
+    // adaptive wakeups (flags 0): the consumer is at this record and asleep
+    send = data.api === 'raw'
+      ? (i) => {
+        const off = rb.reserveRaw(16) || full();
+        f64[(off >> 3) + 1] = i;
+        f64[off >> 3] = clock();
+        rb.submitRaw(off, 0);
+      }
+      : (i) => {
+        record[1] = i;
+        record[0] = clock();
+        const r = rb.reserve(bytes.length) ?? full();
+        r.data.set(bytes);
+        r.submit();
+      };
   } else {
     const target = data.port ?? parentPort!;
     send = (i) => target.postMessage(Float64Array.of(clock(), i));
@@ -119,7 +137,7 @@ async function receive(data: RoleData, port: MessagePort | Spawned['worker'] | n
     const deadline = performance.now() + 60_000;
     while (r.count < data.samples) {
       if (block) consumer.pollSync(1000);
-      else await consumer.poll(1000);
+      else await consumer.poll(-1); // bounded by the caller's timeout
       if (performance.now() > deadline) throw new Error(`only ${r.count} of ${data.samples} records arrived in 60 s`);
     }
   } else {
@@ -139,19 +157,20 @@ export async function latencyConsumer(data: RoleData): Promise<void> {
   await receive(data, data.port, true);
 }
 
-interface RunOutcome {
+export interface RunOutcome {
   /** Corrected latencies in microseconds, warm-up dropped. */
   us: Float64Array;
   wakeups: number | null;
   calibrations: Calibration[];
 }
 
-async function once(transport: Transport, placement: Placement, samples: number, gapMs: number): Promise<RunOutcome> {
+/** One run of `samples` records, `gapMs` apart; `api` as the ring's producer writes. */
+export async function once(transport: Transport, placement: Placement, samples: number, gapMs: number, api: LatencyApi = 'raw'): Promise<RunOutcome> {
   const ctl = new SharedArrayBuffer(64);
   const rb = transport === 'ring' ? await RingBuffer.create({ size: 65536 }) : null;
   const channel = transport === 'pm' && placement === 'worker' ? new MessageChannel() : null;
   const out = new SharedArrayBuffer(8 * samples);
-  const base = { transport, handle: rb?.handle ?? null, ctl, samples, gapMs, out };
+  const base = { transport, api, handle: rb?.handle ?? null, ctl, samples, gapMs, out };
   const cal = [calibrationBuffer(), calibrationBuffer()];
   const workers: Spawned[] = [spawn('lat-producer', { ...base, cal: cal[0], port: channel?.port1 ?? null }, channel ? [channel.port1] : [])];
   if (placement === 'worker') workers.push(spawn('lat-consumer', { ...base, cal: cal[1], port: channel?.port2 ?? null }, channel ? [channel.port2] : []));
