@@ -5,6 +5,7 @@ import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
 import { CONSUME_TASK, COPY_TASK, PRODUCE_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult } from './micro.js';
 import type { Budget } from './scenarios.js';
+import { steadyMarkdown } from './steady.js';
 import { median } from './util.js';
 
 /** The medians of one cell's runs. */
@@ -65,6 +66,8 @@ export interface Report {
   cells: CellReport[];
   refused: { label: string; reason: string }[];
   micro: MicroResult[];
+  /** The steady-rate section (bench/steady.ts): its cells and the ratios it is for. */
+  steady: { cells: CellReport[]; ratios: Headline[] };
   errors: string[];
 }
 
@@ -220,6 +223,7 @@ export function markdown(report: Report, about: readonly { name: string; about: 
     if (cells.length === 0) continue;
     out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, report.baseline));
   }
+  out.push(...steadyMarkdown(report.steady.cells, report.steady.ratios, report.mode === 'quick'));
   if (report.micro.length > 0) {
     out.push('', '## Single-thread operations (tinybench, median per operation)', '', ...mdTable(['operation', 'ns/op', 'ops/s', 'MB/s', '±%'],
       report.micro.map((r) => [r.name, r.nsPerOp.toFixed(1), rate(r.opsPerSec), r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0), r.rme.toFixed(1)])));

@@ -1,4 +1,5 @@
-// The benchmark harness: every scenario × contender cell, then the report.
+// The benchmark harness: every scenario × contender cell, the steady-rate
+// section (bench/steady.ts) and the micro-benchmarks, then the report.
 //
 //   node build/bench/run.js [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]
 //
@@ -6,7 +7,8 @@
 //             fails only when a contender errs, never on timing; its outputs
 //             say so at the top)
 // --filter    run only the cells whose label (scenario/contender/Np/SizeB/wakeup,
-//             or micro/<operation>) contains one of the substrings
+//             then /<rate>/s for the steady cells, or micro/<operation>)
+//             contains one of the substrings
 // --out       where results.md, results.json and chart.svg go
 //             (default bench/results/, or bench/results/quick/ with --quick)
 //
@@ -19,6 +21,7 @@ import { BASELINE, contenders } from './contenders/index.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { addRatios, headline, machine, markdown, type Report } from './report.js';
 import { budget, matrix, runCells, scenarios } from './scenarios.js';
+import { STEADY_SCENARIOS, steadyCells, steadyRatios } from './steady.js';
 
 const USAGE = 'node build/bench/run.js [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]';
 
@@ -31,7 +34,7 @@ function parse(argv: readonly string[]) {
 await entry(USAGE, parse, async (options, progress, errors) => {
   const include = (label: string): boolean => options.filters.length === 0 || options.filters.some((f) => label.includes(f));
   const all = matrix(contenders, options.quick);
-  const cells = all.cells.filter((c) => include(c.label));
+  const cells = [...all.cells, ...steadyCells(options.quick)].filter((c) => include(c.label));
   const b = budget(options.quick);
   const host = machine();
 
@@ -41,9 +44,11 @@ await entry(USAGE, parse, async (options, progress, errors) => {
   } catch (error) {
     errors.push(`micro: ${message(error)}`);
   }
-  const reports = await runCells(cells, b.runs, progress.show, errors);
+  const ran = await runCells(cells, b.runs, progress.show, errors);
+  const reports = ran.filter((r) => !STEADY_SCENARIOS.includes(r.config.scenario));
+  const steady = ran.filter((r) => STEADY_SCENARIOS.includes(r.config.scenario));
   progress.done();
-  if (reports.length === 0 && micro.length === 0 && errors.length === 0) {
+  if (ran.length === 0 && micro.length === 0 && errors.length === 0) {
     console.error(`no benchmark label contains ${options.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +
       `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\nusage: ${USAGE}`);
     return 2;
@@ -61,6 +66,7 @@ await entry(USAGE, parse, async (options, progress, errors) => {
     cells: reports,
     refused: all.refused.filter((r) => include(r.label)),
     micro,
+    steady: { cells: steady, ratios: steadyRatios(steady) },
     errors,
   };
   const md = markdown(report, scenarios);
