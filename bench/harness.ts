@@ -134,7 +134,9 @@ export function ackWord(index: number): number {
  * The producer loop, run in each worker: waits at the barrier, sends its
  * quota (or stops early on STOP), sleeps briefly and retries whenever there
  * is no room, counting each refusal as a drop, then sends its END record
- * with BPF_RB_FORCE_WAKEUP. Back-to-back, it sends one batch per trigger.
+ * with BPF_RB_FORCE_WAKEUP. Paced (`{ rate }`), it sends what is due each
+ * 1 ms tick, timing its writes, and may drop instead of retrying;
+ * back-to-back (`{ batch }`), it sends one batch per trigger.
  */
 export function runProducer(init: ProducerInit, producer: Producer): void {
   const ctl = new Int32Array(init.control);
