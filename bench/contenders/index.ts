@@ -17,7 +17,7 @@ export const contenders: readonly Contender[] = [
 /** The name of the contender every ratio is taken against. */
 export const BASELINE = postMessage.name;
 
-/** Producer sides by kind, for producer.worker.ts. */
+/** Producer sides by kind, for the worker entry (bench/worker.ts). */
 export const producerKinds: readonly ProducerKind[] = [
   wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer,
 ];
