@@ -74,33 +74,31 @@ export class JsRing {
   readonly size: number;
   readonly mask: number;
   readonly maxRecord: number;
-  readonly #canBlock: boolean;
 
-  private constructor(sab: SharedArrayBuffer, size: number, maxRecord: number, canBlock: boolean) {
+  private constructor(sab: SharedArrayBuffer, size: number, maxRecord: number) {
     this.sab = sab;
     this.i32 = new Int32Array(sab);
     this.bytes = new Uint8Array(sab);
     this.size = size;
     this.mask = size - 1;
     this.maxRecord = maxRecord;
-    this.#canBlock = canBlock;
   }
 
   /** A ring of `size` bytes (a power of two from 4096 to 2^30); payloads up to `maxRecord`. */
-  static create(size: number, maxRecord = size - 16, canBlock = true): JsRing {
+  static create(size: number, maxRecord = size - 16): JsRing {
     if (!(Number.isInteger(size) && size >= 4096 && size <= 2 ** 30 && (size & (size - 1)) === 0)) {
       throw new RangeError(`size must be a power of two from 4096 to 2^30; got ${size}`);
     }
     if (!(Number.isInteger(maxRecord) && maxRecord >= 0 && maxRecord <= size - 16)) {
       throw new RangeError(`maxRecord must be an integer from 0 to size - 16 (${size - 16}); got ${maxRecord}`);
     }
-    return new JsRing(new SharedArrayBuffer(DATA + size + stride(maxRecord)), size, maxRecord, canBlock);
+    return new JsRing(new SharedArrayBuffer(DATA + size + stride(maxRecord)), size, maxRecord);
   }
 
-  /** The same ring in another thread. `canBlock`: false on a browser page's main thread (the lock then spins). */
-  static attach(handle: JsRingHandle, canBlock = true): JsRing {
+  /** The same ring in another thread (one that may block: the lock sleeps in Atomics.wait). */
+  static attach(handle: JsRingHandle): JsRing {
     if (handle?.kind !== 'js-twin' || !(handle.sab instanceof SharedArrayBuffer)) throw new TypeError('not a JsRing handle: pass ring.handle');
-    return new JsRing(handle.sab, handle.size, handle.maxRecord, canBlock);
+    return new JsRing(handle.sab, handle.size, handle.maxRecord);
   }
 
   get handle(): JsRingHandle {
@@ -172,7 +170,7 @@ export class JsRing {
     // pairs with the WAIT store in JsRingConsumer.#arm()
     if (Atomics.load(i32, WAIT) === 0 || Atomics.exchange(i32, WAIT, 0) === 0) return;
     Atomics.add(i32, WAKEUPS, 1);
-    Atomics.notify(i32, WAIT); // pairs with the wait on WAIT in poll()/pollSync()
+    Atomics.notify(i32, WAIT); // pairs with the waitAsync on WAIT in poll()
   }
 
   #lockSlow(): void {
@@ -183,7 +181,7 @@ export class JsRing {
     Atomics.add(i32, LOCK_WAITS, 1);
     // Drepper's mutex: 2 = held, a waiter may sleep
     while (Atomics.exchange(i32, LOCK, 2) !== 0) {
-      if (this.#canBlock) Atomics.wait(i32, LOCK, 2); // pairs with the notify in #unlock()
+      Atomics.wait(i32, LOCK, 2); // pairs with the notify in #unlock()
     }
   }
 
@@ -234,18 +232,6 @@ export class JsRingConsumer {
           clearInterval(keepAlive);
         }
       }
-      Atomics.store(this.ring.i32, WAIT, 0);
-    }
-    n = this.consume();
-    return n;
-  }
-
-  /** poll() for threads that may block (Atomics.wait). */
-  pollSync(timeoutMs = -1): number {
-    let n = this.consume();
-    if (n !== 0 || timeoutMs === 0) return n;
-    if (this.#arm()) {
-      Atomics.wait(this.ring.i32, WAIT, 1, timeoutMs < 0 ? undefined : timeoutMs); // pairs with the notify in #commit()
       Atomics.store(this.ring.i32, WAIT, 0);
     }
     n = this.consume();

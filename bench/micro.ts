@@ -1,11 +1,19 @@
-// Single-thread cost of each operation, with tinybench. Each task times a
-// batch of operations and reports the time per operation
-// (overriddenDuration); the untimed part of an iteration (emptying or filling
-// the ring) is counted in overriddenIterationCost.
+// Single-thread cost of each operation, with tinybench: the produce and
+// consume paths of the ring, the plain-JavaScript twin and the per-producer
+// buffers, what a stamp costs (docs/perfbuf.md), and memcpy for scale. Each
+// task times a batch of BATCH operations and reports the time per operation
+// (overriddenDuration); the untimed part of an iteration (emptying or
+// filling the ring) is counted in overriddenIterationCost. One thread, no
+// contention: the cross-thread figures are the matrix's.
+//
+//   node build/bench/run.js --filter=micro/   runs these alone
 
 import { Bench } from 'tinybench';
-import { BPF_RB_AVAIL_DATA, RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
-import { RecordTemplate } from './harness.js';
+import {
+  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer, RingBufferConsumer,
+} from 'wasm-ringbuf';
+import { RecordTemplate, rawWriter, type Producer, type RawRing } from './harness.js';
+import { JsRing, JsRingConsumer } from './js-twin.js';
 
 /** One micro-benchmark's figures. */
 export interface MicroResult {
@@ -22,95 +30,147 @@ export interface MicroResult {
 
 /** The single-thread produce path, against which the cross-thread rate is compared. */
 export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
+/** The wasm consumer, per record. */
+export const CONSUME_TASK = 'consume, per 64 B record';
+/** The plain-JavaScript twin's produce path and consumer (bench/js-twin.ts), beside the wasm core's. */
+export const TWIN_PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (js-twin)';
+export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
 /** The memcpy baseline of the 4 KiB records. */
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
 
 /** Operations per timed batch. */
-export const BATCH = 1024;
+const BATCH = 1024;
 const RECORD = 64;
+const SIZE = 1 << 20;
 
 interface MicroTask {
   name: string;
-  bytesPerOp: number | null;
-  /** Runs one batch; returns the milliseconds of its timed part. */
+  bytesPerOp?: number;
+  /** Runs one batch of BATCH operations; returns the milliseconds of its timed part. */
   batch(): number;
 }
 
+const none = (): void => {};
+
+/** Runs `body`, then `after` untimed; returns the milliseconds `body` took. */
+function timed(body: () => void, after = none): number {
+  const t0 = performance.now();
+  body();
+  const ms = performance.now() - t0;
+  after();
+  return ms;
+}
+
+/** BATCH calls of `op(i)`. */
+function times(op: (i: number) => void): () => void {
+  return () => {
+    for (let i = 0; i < BATCH; i++) op(i);
+  };
+}
+
+let sink = 0;
+
 async function tasks(): Promise<MicroTask[]> {
-  const rb = await RingBuffer.create({ size: 1 << 20 });
-  const cas = await RingBuffer.create({ size: 1 << 20, claim: 'cas' });
   const record = new RecordTemplate(RECORD, 0);
   const big = new RecordTemplate(4096, 0);
-  const words = new Uint32Array(rb.memory.buffer);
-  let sink = 0;
-  const none = (): void => {};
-  const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => {
-    sink += words[offset >> 2]! + words[(offset >> 2) + 1]!;
+  const target = new Uint8Array(new SharedArrayBuffer(SIZE));
+  /** BATCH records written with `write` and `flags`. */
+  const fill = (write: Producer['write'], flags = 0): (() => void) => times((i) => {
+    if (!write(record.stamp(i), flags)) throw new Error('the ring is full: the batch is larger than the ring');
   });
-  const casConsumer = new RingBufferConsumer().addRaw(cas, none);
-  const produceRaw = (ring: RingBuffer): void => {
-    for (let i = 0; i < BATCH; i++) {
-      const offset = ring.reserveRaw(RECORD);
-      if (offset === 0) throw new Error('the ring is full: the batch is larger than the ring');
-      ring.bytes.set(record.stamp(i), offset);
-      ring.submitRaw(offset, 0);
+  /** A ring's produce path with its consumer; `flags` as the producer commits. */
+  const ring = (r: RawRing, consume: () => number, flags = 0) => ({ produce: fill(rawWriter(r), flags), drain: (): void => void consume() });
+  const count = (words: Uint32Array) => (_bytes: Uint8Array, offset: number): void => {
+    sink = (sink + words[offset >> 2]! + words[(offset >> 2) + 1]!) & 0xffff;
+  };
+
+  const rb = await RingBuffer.create({ size: SIZE });
+  const rbc = new RingBufferConsumer().addRaw(rb, count(new Uint32Array(rb.memory.buffer)));
+  const lock = ring(rb, () => rbc.consume());
+  const cas = await RingBuffer.create({ size: SIZE, claim: 'cas' });
+  const casc = new RingBufferConsumer().addRaw(cas, none);
+  const casPath = ring(cas, () => casc.consume());
+  const output = fill((r) => rb.output(r));
+  const twin = JsRing.create(SIZE);
+  const twinc = new JsRingConsumer(twin, count(new Uint32Array(twin.sab)));
+  const js = ring(twin, () => twinc.consume());
+  const reserve = times((i) => {
+    const r = rb.reserve(RECORD)!;
+    r.data.set(record.stamp(i));
+    r.submit();
+  });
+
+  // stamps (docs/perfbuf.md): what ordering records across producers costs one producer
+  const control = new Int32Array(new SharedArrayBuffer(256));
+  const big64 = new BigInt64Array(new SharedArrayBuffer(64));
+  // producer paths committed with BPF_RB_NO_WAKEUP, each drained inside the timed batch
+  const single = await RingBuffer.create({ size: SIZE, singleProducer: true });
+  const singlec = new RingBufferConsumer().addRaw(single, none);
+  const perf: MicroTask[] = [];
+  for (const ordered of [false, true]) {
+    const pb = await PerfBuffer.create({ producers: 1, size: SIZE, ordered });
+    const p = await PerfBuffer.attach(pb.handle, 0);
+    const c = new PerfBufferConsumer(pb, { ordered, sampleRaw: none });
+    const path = ring(p, () => c.consume(), BPF_RB_NO_WAKEUP);
+    perf.push({ name: `produce + drain: PerfBuffer ${ordered ? 'ordered' : 'unordered'}`, batch: () => timed(() => (path.produce(), path.drain())) });
+  }
+  const produceDrain = (name: string, r: RawRing, c: RingBufferConsumer): MicroTask => {
+    const path = ring(r, () => c.consume(), BPF_RB_NO_WAKEUP);
+    return { name, batch: () => timed(() => (path.produce(), path.drain())) };
+  };
+  // consumers over 4 per-producer rings, filled round-robin outside the timed part
+  const consumers: MicroTask[] = [];
+  for (const kind of ['RingBufferConsumer', 'FairConsumer', 'PerfBufferConsumer unordered', 'PerfBufferConsumer ordered merge'] as const) {
+    const ordered = kind === 'PerfBufferConsumer ordered merge';
+    const pb = await PerfBuffer.create({ producers: 4, size: SIZE, ordered });
+    const ps = await Promise.all([0, 1, 2, 3].map((k) => PerfBuffer.attach(pb.handle, k)));
+    let c: { consume(): number };
+    if (kind === 'RingBufferConsumer' || kind === 'FairConsumer') {
+      const multi = kind === 'FairConsumer' ? new FairConsumer() : new RingBufferConsumer();
+      for (const r of pb.rings) multi.addRaw(r, none);
+      c = multi;
+    } else {
+      c = new PerfBufferConsumer(pb, { ordered, sampleRaw: none });
     }
-  };
-  const timed = (body: () => void, after: () => void): number => {
-    const t0 = performance.now();
-    body();
-    const dt = performance.now() - t0;
-    after();
-    return dt;
-  };
-  const drain = (): void => {
-    consumer.consume();
-  };
-  const target = new Uint8Array(new SharedArrayBuffer(1 << 20));
+    const put = times((i) => void ps[i & 3]!.output(record.bytes, BPF_RB_NO_WAKEUP));
+    consumers.push({ name: `consume, 4 rings: ${kind}`, batch: () => (put(), timed(() => void c.consume())) });
+  }
+
   return [
-    { name: PRODUCE_TASK, bytesPerOp: null, batch: () => timed(() => produceRaw(rb), drain) },
-    { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', bytesPerOp: null, batch: () => timed(() => produceRaw(cas), () => casConsumer.consume()) },
+    { name: PRODUCE_TASK, batch: () => timed(lock.produce, lock.drain) },
+    { name: TWIN_PRODUCE_TASK, batch: () => timed(js.produce, js.drain) },
+    { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', batch: () => timed(casPath.produce, casPath.drain) },
+    { name: 'reserve + data.set + submit, 64 B', batch: () => timed(reserve, lock.drain) },
+    { name: 'output, 64 B', batch: () => timed(output, lock.drain) },
+    { name: CONSUME_TASK, batch: () => (lock.produce(), timed(lock.drain)) },
+    { name: TWIN_CONSUME_TASK, batch: () => (js.produce(), timed(js.drain)) },
+    { name: 'query(BPF_RB_AVAIL_DATA)', batch: () => timed(times(() => void (sink ^= rb.query(BPF_RB_AVAIL_DATA)))) },
+    { name: 'copy 64 B into shared memory (Uint8Array.set)', bytesPerOp: RECORD, batch: () => timed(times((i) => target.set(record.stamp(i), (i * 72) & 0xfffc0))) },
+    { name: COPY_TASK, bytesPerOp: 4096, batch: () => timed(times((i) => target.set(big.stamp(i), (i * 4096) & 0xff000))) },
     {
-      name: 'reserve + data.set + submit, 64 B', bytesPerOp: null,
-      batch: () => timed(() => {
-        for (let i = 0; i < BATCH; i++) {
-          const r = rb.reserve(RECORD)!;
-          r.data.set(record.stamp(i));
-          r.submit();
-        }
-      }, drain),
+      name: 'stamp: shared counter (LOW = COUNTER; fetch_add; LOW = IDLE)',
+      batch: () => timed(times(() => {
+        Atomics.store(control, 32, Atomics.load(control, 16));
+        sink ^= Atomics.add(control, 16, 2);
+        Atomics.store(control, 32, 1);
+      })),
     },
+    { name: 'stamp: fetch_add alone', batch: () => timed(times(() => void (sink ^= Atomics.add(control, 16, 2)))) },
+    { name: 'stamp: 64-bit fetch_add (BigInt64Array, allocates)', batch: () => timed(times(() => void (sink ^= Number(Atomics.add(big64, 0, 1n)) & 1))) },
+    { name: 'stamp: clock (performance.timeOrigin + performance.now())', batch: () => timed(times(() => void (sink ^= (performance.timeOrigin + performance.now()) & 1))) },
     {
-      name: 'output, 64 B', bytesPerOp: null,
-      batch: () => timed(() => {
-        for (let i = 0; i < BATCH; i++) if (!rb.output(record.stamp(i))) throw new Error('output() found the ring full');
-      }, drain),
+      name: 'stamp: clock + LOW stores (the watermark a clock needs too)',
+      batch: () => timed(times(() => {
+        const t = performance.now();
+        Atomics.store(control, 32, t | 0);
+        sink ^= t & 1;
+        Atomics.store(control, 32, 1);
+      })),
     },
-    {
-      name: 'consume, per 64 B record', bytesPerOp: null,
-      batch: () => {
-        produceRaw(rb);
-        return timed(drain, none);
-      },
-    },
-    {
-      name: 'query(BPF_RB_AVAIL_DATA)', bytesPerOp: null,
-      batch: () => timed(() => {
-        for (let i = 0; i < BATCH; i++) sink += rb.query(BPF_RB_AVAIL_DATA);
-      }, none),
-    },
-    {
-      name: 'copy 64 B into shared memory (Uint8Array.set)', bytesPerOp: RECORD,
-      batch: () => timed(() => {
-        for (let i = 0; i < BATCH; i++) target.set(record.stamp(i), (i * 72) & 0xfffc0);
-      }, none),
-    },
-    {
-      name: COPY_TASK, bytesPerOp: 4096,
-      batch: () => timed(() => {
-        for (let i = 0; i < BATCH; i++) target.set(big.stamp(i), (i * 4096) & 0xff000);
-      }, none),
-    },
+    produceDrain('produce + drain: RingBuffer raw, lock', rb, rbc),
+    produceDrain('produce + drain: RingBuffer raw, singleProducer', single, singlec),
+    ...perf,
+    ...consumers,
   ];
 }
 
@@ -119,7 +179,7 @@ async function tasks(): Promise<MicroTask[]> {
  * the milliseconds they took, reported per operation. Throws when the task
  * fails.
  */
-export async function timeBatches(name: string, batch: () => number, quick: boolean) {
+async function timeBatches(name: string, batch: () => number, quick: boolean) {
   const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
   bench.add(name, () => {
     const t0 = performance.now();
@@ -146,7 +206,8 @@ export async function runMicro(quick: boolean, include: (name: string) => boolea
     onTask(t.name);
     const result = await timeBatches(t.name, t.batch, quick);
     const ns = result.latency.p50 * 1e6;
-    results.push({ name: t.name, nsPerOp: ns, opsPerSec: 1e9 / ns, bytesPerOp: t.bytesPerOp, rme: result.latency.rme, samples: result.latency.samplesCount });
+    results.push({ name: t.name, nsPerOp: ns, opsPerSec: 1e9 / ns, bytesPerOp: t.bytesPerOp ?? null, rme: result.latency.rme, samples: result.latency.samplesCount });
   }
+  if (sink === 0.5) console.log(sink); // keeps the stamp loops' results alive
   return results;
 }

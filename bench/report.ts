@@ -3,8 +3,10 @@
 
 import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
-import { COPY_TASK, PRODUCE_TASK, type MicroResult } from './micro.js';
+import { CONSUME_TASK, COPY_TASK, PRODUCE_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult } from './micro.js';
 import type { Budget } from './scenarios.js';
+import { steadyMarkdown } from './steady.js';
+import { median } from './util.js';
 
 /** The medians of one cell's runs. */
 export interface Figures {
@@ -14,6 +16,11 @@ export interface Figures {
   drops: number;
   wakeupsPerRecord: number | null;
   lockWaits: number | null;
+  /** Paced runs: µs per attempted record inside the producer's write calls. */
+  producerUsPerRecord: number | null;
+  /** Paced runs (and the idle cells): send → callback, µs. */
+  latencyP50Us: number | null;
+  latencyP99Us: number | null;
 }
 
 /** Everything measured for one contender in one configuration. */
@@ -48,6 +55,8 @@ export interface Headline {
 
 /** The whole report, as written to results.json. */
 export interface Report {
+  /** Set on a quick run: its figures are a smoke test. */
+  notice: string | null;
   machine: Machine;
   mode: 'full' | 'quick';
   command: string;
@@ -57,6 +66,8 @@ export interface Report {
   cells: CellReport[];
   refused: { label: string; reason: string }[];
   micro: MicroResult[];
+  /** The steady-rate section (bench/steady.ts): its cells and the ratios it is for. */
+  steady: { cells: CellReport[]; ratios: Headline[] };
   errors: string[];
 }
 
@@ -71,12 +82,6 @@ export function machine(): Machine {
     date: new Date().toISOString(),
     load: [os.loadavg()[0]!],
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function medianOrNull(values: (number | null)[]): number | null {
@@ -94,6 +99,9 @@ export function figures(config: BenchConfig, runs: RunResult[]): Figures {
     drops: median(runs.map((r) => r.drops)),
     wakeupsPerRecord: medianOrNull(runs.map((r) => (r.wakeups === null ? null : r.wakeups / Math.max(1, r.records)))),
     lockWaits: medianOrNull(runs.map((r) => r.lockWaits)),
+    producerUsPerRecord: medianOrNull(runs.map((r) => r.producerUsPerRecord)),
+    latencyP50Us: medianOrNull(runs.map((r) => r.latency?.p50Us ?? null)),
+    latencyP99Us: medianOrNull(runs.map((r) => r.latency?.p99Us ?? null)),
   };
 }
 
@@ -137,17 +145,36 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   for (const [scenario, p] of [['producers', 1], ['producers', 2], ['no-wakeup', 1], ['no-wakeup', 2]] as const) {
     add(`cas ÷ lock, ${p} producer${p > 1 ? 's' : ''}, ${scenario === 'producers' ? 'adaptive' : 'NO_WAKEUP'}`, rate(scenario, cas, p), rate(scenario, raw, p), 'lock-free claim over the producer lock');
   }
+  for (const p of [1, 2]) {
+    add(`js-twin ÷ wasm-ringbuf, ${p} producer${p > 1 ? 's' : ''}, adaptive`, rate('producers', 'js-twin raw lock', p), rate('producers', raw, p),
+      'the plain-JavaScript twin of the protocol over the wasm core, records/s');
+  }
+  const ns = (name: string): number | null => micro.find((m) => m.name === name)?.nsPerOp ?? null;
+  add('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', ns(TWIN_PRODUCE_TASK), ns(PRODUCE_TASK), 'tinybench reserveRaw + copy + submitRaw, 64 B');
+  add('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', ns(TWIN_CONSUME_TASK), ns(CONSUME_TASK), 'tinybench consume of 64 B records');
   const copy = micro.find((m) => m.name === COPY_TASK);
   const big = cells.find((c) => c.config.scenario === 'sizes' && c.contender === raw && c.config.recordSize === 4096)?.median?.mbPerSec ?? null;
   add('4 KiB records: wasm-ringbuf MB/s ÷ memcpy MB/s', big, copy ? (copy.opsPerSec * 4096) / 1e6 : null, 'memcpy: Uint8Array.set of 4096 B into shared memory, one thread');
   return lines;
 }
 
-function rate(n: number): string {
+/** A Markdown table; `align` has one letter per column, `l` or `r` (default: the first left, the others right). */
+export function mdTable(head: string[], rows: (string | number)[][], align = `l${'r'.repeat(head.length - 1)}`): string[] {
+  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((_, i) => (align[i] === 'l' ? '---' : '---:'))), ...rows.map(line)];
+}
+
+/** Records (or operations) per second, short. */
+export function rate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)} k`;
   return n.toFixed(0);
 }
+
+/** `v` to `digits` decimals, or a dash when it was not measured. */
+export const fixed = (v: number | null, digits = 1): string => (v !== null && Number.isFinite(v) ? v.toFixed(digits) : '–');
+/** A ratio to two decimals. */
+export const times = (v: number | null): string => (v !== null && Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
 
 function small(n: number | null): string {
   if (n === null) return '—';
@@ -160,23 +187,14 @@ function ratio(n: number): string {
 }
 
 function table(cells: CellReport[], baseline: string): string[] {
-  const rows = [
-    `| contender | producers | record | wakeup | records/s | MB/s | drops | wakeups/record | lock waits | × ${baseline} |`,
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const c of cells) {
-    const head = `| ${c.contender} | ${c.config.producers} | ${c.config.recordSize} B | ${wakeupLabel(c.config.wakeup)} |`;
-    const m = c.median;
-    if (m === null) {
-      rows.push(`${head} **error** | | | | | |`);
-      continue;
-    }
-    rows.push(
-      `${head} ${rate(m.recordsPerSec)} | ${m.mbPerSec.toFixed(m.mbPerSec >= 100 ? 0 : 1)} | ${Math.round(m.drops)} | ` +
-        `${small(m.wakeupsPerRecord)} | ${m.lockWaits === null ? '—' : Math.round(m.lockWaits)} | ${c.ratio === null ? '—' : ratio(c.ratio)} |`,
-    );
-  }
-  return rows;
+  return mdTable(['contender', 'producers', 'record', 'wakeup', 'records/s', 'MB/s', 'drops', 'wakeups/record', 'lock waits', `× ${baseline}`],
+    cells.map((c) => {
+      const head = [c.contender, c.config.producers, `${c.config.recordSize} B`, wakeupLabel(c.config.wakeup)];
+      const m = c.median;
+      if (m === null) return [...head, '**error**', '', '', '', '', ''];
+      return [...head, rate(m.recordsPerSec), m.mbPerSec.toFixed(m.mbPerSec >= 100 ? 0 : 1), Math.round(m.drops),
+        small(m.wakeupsPerRecord), m.lockWaits === null ? '—' : Math.round(m.lockWaits), c.ratio === null ? '—' : ratio(c.ratio)];
+    }), 'lrrlrrrrrr');
 }
 
 /** The Markdown report. `about` gives each scenario's one-line description, in order. */
@@ -185,6 +203,7 @@ export function markdown(report: Report, about: readonly { name: string; about: 
   const out = [
     '# wasm-ringbuf benchmarks',
     '',
+    ...(report.notice === null ? [] : [`> **${report.notice}**`, '']),
     `${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`,
     '',
     `Command: \`${report.command}\` (${report.mode} mode: ${b.runs === 1 ? 'one run' : `median of ${b.runs} runs`} per cell; ` +
@@ -197,20 +216,17 @@ export function markdown(report: Report, about: readonly { name: string; about: 
       'with the same producers and record size, in this run. postMessage producers keep at most a ring\'s worth of records in flight.',
   ];
   if (report.headline.length > 0) {
-    out.push('', '## Headline ratios', '', '| ratio | measured | |', '| --- | ---: | --- |');
-    for (const h of report.headline) out.push(`| ${h.name} | ${h.value.toFixed(2)} | ${h.detail} |`);
+    out.push('', '## Headline ratios', '', ...mdTable(['ratio', 'measured', ''], report.headline.map((h) => [h.name, h.value.toFixed(2), h.detail]), 'lrl'));
   }
   for (const s of about) {
     const cells = report.cells.filter((c) => c.config.scenario === s.name);
     if (cells.length === 0) continue;
     out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, report.baseline));
   }
+  out.push(...steadyMarkdown(report.steady.cells, report.steady.ratios, report.mode === 'quick'));
   if (report.micro.length > 0) {
-    out.push('', '## Single-thread operations (tinybench, median per operation)', '', '| operation | ns/op | ops/s | MB/s | ±% |', '| --- | ---: | ---: | ---: | ---: |');
-    for (const r of report.micro) {
-      const mb = r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0);
-      out.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${rate(r.opsPerSec)} | ${mb} | ${r.rme.toFixed(1)} |`);
-    }
+    out.push('', '## Single-thread operations (tinybench, median per operation)', '', ...mdTable(['operation', 'ns/op', 'ops/s', 'MB/s', '±%'],
+      report.micro.map((r) => [r.name, r.nsPerOp.toFixed(1), rate(r.opsPerSec), r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0), r.rme.toFixed(1)])));
   }
   if (report.errors.length > 0) {
     out.push('', '## Errors', '', ...report.errors.map((e) => `- ${e}`));

@@ -1,99 +1,42 @@
-// The benchmark harness: every scenario × contender cell, then the report.
+// The benchmark harness: every scenario × contender cell, the steady-rate
+// section (bench/steady.ts) and the micro-benchmarks, then the report.
 //
 //   node build/bench/run.js [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]
 //
 // --quick     one short run per cell of a reduced matrix (a smoke test: it
-//             fails only when a contender errs, never on timing)
+//             fails only when a contender errs, never on timing; its outputs
+//             say so at the top)
 // --filter    run only the cells whose label (scenario/contender/Np/SizeB/wakeup,
-//             or micro/<operation>) contains one of the substrings
+//             then /<rate>/s for the steady cells, or micro/<operation>)
+//             contains one of the substrings
 // --out       where results.md, results.json and chart.svg go
 //             (default bench/results/, or bench/results/quick/ with --quick)
 //
 // Exits 1 when any contender erred, 2 on bad arguments.
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chart } from './chart.js';
+import { QUICK_NOTICE, entry, message, parseArgs, writeResults } from './cli.js';
 import { BASELINE, contenders } from './contenders/index.js';
 import { runMicro, type MicroResult } from './micro.js';
-import { addRatios, figures, headline, machine, markdown, type CellReport, type Report } from './report.js';
-import { budget, matrix, scenarios } from './scenarios.js';
+import { addRatios, headline, machine, markdown, type Report } from './report.js';
+import { budget, matrix, runCells, scenarios } from './scenarios.js';
+import { STEADY_SCENARIOS, steadyCells, steadyRatios } from './steady.js';
 
-interface Options {
-  quick: boolean;
-  filters: string[];
-  out: string;
-}
+const USAGE = 'node build/bench/run.js [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]';
 
-const USAGE = 'usage: node build/bench/run.js [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]';
-const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-
-function parse(argv: readonly string[]): Options {
-  let quick = false;
+function parse(argv: readonly string[]) {
   let filters: string[] = [];
-  let out: string | null = null;
-  for (const arg of argv) {
-    if (arg === '--quick') quick = true;
-    else if (arg.startsWith('--filter=')) filters = arg.slice('--filter='.length).split(',').filter((f) => f !== '');
-    else if (arg.startsWith('--out=') && arg.length > '--out='.length) out = path.resolve(arg.slice('--out='.length));
-    else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
-  }
-  return { quick, filters, out: out ?? path.join(RESULTS, quick ? 'quick' : '.') };
+  const common = parseArgs('run.js', argv, { '--filter': (v) => void (filters = v.split(',').filter((f) => f !== '')) });
+  return { ...common, filters };
 }
 
-/** The live progress line on stderr: rewritten in place on a terminal, one line per step elsewhere. */
-class Progress {
-  readonly #tty = process.stderr.isTTY === true;
-  readonly #t0 = performance.now();
-  #text = '';
-  #timer: ReturnType<typeof setInterval> | undefined;
-
-  show(text: string): void {
-    this.#text = text;
-    if (this.#tty) {
-      this.#draw();
-      this.#timer ??= setInterval(() => this.#draw(), 250).unref();
-    } else {
-      process.stderr.write(`${this.#elapsed()} ${text}\n`);
-    }
-  }
-
-  done(): void {
-    clearInterval(this.#timer);
-    if (this.#tty) process.stderr.write('\r\x1b[2K');
-  }
-
-  #elapsed(): string {
-    return `${((performance.now() - this.#t0) / 1000).toFixed(1).padStart(6)} s`;
-  }
-
-  #draw(): void {
-    const line = `${this.#elapsed()} ${this.#text}`;
-    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function main(argv: readonly string[]): Promise<number> {
-  let options: Options;
-  try {
-    options = parse(argv);
-  } catch (error) {
-    console.error(`${message(error)}\n${USAGE}`);
-    return 2;
-  }
+await entry(USAGE, parse, async (options, progress, errors) => {
   const include = (label: string): boolean => options.filters.length === 0 || options.filters.some((f) => label.includes(f));
   const all = matrix(contenders, options.quick);
-  const cells = all.cells.filter((c) => include(c.label));
+  const cells = [...all.cells, ...steadyCells(options.quick)].filter((c) => include(c.label));
   const b = budget(options.quick);
   const host = machine();
-  const progress = new Progress();
-  const errors: string[] = [];
 
   let micro: MicroResult[] = [];
   try {
@@ -101,56 +44,39 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     errors.push(`micro: ${message(error)}`);
   }
-
-  // Round-robin: each pass runs every cell once, so that a cell's runs are
-  // spread over the session and a noisy minute does not hit one cell only.
-  const reports: CellReport[] = cells.map((cell) => ({
-    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, ratio: null,
-  }));
-  for (let run = 1; run <= b.runs; run++) {
-    for (const [i, cell] of cells.entries()) {
-      const report = reports[i]!;
-      if (report.error !== null) continue;
-      progress.show(`${b.runs > 1 ? `pass ${run}/${b.runs} · ` : ''}[${i + 1}/${cells.length}] ${cell.label}`);
-      try {
-        report.runs.push(await cell.contender.run(cell.config));
-      } catch (error) {
-        report.error = message(error);
-        errors.push(`${cell.label}: ${report.error}`);
-      }
-    }
-  }
-  for (const report of reports) if (report.error === null) report.median = figures(report.config, report.runs);
+  const ran = await runCells(cells, b.runs, progress.show, errors);
+  const reports = ran.filter((r) => !STEADY_SCENARIOS.includes(r.config.scenario));
+  const steady = ran.filter((r) => STEADY_SCENARIOS.includes(r.config.scenario));
   progress.done();
-  if (reports.length === 0 && micro.length === 0 && errors.length === 0) {
+  if (ran.length === 0 && micro.length === 0 && errors.length === 0) {
     console.error(`no benchmark label contains ${options.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +
-      `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\n${USAGE}`);
+      `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\nusage: ${USAGE}`);
     return 2;
   }
 
   addRatios(reports, BASELINE);
   const report: Report = {
+    notice: options.quick ? QUICK_NOTICE : null,
     machine: { ...host, load: [...host.load, os.loadavg()[0]!] },
     mode: options.quick ? 'quick' : 'full',
-    command: ['node build/bench/run.js', ...argv.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a))].join(' '),
+    command: options.command,
     budget: b,
     baseline: BASELINE,
     headline: headline(reports, micro),
     cells: reports,
     refused: all.refused.filter((r) => include(r.label)),
     micro,
+    steady: { cells: steady, ratios: steadyRatios(steady) },
     errors,
   };
   const md = markdown(report, scenarios);
-  await mkdir(options.out, { recursive: true });
-  await writeFile(path.join(options.out, 'results.md'), md);
-  await writeFile(path.join(options.out, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(path.join(options.out, 'chart.svg'), chart(reports, `wasm-ringbuf · ${report.machine.cpu} · ${report.machine.cores} cores · Node ${report.machine.node}`));
+  const title = `${options.quick ? 'QUICK RUN, a smoke test: not comparable with a full run · ' : ''}` +
+    `wasm-ringbuf · ${report.machine.cpu} · ${report.machine.cores} cores · Node ${report.machine.node}`;
   process.stdout.write(md);
-  console.error(`results: ${path.join(options.out, 'results.{md,json}')}, ${path.join(options.out, 'chart.svg')}`);
-  if (errors.length > 0) console.error(`${errors.length} error(s):\n${errors.map((e) => `  ${e}`).join('\n')}`);
+  await writeResults(options.out, {
+    'results.md': md,
+    'results.json': `${JSON.stringify(report, null, 2)}\n`,
+    'chart.svg': chart(reports, title),
+  });
   return errors.length > 0 ? 1 : 0;
-}
-
-// exit explicitly: a consumer abandoned by a failed run may still hold a timer
-process.exit(await main(process.argv.slice(2)));
+});

@@ -3,6 +3,8 @@
 // sizes, each crossed with every contender that accepts it.
 
 import { wakeupLabel, type BenchConfig, type ConsumeMode, type Contender, type Wakeup } from './config.js';
+import { figures, type CellReport } from './report.js';
+import type { Progress } from './util.js';
 
 interface Scenario {
   name: string;
@@ -85,9 +87,11 @@ export interface Cell {
   config: BenchConfig;
 }
 
-/** The label `--filter` matches: scenario/contender/producers/size/wakeup. */
+/** The label `--filter` matches: scenario/contender/producers/size/wakeup, then the rate of a paced cell. */
 export function cellLabel(contender: string, config: BenchConfig): string {
-  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}`;
+  const { pace } = config;
+  const rate = typeof pace === 'object' && 'rate' in pace ? `/${pace.rate}/s` : '';
+  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}${rate}`;
 }
 
 /**
@@ -109,7 +113,7 @@ export function matrix(contenders: readonly Contender[], quick: boolean): { cell
           for (const p of producers) {
             const config: BenchConfig = {
               scenario: s.name, producers: p, recordSize, wakeup, consume: s.consume, batch: b.batch,
-              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs,
+              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs, pace: 'free', pollMs: -1, full: 'retry',
             };
             const label = cellLabel(contender.name, config);
             const reason = contender.validate(config);
@@ -121,4 +125,35 @@ export function matrix(contenders: readonly Contender[], quick: boolean): { cell
     }
   }
   return { cells, refused };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs every cell `runs` times, round-robin: each pass runs every cell once,
+ * so that a cell's runs are spread over the session and a noisy minute does
+ * not hit one cell only. A cell that errs is not run again; `errors` gets
+ * its label and message. Returns one report per cell, with its medians.
+ */
+export async function runCells(cells: readonly Cell[], runs: number, progress: Progress, errors: string[]): Promise<CellReport[]> {
+  const reports: CellReport[] = cells.map((cell) => ({
+    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, ratio: null,
+  }));
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, cell] of cells.entries()) {
+      const report = reports[i]!;
+      if (report.error !== null) continue;
+      progress(`${runs > 1 ? `pass ${run}/${runs} · ` : ''}[${i + 1}/${cells.length}] ${cell.label}`);
+      try {
+        report.runs.push(await cell.contender.run(cell.config));
+      } catch (error) {
+        report.error = message(error);
+        errors.push(`${cell.label}: ${report.error}`);
+      }
+    }
+  }
+  for (const report of reports) if (report.error === null) report.median = figures(report.config, report.runs);
+  return reports;
 }

@@ -5,8 +5,7 @@ import type { Contender } from '../config.js';
 import type { ProducerKind } from '../harness.js';
 import { jsTwin, jsTwinProducer } from './js-twin.js';
 import { perfbufOrdered, perfbufProducer, perfbufUnordered, shardProducer, sharded } from './perfbuf.js';
-import { postMessage, postMessageProducer } from './post-message.js';
-import { batchedProducer, postMessageBatched } from './post-message-batched.js';
+import { batchedProducer, postMessage, postMessageBatched, postMessageProducer } from './post-message.js';
 import { ringbufjs, ringbufjsProducer } from './ringbufjs.js';
 import { wasmOutput, wasmRawCas, wasmRawLock, wasmReserve, wasmRingProducer } from './wasm-ring.js';
 
@@ -18,7 +17,7 @@ export const contenders: readonly Contender[] = [
 /** The name of the contender every ratio is taken against. */
 export const BASELINE = postMessage.name;
 
-/** Producer sides by kind, for producer.worker.ts. */
+/** Producer sides by kind, for the worker entry (bench/worker.ts). */
 export const producerKinds: readonly ProducerKind[] = [
   wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer,
 ];

@@ -4,62 +4,26 @@
 // contender gets the same buffering in all as the single ring
 // (config.ringBytes), split evenly between its rings.
 
-import {
-  BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, FairConsumer, PerfBuffer, PerfBufferConsumer, ShardedRings,
-  type PerfBufferHandle, type ShardedRingsHandle,
-} from 'wasm-ringbuf';
-import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
-import { END, RecordTemplate, consumeLoop, measure, type ProducerKind } from '../harness.js';
-
-/** Commit flags of record `seq` under `wakeup` (as wasm-ring.ts). */
-function flagsFor(wakeup: Wakeup): (seq: number) => number {
-  if (wakeup === 'adaptive') return () => 0;
-  if (wakeup === 'none') return () => BPF_RB_NO_WAKEUP;
-  return (seq) => (seq % wakeup === 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
+import { FairConsumer, PerfBuffer, PerfBufferConsumer, ShardedRings, type PerfBufferHandle, type ShardedRingsHandle } from 'wasm-ringbuf';
+import type { BenchConfig, Contender, RunResult } from '../config.js';
+import { consumeLoop, measure, rawWriter, type ProducerKind } from '../harness.js';
 
 /** The ring size of each of `rings` rings sharing `total` bytes: a power of two, at least 4096. */
 function share(total: number, rings: number): number {
   return Math.max(4096, 2 ** Math.floor(Math.log2(total / rings)));
 }
 
-interface RawProducer {
-  readonly bytes: Uint8Array;
-  reserveRaw(len: number): number;
-  submitRaw(offset: number, flags?: number): void;
-}
-
-function rawWriter(p: RawProducer, init: { recordSize: number; index: number; wakeup: Wakeup }) {
-  const record = new RecordTemplate(init.recordSize, init.index);
-  const size = init.recordSize;
-  const { bytes } = p;
-  const flags = flagsFor(init.wakeup);
-  const emit = (seq: number, f: number): boolean => {
-    const offset = p.reserveRaw(size);
-    if (offset === 0) return false;
-    bytes.set(record.stamp(seq), offset);
-    p.submitRaw(offset, f);
-    return true;
-  };
-  return { write: (seq: number) => emit(seq, flags(seq)), end: () => emit(END, BPF_RB_FORCE_WAKEUP) };
-}
-
 /** The producer side of the perf-buffer contenders: slot = producer index. */
 export const perfbufProducer: ProducerKind = {
   kind: 'perfbuf',
-  async create(init) {
-    return rawWriter(await PerfBuffer.attach(init.extra as PerfBufferHandle, init.index), init);
-  },
+  create: async (init) => ({ write: rawWriter(await PerfBuffer.attach(init.extra as PerfBufferHandle, init.index)) }),
 };
 
 /** The producer side of the sharded contender: ring = index % K. */
 export const shardProducer: ProducerKind = {
   kind: 'shard',
-  async create(init) {
-    return rawWriter(await ShardedRings.attach(init.extra as ShardedRingsHandle, init.index), init);
-  },
+  create: async (init) => ({ write: rawWriter(await ShardedRings.attach(init.extra as ShardedRingsHandle, init.index)) }),
 };
-
 
 function validate(config: BenchConfig): string | null {
   return config.recordSize > share(config.ringBytes, config.producers) - 24 ? 'the record does not fit one producer\'s share of the buffering' : null;
@@ -78,8 +42,7 @@ function perfbuf(name: string, ordered: boolean, stamps: boolean): Contender {
         const consumer = new PerfBufferConsumer(pb, {
           ordered,
           sampleRaw: (_bytes, offset, _length, producer, stamp) => {
-            const w = words[producer]!;
-            session.verifier.record(w[offset >> 2]!, w[(offset >> 2) + 1]!);
+            session.record(words[producer]!, offset >> 2);
             if (ordered) {
               if (stamp <= last) disorder ??= `stamp ${stamp} delivered after ${last}`;
               last = stamp;
@@ -115,8 +78,8 @@ export const sharded: Contender = {
     const result = await measure(config, shardProducer, shards.handle, (session) => {
       const consumer = new FairConsumer();
       for (const ring of shards.rings) {
-        const w = new Uint32Array(ring.memory.buffer);
-        consumer.addRaw(ring, (_bytes, offset) => session.verifier.record(w[offset >> 2]!, w[(offset >> 2) + 1]!));
+        const words = new Uint32Array(ring.memory.buffer);
+        consumer.addRaw(ring, (_bytes, offset) => session.record(words, offset >> 2));
       }
       return consumeLoop(consumer, config, session);
     });

@@ -4,7 +4,8 @@
 
 import { RingBuffer as SpscRing } from 'ringbuf.js';
 import type { Contender } from '../config.js';
-import { DRAIN_SLEEP_MS, END, RecordTemplate, measure, sleep, type ProducerKind } from '../harness.js';
+import { DRAIN_SLEEP_MS, measure, type ProducerKind } from '../harness.js';
+import { sleep } from '../util.js';
 
 /** Bytes the consumer pops per call, at most. */
 const CHUNK = 65536;
@@ -14,13 +15,13 @@ export const ringbufjsProducer: ProducerKind = {
   kind: 'ringbufjs',
   create(init) {
     const ring = new SpscRing(init.extra as SharedArrayBuffer, Uint8Array);
-    const record = new RecordTemplate(init.recordSize, init.index);
-    const emit = (seq: number): boolean => {
-      if (ring.availableWrite() < record.bytes.length) return false;
-      ring.push(record.stamp(seq));
-      return true;
+    return {
+      write(record) {
+        if (ring.availableWrite() < record.length) return false;
+        ring.push(record);
+        return true;
+      },
     };
-    return { write: emit, end: () => emit(END) };
   },
 };
 
@@ -44,7 +45,7 @@ export const ringbufjs: Contender = {
       while (!verifier.done) {
         // producers push whole records, so what is readable is always a whole number of them
         const n = ring.pop(chunk) >> 2;
-        for (let w = 0; w < n; w += step) verifier.record(words[w]!, words[w + 1]!);
+        for (let w = 0; w < n; w += step) session.record(words, w);
         if (n === 0) await sleep(DRAIN_SLEEP_MS);
         session.tick();
       }

@@ -1,52 +1,40 @@
 // wasm-ringbuf itself: one shared ring, producers in workers, the consumer on
-// the main thread. The contenders differ in the producer API they call and
-// in how producers claim space (the producer lock or a compare-and-swap).
+// the main thread. The contenders differ in the producer API they call, in
+// how producers claim space (the producer lock or a compare-and-swap), and in
+// the consumer's callback (raw offsets, or the README's data views) and
+// options.
 
-import {
-  BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, RingBufferConsumer, type RingBufferHandle,
-} from 'wasm-ringbuf';
-import type { BenchConfig, Contender, RunResult, Wakeup } from '../config.js';
-import { END, RecordTemplate, consumeLoop, measure, type ProducerKind, type Session } from '../harness.js';
+import { RingBuffer, RingBufferConsumer, type RingBufferHandle, type SampleCallback } from 'wasm-ringbuf';
+import { ringFits, type Contender, type RunResult } from '../config.js';
+import { consumeLoop, measure, rawWriter, type Producer, type ProducerKind } from '../harness.js';
 
-/** The producer API a contender exercises. */
-type Api = 'raw' | 'reserve' | 'output';
+/**
+ * The producer API a contender exercises; `emitter()` maps each to its
+ * calls. (A waiting reserve, once the library has one, is one more name
+ * here and one more case there.)
+ */
+export type Api = 'raw' | 'reserve' | 'output';
 
 interface Extra {
   handle: RingBufferHandle;
   api: Api;
 }
 
-/** Commit flags of record `seq` under `wakeup`. */
-function flagsFor(wakeup: Wakeup): (seq: number) => number {
-  if (wakeup === 'adaptive') return () => 0;
-  if (wakeup === 'none') return () => BPF_RB_NO_WAKEUP;
-  return (seq) => (seq % wakeup === 0 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
 /** Writes one record with `api`; false when the ring has no room now. */
-function emitter(rb: RingBuffer, api: Api, record: RecordTemplate): (seq: number, flags: number) => boolean {
-  const size = record.bytes.length;
+export function emitter(rb: RingBuffer, api: Api): Producer['write'] {
   switch (api) {
-    case 'raw': {
-      const { bytes } = rb;
-      return (seq, flags) => {
-        const offset = rb.reserveRaw(size);
-        if (offset === 0) return false;
-        bytes.set(record.stamp(seq), offset);
-        rb.submitRaw(offset, flags);
-        return true;
-      };
-    }
+    case 'raw':
+      return rawWriter(rb);
     case 'reserve':
-      return (seq, flags) => {
-        const r = rb.reserve(size);
+      return (record, flags) => {
+        const r = rb.reserve(record.length);
         if (r === null) return false;
-        r.data.set(record.stamp(seq));
+        r.data.set(record);
         r.submit(flags);
         return true;
       };
     case 'output':
-      return (seq, flags) => rb.output(record.stamp(seq), flags);
+      return (record, flags) => rb.output(record, flags);
   }
 }
 
@@ -55,34 +43,39 @@ export const wasmRingProducer: ProducerKind = {
   kind: 'wasm-ring',
   async create(init) {
     const { handle, api } = init.extra as Extra;
-    const rb = await RingBuffer.attach(handle);
-    const emit = emitter(rb, api, new RecordTemplate(init.recordSize, init.index));
-    const flags = flagsFor(init.wakeup);
-    return {
-      write: (seq) => emit(seq, flags(seq)),
-      end: () => emit(END, BPF_RB_FORCE_WAKEUP),
-    };
+    return { write: emitter(await RingBuffer.attach(handle), api) };
   },
 };
 
-async function consume(rb: RingBuffer, config: BenchConfig, session: Session): Promise<void> {
-  const { verifier } = session;
-  const words = new Uint32Array(rb.memory.buffer);
-  const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => {
-    verifier.record(words[offset >> 2]!, words[(offset >> 2) + 1]!);
-  });
-  await consumeLoop(consumer, config, session);
+/** How the consumer is built: the raw callback (default) or the README's view callback, and constructor options. */
+export interface ConsumerSetup {
+  view?: boolean;
+  /**
+   * Passed as the consumer constructor's third argument, and only when set
+   * (view callbacks only). For options the library does not have yet, such
+   * as a wakeup latency budget.
+   */
+  options?: object;
 }
 
-function wasmRing(name: string, api: Api, claim: 'lock' | 'cas'): Contender {
+/** RingBufferConsumer's constructor, with room for an options argument. */
+const Consumer = RingBufferConsumer as unknown as new (ring: RingBuffer, callback: SampleCallback, ...options: object[]) => RingBufferConsumer;
+
+/** A wasm-ringbuf contender: `api` on the producer side, `claim` for space, `consumer` as set up. */
+export function wasmRing(name: string, api: Api, claim: 'lock' | 'cas', consumer: ConsumerSetup = {}): Contender {
   return {
     name,
-    validate: (config) =>
-      config.recordSize > config.ringBytes - 16 ? `a ${config.ringBytes}-byte ring holds payloads of up to ${config.ringBytes - 16} bytes` : null,
+    validate: ringFits,
     async run(config): Promise<RunResult> {
       const rb = await RingBuffer.create({ size: config.ringBytes, claim });
       const extra: Extra = { handle: rb.handle, api };
-      const result = await measure(config, wasmRingProducer, extra, (session) => consume(rb, config, session));
+      const words = new Uint32Array(rb.memory.buffer);
+      const result = await measure(config, wasmRingProducer, extra, (session) => {
+        const c = consumer.view === true
+          ? new Consumer(rb, (data) => session.record(words, data.byteOffset >> 2), ...(consumer.options === undefined ? [] : [consumer.options]))
+          : new RingBufferConsumer().addRaw(rb, (_bytes, offset) => session.record(words, offset >> 2));
+        return consumeLoop(c, config, session);
+      });
       const stats = rb.stats();
       if (stats.dropped !== result.drops) {
         throw new Error(`the ring counted ${stats.dropped} refused reservations, its producers ${result.drops}`);

@@ -19,7 +19,9 @@ import { fork } from 'node:child_process';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { median, spawn, type Progress } from './common.js';
+import { emitter, type Api } from '../contenders/wasm-ring.js';
+import { median, waitFor, type StepOptions } from '../util.js';
+import { spawn } from '../harness.js';
 
 /** One row: bytes allocated on the JS heap per record by one side of one path. */
 export interface AllocRow {
@@ -39,11 +41,6 @@ export interface AllocResult {
   /** The child's V8 flags. */
   flags: string[];
   rows: AllocRow[];
-}
-
-export interface AllocOptions {
-  quick: boolean;
-  progress?: Progress;
 }
 
 type ProducerMode = 'raw' | 'reserve' | 'output' | 'empty' | 'control';
@@ -96,6 +93,20 @@ interface ProducerData extends ChildConfig {
 /** Keeps the control loops' results alive; read by allocChild(). */
 let sink: unknown = null;
 
+/** The two controls, run the same way on both sides: an empty loop of `k` and one small object per iteration. */
+function controls(k: number): Record<'empty' | 'control', () => void> {
+  return {
+    empty: () => {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += i;
+      sink = s;
+    },
+    control: () => {
+      for (let i = 0; i < k; i++) sink = { i };
+    },
+  };
+}
+
 function collect(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('the allocation measurement needs --expose-gc');
@@ -116,9 +127,7 @@ function window(body: () => void): { bytes: number; gcs: number } {
 }
 
 function turn(ctl: Int32Array, mine: number): void {
-  while (Atomics.load(ctl, TURN) !== mine) {
-    if (Atomics.wait(ctl, TURN, 1 - mine, 60_000) === 'timed-out') throw new Error('allocation: the other side stopped');
-  }
+  waitFor(ctl, TURN, (v) => v === mine, 60_000, 'the other side of the allocation measurement');
 }
 
 function pass(ctl: Int32Array, to: number): void {
@@ -132,36 +141,18 @@ export async function allocProducer(data: ProducerData): Promise<void> {
   const ctl = new Int32Array(data.ctl);
   const out = new Float64Array(data.out);
   const record = new Uint8Array(RECORD).fill(7);
-  const { bytes } = rb;
   const K = data.records;
+  const path = (api: Api) => {
+    const write = emitter(rb, api);
+    return () => {
+      for (let i = 0; i < K; i++) if (!write(record, 0)) throw new Error('ring full');
+    };
+  };
   const bodies: Record<ProducerMode, () => void> = {
-    raw: () => {
-      for (let i = 0; i < K; i++) {
-        const off = rb.reserveRaw(RECORD);
-        if (off === 0) throw new Error('ring full');
-        bytes.set(record, off);
-        rb.submitRaw(off, 0);
-      }
-    },
-    reserve: () => {
-      for (let i = 0; i < K; i++) {
-        const r = rb.reserve(RECORD);
-        if (r === null) throw new Error('ring full');
-        r.data.set(record);
-        r.submit(0);
-      }
-    },
-    output: () => {
-      for (let i = 0; i < K; i++) if (!rb.output(record, 0)) throw new Error('ring full');
-    },
-    empty: () => {
-      let s = 0;
-      for (let i = 0; i < K; i++) s += i;
-      sink = s;
-    },
-    control: () => {
-      for (let i = 0; i < K; i++) sink = { i };
-    },
+    raw: path('raw'),
+    reserve: path('reserve'),
+    output: path('output'),
+    ...controls(K),
   };
   let slot = 0;
   for (const c of CASES) {
@@ -200,24 +191,8 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
   };
   // a fresh consumer per case (outside the windows): each starts at the ring's current position
   let consumer = new RingBufferConsumer();
-  const bodies: Record<ConsumerMode, () => void> = {
-    raw: () => {
-      got = consumer.consume();
-    },
-    view: () => {
-      got = consumer.consume();
-    },
-    empty: () => {
-      let s = 0;
-      for (let i = 0; i < K; i++) s += i;
-      sink = s;
-      got = K;
-    },
-    control: () => {
-      for (let i = 0; i < K; i++) sink = { i };
-      got = K;
-    },
-  };
+  const consume = (): void => void (got = consumer.consume());
+  const bodies: Record<ConsumerMode, () => void> = { raw: consume, view: consume, ...controls(K) };
   const consumerOut: { bytes: number; gcs: number }[] = [];
   const wait = (mine: number): void => {
     if (failed !== null) throw failed;
@@ -227,11 +202,10 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
     consumer = c.consumer === 'view' ? new RingBufferConsumer(rb, viewCallback) : new RingBufferConsumer().addRaw(rb, rawCallback);
     for (let round = 0; round < config.warm + config.rounds; round++) {
       wait(1);
-      const expected = c.producer === 'empty' || c.producer === 'control' ? 0 : K;
+      got = -1;
       const w = window(bodies[c.consumer]);
-      if (c.consumer !== 'empty' && c.consumer !== 'control' && got !== expected) {
-        throw new Error(`the consumer took ${got} records where ${expected} were written`);
-      }
+      const expected = c.producer === 'empty' || c.producer === 'control' ? 0 : K;
+      if (got !== -1 && got !== expected) throw new Error(`the consumer took ${got} records where ${expected} were written`);
       if (round >= config.warm) consumerOut.push(w);
       pass(ctl, 0);
     }
@@ -264,7 +238,7 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
  * allocation path, object API, output) and the consumer side (raw callback,
  * view callback), in a child process with --expose-gc.
  */
-export async function runAllocation(options: AllocOptions): Promise<AllocResult> {
+export async function runAllocation(options: StepOptions): Promise<AllocResult> {
   const config: ChildConfig = options.quick ? { records: 10_000, warm: 3, rounds: 3 } : { records: 20_000, warm: 3, rounds: 7 };
   options.progress?.('allocation · child process with --expose-gc');
   const child = fork(fileURLToPath(new URL('./alloc-child.js', import.meta.url)), [JSON.stringify(config)], {

@@ -9,7 +9,8 @@
 // a per-producer ring's capacity in records.
 
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
-import { median, spawn, type Progress, type RoleWorker } from './common.js';
+import { median, waitFor, type StepOptions } from '../util.js';
+import { RecordTemplate, rawWriter, spawn, type Spawned } from '../harness.js';
 
 const RECORD = 64;
 const STRIDE = (RECORD + 15) & ~7;
@@ -45,11 +46,6 @@ export interface BurstResult {
   rows: BurstRow[];
 }
 
-export interface BurstOptions {
-  quick: boolean;
-  progress?: Progress;
-}
-
 interface ProducerData {
   handle: RingBufferHandle;
   index: number;
@@ -64,43 +60,25 @@ function capacity(size: number): number {
   return Math.floor((size - 1) / STRIDE);
 }
 
-function waitUntil(ctl: Int32Array, index: number, ok: (v: number) => boolean, what: string): void {
-  const deadline = performance.now() + 30_000;
-  for (let v = Atomics.load(ctl, index); !ok(v); v = Atomics.load(ctl, index)) {
-    if (performance.now() > deadline) throw new Error(`burst: timed out waiting for ${what}`);
-    Atomics.wait(ctl, index, v, 100);
-  }
-}
-
 /** Worker role 'burst-producer'. */
 export async function burstProducer(data: ProducerData): Promise<void> {
   const rb = await RingBuffer.attach(data.handle);
   const ctl = new Int32Array(data.ctl);
-  const { bytes } = rb;
-  const u32 = new Uint32Array(rb.memory.buffer);
+  const write = rawWriter(rb);
+  const record = new RecordTemplate(RECORD, data.index);
   Atomics.add(ctl, READY, 1);
   Atomics.notify(ctl, READY);
   const n = data.producers;
   for (const [bi, burst] of data.bursts.entries()) {
     for (let j = 0; j < data.burstsPerProducer; j++) {
       const g = (bi * data.burstsPerProducer + j) * n + data.index;
-      waitUntil(ctl, TURN, (v) => v === g, `turn ${g}`);
+      waitFor(ctl, TURN, (v) => v === g, 30_000, `burst turn ${g}`);
       let drops = 0;
-      for (let i = 0; i < burst; i++) {
-        const off = rb.reserveRaw(RECORD);
-        if (off === 0) {
-          drops++;
-          continue;
-        }
-        u32[off >> 2] = data.index;
-        u32[(off >> 2) + 1] = i;
-        bytes.fill(0x5a, off + 8, off + RECORD);
-        rb.submitRaw(off, 0); // adaptive wakeups
-      }
+      for (let i = 0; i < burst; i++) if (!write(record.stamp(i), 0 /* adaptive wakeups */)) drops++;
       Atomics.add(ctl, FIRST_DROPS + bi, drops);
       const sent = Atomics.add(ctl, SENT, burst - drops) + burst - drops;
       // the next burst starts on empty rings: wait for the consumer to take this one
-      waitUntil(ctl, RECV, (v) => v >= sent, 'the consumer to drain the burst');
+      waitFor(ctl, RECV, (v) => v >= sent, 30_000, 'the consumer to drain the burst');
       Atomics.store(ctl, TURN, g + 1);
       Atomics.notify(ctl, TURN);
     }
@@ -113,7 +91,7 @@ async function once(layout: 'shared' | 'per-producer', producers: number, totalB
   if (layout === 'shared') rings.push(await RingBuffer.create({ size: totalBytes, maxRecord: RECORD }));
   else for (let k = 0; k < producers; k++) rings.push(await RingBuffer.create({ size: totalBytes / producers, maxRecord: RECORD, singleProducer: true }));
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (FIRST_DROPS + bursts.length)));
-  const workers: RoleWorker[] = [];
+  const workers: Spawned[] = [];
   let failed: unknown = null;
   let got = 0;
   const consumer = new RingBufferConsumer();
@@ -150,7 +128,7 @@ async function once(layout: 'shared' | 'per-producer', producers: number, totalB
  * Drop rate of one shared ring vs N per-producer rings of the same total
  * size, as the burst size grows, for N = 2 and 4.
  */
-export async function runBurstAbsorption(options: BurstOptions): Promise<BurstResult> {
+export async function runBurstAbsorption(options: StepOptions): Promise<BurstResult> {
   const totalBytes = 1 << 16;
   const runs = options.quick ? 1 : 3;
   const burstsPerProducer = options.quick ? 3 : 8;

@@ -8,22 +8,27 @@
 // posts a message carrying its send time, the receiver takes the difference.
 //
 // Two placements: the consumer on the main thread (`await poll(-1)`, or a
-// 'message' listener), and the consumer in a worker (`pollSync(-1)`, or a
-// MessagePort listener between two workers).
+// 'message' listener), and the consumer in a worker (`pollSync()`, or a
+// MessagePort listener between two workers). The ring's producer writes a
+// 16-byte record with reserveRaw/submitRaw, or (run.ts's idle cell, the
+// README's path) 64 bytes with reserve(), data.set(), submit().
 
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
+import { firstFailure, spawn, type Spawned } from '../harness.js';
 import {
-  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, percentile, spawn, withTimeout, type Progress, type RoleWorker,
-} from './common.js';
+  calibrateMain, calibrateWorker, calibrationBuffer, clock, median, pairedRatio, percentile, waitFor, withTimeout, type Calibration, type StepOptions,
+} from '../util.js';
 
 /** Control words (Int32Array indexes) shared by the main thread and the workers of one run. */
 const ACK = 0; // records consumed so far
 const NAP = 1; // never written: the producer sleeps on it for the gap
 const GO = 2; // 1: start
 
-type Transport = 'ring' | 'pm';
+export type Transport = 'ring' | 'pm';
 type Placement = 'main' | 'worker';
+/** How the ring's producer writes: reserveRaw + submitRaw of 16 bytes, or reserve + data.set + submit of 64. */
+export type LatencyApi = 'raw' | 'reserve';
 
 /** One row of the latency table: medians over runs of each run's percentiles. */
 export interface LatencyRow {
@@ -50,22 +55,35 @@ export interface LatencyResult {
   rows: LatencyRow[];
 }
 
-export interface LatencyOptions {
-  quick: boolean;
-  progress?: Progress;
-}
-
 /** Data of the 'lat-producer' and 'lat-consumer' worker roles. */
 interface RoleData {
   transport: Transport;
+  api: LatencyApi;
   handle: RingBufferHandle | null;
   port: MessagePort | null;
   ctl: SharedArrayBuffer;
   cal: SharedArrayBuffer;
   samples: number;
   gapMs: number;
-  /** Consumer role: raw latencies (receiver clock − sender clock), ms. */
-  out: SharedArrayBuffer | null;
+  /** Raw latencies (receiver clock − sender clock), ms, written by the receiver. */
+  out: SharedArrayBuffer;
+}
+
+/** The receiver's side: stores each latency in `out` and acknowledges the record. */
+function receiver(data: { ctl: SharedArrayBuffer; out: SharedArrayBuffer }): { took: (sent: number) => void; readonly count: number } {
+  const ctl = new Int32Array(data.ctl);
+  const out = new Float64Array(data.out);
+  let k = 0;
+  return {
+    took(sent) {
+      out[k++] = clock() - sent;
+      Atomics.store(ctl, ACK, k);
+      Atomics.notify(ctl, ACK); // pairs with the wait on ACK in latencyProducer()
+    },
+    get count() {
+      return k;
+    },
+  };
 }
 
 /** Worker role 'lat-producer': sends `samples` stamped records, one at a time. */
@@ -76,149 +94,100 @@ export async function latencyProducer(data: RoleData): Promise<void> {
   if (data.transport === 'ring') {
     const rb = await RingBuffer.attach(data.handle!);
     const f64 = new Float64Array(rb.memory.buffer);
-    send = (i) => {
-      const off = rb.reserveRaw(16);
-      if (off === 0) throw new Error('the ring is full, but the consumer acknowledged every record');
-      f64[(off >> 3) + 1] = i;
-      f64[off >> 3] = clock();
-      rb.submitRaw(off, 0); // adaptive wakeup: the consumer is at this record and asleep
+    const record = new Float64Array(8);
+    const bytes = new Uint8Array(record.buffer);
+    const full = (): never => {
+      throw new Error('the ring is full, but the consumer acknowledged every record');
     };
+    // adaptive wakeups (flags 0): the consumer is at this record and asleep
+    send = data.api === 'raw'
+      ? (i) => {
+        const off = rb.reserveRaw(16) || full();
+        f64[(off >> 3) + 1] = i;
+        f64[off >> 3] = clock();
+        rb.submitRaw(off, 0);
+      }
+      : (i) => {
+        record[1] = i;
+        record[0] = clock();
+        const r = rb.reserve(bytes.length) ?? full();
+        r.data.set(bytes);
+        r.submit();
+      };
   } else {
-    const target = data.port ?? parentPort;
-    if (target === null) throw new Error('lat-producer runs in a worker');
-    send = (i) => {
-      const m = new Float64Array(2);
-      m[1] = i;
-      m[0] = clock();
-      target.postMessage(m);
-    };
+    const target = data.port ?? parentPort!;
+    send = (i) => target.postMessage(Float64Array.of(clock(), i));
   }
   Atomics.wait(ctl, GO, 0, 30_000);
   for (let i = 0; i < data.samples; i++) {
     Atomics.wait(ctl, NAP, 0, data.gapMs); // let the consumer fall asleep
     send(i);
-    // pairs with the ACK store and notify in the consumer
-    while (Atomics.load(ctl, ACK) <= i) {
-      if (Atomics.wait(ctl, ACK, i, 5000) === 'timed-out') throw new Error(`record ${i} was not consumed within 5 s`);
-    }
+    waitFor(ctl, ACK, (v) => v > i, 5000, `record ${i} to be consumed`); // pairs with the ACK store and notify in receiver()
   }
   data.port?.close();
 }
 
-/** Worker role 'lat-consumer': receives `samples` records, writing raw latencies to `out`. */
-export async function latencyConsumer(data: RoleData): Promise<void> {
-  const ctl = new Int32Array(data.ctl);
-  const out = new Float64Array(data.out!);
-  calibrateWorker(data.cal);
-  let k = 0;
-  const took = (sent: number): void => {
-    out[k] = clock() - sent;
-    k++;
-    Atomics.store(ctl, ACK, k);
-    Atomics.notify(ctl, ACK); // pairs with the wait on ACK in latencyProducer()
-  };
+/** Takes `samples` records on this thread (`await poll(-1)`, or `pollSync(-1)` where it may block), or messages from `port`. */
+async function receive(data: RoleData, port: MessagePort | Spawned['worker'] | null, block: boolean): Promise<void> {
+  const r = receiver(data);
   if (data.transport === 'ring') {
     const rb = await RingBuffer.attach(data.handle!);
     const f64 = new Float64Array(rb.memory.buffer);
-    const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => took(f64[offset >> 3]!));
+    const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => r.took(f64[offset >> 3]!));
     const deadline = performance.now() + 60_000;
-    while (k < data.samples) {
-      consumer.pollSync(1000);
-      if (performance.now() > deadline) throw new Error(`only ${k} of ${data.samples} records arrived`);
+    while (r.count < data.samples) {
+      if (block) consumer.pollSync(1000);
+      else await consumer.poll(-1); // bounded by the caller's timeout
+      if (performance.now() > deadline) throw new Error(`only ${r.count} of ${data.samples} records arrived in 60 s`);
     }
   } else {
-    const port = data.port!;
     await new Promise<void>((resolve) => {
-      port.on('message', (m: Float64Array) => {
-        took(m[0]!);
-        if (k === data.samples) {
-          port.close();
-          resolve();
-        }
+      port!.on('message', (m: Float64Array) => {
+        r.took(m[0]!);
+        if (r.count === data.samples) resolve();
       });
     });
+    if (block) (port as MessagePort).close();
   }
 }
 
-interface RunOutcome {
+/** Worker role 'lat-consumer': receives `samples` records, writing raw latencies to `out`. */
+export async function latencyConsumer(data: RoleData): Promise<void> {
+  calibrateWorker(data.cal);
+  await receive(data, data.port, true);
+}
+
+export interface RunOutcome {
   /** Corrected latencies in microseconds, warm-up dropped. */
   us: Float64Array;
   wakeups: number | null;
-  offsetsUs: number[];
-  rttsUs: number[];
+  calibrations: Calibration[];
 }
 
-async function once(transport: Transport, placement: Placement, samples: number, gapMs: number): Promise<RunOutcome> {
+/** One run of `samples` records, `gapMs` apart; `api` as the ring's producer writes. */
+export async function once(transport: Transport, placement: Placement, samples: number, gapMs: number, api: LatencyApi = 'raw'): Promise<RunOutcome> {
   const ctl = new SharedArrayBuffer(64);
-  const ctlI32 = new Int32Array(ctl);
   const rb = transport === 'ring' ? await RingBuffer.create({ size: 65536 }) : null;
   const channel = transport === 'pm' && placement === 'worker' ? new MessageChannel() : null;
-  const base = { transport, handle: rb?.handle ?? null, ctl, samples, gapMs };
-  const calP = calibrationBuffer();
-  const workers: RoleWorker[] = [];
-  const producer = spawn('lat-producer', { ...base, cal: calP, port: channel?.port1 ?? null, out: null }, channel ? [channel.port1] : []);
-  workers.push(producer);
-  let calC: SharedArrayBuffer | null = null;
-  let out: Float64Array;
-  let consumerWorker: RoleWorker | null = null;
-  if (placement === 'worker') {
-    calC = calibrationBuffer();
-    const outSab = new SharedArrayBuffer(8 * samples);
-    out = new Float64Array(outSab);
-    consumerWorker = spawn('lat-consumer', { ...base, cal: calC, port: channel?.port2 ?? null, out: outSab }, channel ? [channel.port2] : []);
-    workers.push(consumerWorker);
-  } else {
-    out = new Float64Array(samples);
-  }
+  const out = new SharedArrayBuffer(8 * samples);
+  const base = { transport, api, handle: rb?.handle ?? null, ctl, samples, gapMs, out };
+  const cal = [calibrationBuffer(), calibrationBuffer()];
+  const workers: Spawned[] = [spawn('lat-producer', { ...base, cal: cal[0], port: channel?.port1 ?? null }, channel ? [channel.port1] : [])];
+  if (placement === 'worker') workers.push(spawn('lat-consumer', { ...base, cal: cal[1], port: channel?.port2 ?? null }, channel ? [channel.port2] : []));
+  const failed = firstFailure(workers);
   try {
-    const p = calibrateMain(calP);
-    const c = calC !== null ? calibrateMain(calC) : { offsetMs: 0, rttUs: 0 };
-    let k = 0;
-    const took = (sent: number): void => {
-      out[k] = clock() - sent;
-      k++;
-      Atomics.store(ctlI32, ACK, k);
-      Atomics.notify(ctlI32, ACK);
-    };
-    let failed: unknown = null;
-    for (const w of workers) w.exited.catch((e: unknown) => (failed ??= e));
-    const start = (): void => {
-      Atomics.store(ctlI32, GO, 1);
-      Atomics.notify(ctlI32, GO);
-    };
-    if (placement === 'worker') {
-      start();
-      await withTimeout(Promise.all(workers.map((w) => w.exited)), 120_000, 'latency run');
-    } else if (rb !== null) {
-      const f64 = new Float64Array(rb.memory.buffer);
-      const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => took(f64[offset >> 3]!));
-      start();
-      const deadline = performance.now() + 120_000;
-      while (k < samples) {
-        await consumer.poll(1000);
-        if (failed !== null) throw failed;
-        if (performance.now() > deadline) throw new Error(`latency run: ${k} of ${samples} records in 120 s`);
-      }
-    } else {
-      const done = new Promise<void>((resolve) => {
-        producer.worker.on('message', (m: Float64Array) => {
-          took(m[0]!);
-          if (k === samples) resolve();
-        });
-      });
-      start();
-      await withTimeout(Promise.race([done, producer.exited.then(() => done)]), 120_000, 'latency run');
-    }
-    await withTimeout(Promise.all(workers.map((w) => w.exited)), 30_000, 'latency workers');
+    const calibrations = workers.map((_, i) => calibrateMain(cal[i]!));
+    const go = new Int32Array(ctl);
+    Atomics.store(go, GO, 1);
+    Atomics.notify(go, GO); // pairs with the wait on GO in latencyProducer()
+    const done = placement === 'worker' ? Promise.all(workers.map((w) => w.exited)) : receive({ ...base, cal: cal[1]!, port: null }, workers[0]!.worker, false);
+    await withTimeout(Promise.race([done, failed]), 120_000, 'latency run');
+    await withTimeout(Promise.race([Promise.all(workers.map((w) => w.exited)), failed]), 30_000, 'latency workers');
+    const [p, c = { offsetMs: 0, rttUs: 0 }] = calibrations;
+    const raw = new Float64Array(out);
     const skip = Math.max(20, Math.floor(samples / 10));
-    const us = new Float64Array(samples - skip);
-    for (let i = skip; i < samples; i++) us[i - skip] = (out[i]! - c.offsetMs + p.offsetMs) * 1000;
-    return {
-      us,
-      wakeups: rb !== null ? rb.stats().wakeups : null,
-      offsetsUs: [p.offsetMs * 1000, c.offsetMs * 1000],
-      rttsUs: placement === 'worker' ? [p.rttUs, c.rttUs] : [p.rttUs],
-    };
+    const us = raw.subarray(skip).map((ms) => (ms - c.offsetMs + p!.offsetMs) * 1000);
+    return { us, wakeups: rb !== null ? rb.stats().wakeups : null, calibrations };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
@@ -235,7 +204,7 @@ const CASES: { name: string; transport: Transport; placement: Placement }[] = [
  * Measures wakeup latency (commit → callback) against postMessage one-way
  * latency, both consumer placements, in round-robin runs.
  */
-export async function runWakeupLatency(options: LatencyOptions): Promise<LatencyResult> {
+export async function runWakeupLatency(options: StepOptions): Promise<LatencyResult> {
   const runs = options.quick ? 1 : 3;
   const samples = options.quick ? 300 : 2000;
   const gapMs = 0.5;
@@ -252,12 +221,16 @@ export async function runWakeupLatency(options: LatencyOptions): Promise<Latency
       slot.p99.push(percentile(r.us, 99));
       if (r.wakeups !== null) slot.wakeups.push(r.wakeups / samples);
       slot.kept = r.us.length;
-      for (const o of r.offsetsUs) maxOffsetUs = Math.max(maxOffsetUs, Math.abs(o));
-      for (const t of r.rttsUs) maxRttUs = Math.max(maxRttUs, t);
+      for (const cal of r.calibrations) {
+        maxOffsetUs = Math.max(maxOffsetUs, Math.abs(cal.offsetMs * 1000));
+        maxRttUs = Math.max(maxRttUs, cal.rttUs);
+      }
     }
   }
   const rows: LatencyRow[] = CASES.map((c, i) => {
     const s = per[i]!;
+    // ratios run by run (the same minute of a noisy machine), then their median
+    const pm = per[CASES.findIndex((d) => d.transport === 'pm' && d.placement === c.placement)]!;
     return {
       name: c.name,
       transport: c.transport === 'ring' ? 'wasm-ringbuf' : 'postMessage',
@@ -267,15 +240,8 @@ export async function runWakeupLatency(options: LatencyOptions): Promise<Latency
       p90Us: median(s.p90),
       p99Us: median(s.p99),
       wakeupsPerRecord: s.wakeups.length > 0 ? median(s.wakeups) : null,
-      p50VsPostMessage: NaN,
+      p50VsPostMessage: pairedRatio(s.p50, pm.p50),
     };
   });
-  // ratios run by run (the same minute of a noisy machine), then their median
-  for (const [i, row] of rows.entries()) {
-    const j = rows.findIndex((r) => r.transport === 'postMessage' && r.consumer === row.consumer);
-    const mine = per[i]!.p50;
-    const theirs = per[j]?.p50;
-    if (theirs !== undefined) row.p50VsPostMessage = median(mine.map((v, run) => v / theirs[run]!));
-  }
   return { gapMs, runs, samplesPerRun: samples, clock: { maxOffsetUs, maxRttUs }, rows };
 }

@@ -5,30 +5,26 @@ import type { AllocResult } from './alloc.js';
 import type { B2bResult } from './b2b.js';
 import type { BurstResult } from './burst.js';
 import type { LatencyResult } from './latency.js';
-import type { TwinResult } from './twin.js';
+import { fixed, mdTable, rate, times, type Machine } from '../report.js';
 
 /** Everything bench/extras.ts measured; a section is null when it failed or was not run. */
 export interface ExtrasReport {
-  machine: { cpu: string; cores: number; node: string; platform: string; date: string; load: number[] };
+  /** Set on a quick run: its figures are a smoke test. */
+  notice: string | null;
+  machine: Machine;
   mode: 'full' | 'quick';
   command: string;
   latency: LatencyResult | null;
   allocation: AllocResult | null;
   burst: BurstResult | null;
-  twin: TwinResult | null;
   backToBack: B2bResult | null;
   errors: string[];
 }
 
-function table(head: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
-}
-
-const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
-const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+const table = (head: string[], rows: (string | number)[][]): string => mdTable(head, rows).join('\n');
+const f = fixed;
+const x = times;
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '–');
-const rate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(0)} k`);
 
 export function latencyTable(r: LatencyResult): string {
   return `### Wakeup latency (commit → callback)\n\n` +
@@ -59,16 +55,6 @@ export function burstTable(r: BurstResult): string {
       r.rows.map((row) => [row.producers, row.burst, `${row.burstVsPerProducerCapacity}×`, pct(row.sharedDropRate), pct(row.perProducerDropRate)]));
 }
 
-export function twinTables(r: TwinResult): string {
-  return `### The plain-JavaScript twin (bench/js-twin.ts) vs the wasm core\n\n` +
-    `Cross-thread: ${r.recordSize} B records, ${r.ringBytes / 1024} KiB ring, adaptive wakeups, the consumer on the main thread in \`await poll()\`, every record verified; ` +
-    `medians of ${r.runs} run(s), ratio to wasm-ringbuf taken run by run.\n\n` +
-    table(['implementation', 'producers', 'records/s', 'MB/s', 'ratio to wasm', 'full-ring retries', 'wakeups/record'],
-      r.throughput.map((row) => [row.implementation, row.producers, rate(row.recordsPerSec), f(row.mbPerSec, 0), x(row.vsWasm), row.drops, f(row.wakeupsPerRecord, 5)])) +
-    `\n\nSingle thread (tinybench, median ns per operation over batches of 1024):\n\n` +
-    table(['operation', 'implementation', 'ns/op', 'ratio to wasm'], r.micro.map((row) => [row.name, row.implementation, f(row.nsPerOp), x(row.vsWasm)]));
-}
-
 export function b2bTable(r: B2bResult): string {
   return `### Back-to-back (the kernel's \`--rb-b2b\`): the consumer triggers each batch\n\n` +
     `One producer worker writes a batch of ${r.recordSize} B records when triggered and waits; the main-thread consumer takes the whole batch, then triggers the next. ` +
@@ -81,12 +67,11 @@ export function b2bTable(r: B2bResult): string {
 export function extrasMarkdown(r: ExtrasReport): string {
   const m = r.machine;
   const parts = [
-    `## Extra measurements (${r.mode})\n\n${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load ${m.load.map((l) => l.toFixed(2)).join(' → ')}\n\n\`${r.command}\``,
+    `## Extra measurements (${r.mode})\n\n${r.notice === null ? '' : `> **${r.notice}**\n\n`}${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load ${m.load.map((l) => l.toFixed(2)).join(' → ')}\n\n\`${r.command}\``,
   ];
   if (r.latency !== null) parts.push(latencyTable(r.latency));
   if (r.allocation !== null) parts.push(allocTable(r.allocation));
   if (r.burst !== null) parts.push(burstTable(r.burst));
-  if (r.twin !== null) parts.push(twinTables(r.twin));
   if (r.backToBack !== null) parts.push(b2bTable(r.backToBack));
   if (r.errors.length > 0) parts.push(`### Errors\n\n${r.errors.map((e) => `- ${e}`).join('\n')}`);
   return `${parts.join('\n\n')}\n`;

@@ -1,0 +1,156 @@
+// The default path at every rate: the README's pattern, a worker producer
+// calling `rb.reserve(64)` → `r.data.set(bytes)` → `r.submit(flags)` at a
+// fixed steady rate (a refused record is dropped, as in the README), the
+// main thread consuming with a view callback. One producer, 64 B records,
+// a 1 MiB ring, 20 k, 200 k and 1 M records/s; each variant below in the same
+// run. The producer times its own writes; every record carries its send time
+// and the consumer takes its delivery latency.
+//
+// Beside the rates, the cells the default path is judged by: idle → first
+// record (the consumer asleep in `poll(-1)`, one record after a 2 ms pause,
+// against postMessage one-way in the same run), saturation (each variant as
+// fast as the producer can go, retrying on null), and two producers that
+// retry on null against one.
+
+import type { BenchConfig, ConsumeMode, Contender, RunResult, Wakeup } from './config.js';
+import { wasmRing, type Api } from './contenders/wasm-ring.js';
+import { once, type Transport } from './extras/latency.js';
+import { fixed, mdTable, rate, type CellReport, type Headline } from './report.js';
+import { budget, cellLabel, type Cell } from './scenarios.js';
+import { pairedRatio, percentile } from './util.js';
+
+/** One way to run the README's path. Add a line to VARIANTS to add one. */
+export interface SteadyVariant {
+  /** Names the variant in labels and tables. */
+  name: string;
+  /** What each submit() is given: `'adaptive'` is flags 0. */
+  wakeup: Wakeup;
+  /** `'poll'`: `await consumer.poll(100)`; `'drain'`: consume, sleep 1 ms when nothing is there. */
+  consume: ConsumeMode;
+  /** The producer call (contenders/wasm-ring.ts); `'reserve'` when left out. */
+  api?: Api;
+  /** The consumer constructor's options, passed only when set (`new RingBufferConsumer(rb, cb, options)`). */
+  consumerOptions?: object;
+  about: string;
+}
+
+export const VARIANTS: readonly SteadyVariant[] = [
+  { name: 'default', wakeup: 'adaptive', consume: 'poll', about: 'flags 0 (the kernel\'s adaptive wakeup); the consumer loops on `await consumer.poll(100)`' },
+  { name: 'NO_WAKEUP', wakeup: 'none', consume: 'drain', about: '`BPF_RB_NO_WAKEUP`; the consumer drains and sleeps 1 ms when it finds nothing' },
+  // Once the library has them, for example:
+  // { name: 'default, napMs 1', wakeup: 'adaptive', consume: 'poll', consumerOptions: { napMs: 1 }, about: '…' },
+  // { name: 'reserveWait', wakeup: 'adaptive', consume: 'poll', api: 'reserveWait', about: '…' }, // with 'reserveWait' in Api
+];
+
+/** The variant the producer-cost and saturation ratios are taken against. */
+export const STEADY_BASELINE = 'NO_WAKEUP';
+const DEFAULT = 'default';
+/** Records per second, per producer. */
+export const RATES = [20_000, 200_000, 1_000_000];
+const RECORD = 64;
+const POLL_MS = 100;
+const IDLE_SAMPLES = 200;
+const IDLE_GAP_MS = 2;
+/** The scenarios of this section, in report order. */
+export const STEADY_SCENARIOS = ['steady', 'saturation', 'idle'];
+
+const contenders = new Map(VARIANTS.map((v) => [v.name, wasmRing(v.name, v.api ?? 'reserve', 'lock', { view: true, options: v.consumerOptions })]));
+
+/** Idle → first record: latency.ts's one-at-a-time run, consumer on this thread, the ring written the README's way. */
+function idle(name: string, transport: Transport): Contender {
+  return {
+    name,
+    validate: () => null,
+    async run(config): Promise<RunResult> {
+      const t0 = performance.now();
+      const r = await once(transport, 'main', config.records, IDLE_GAP_MS, 'reserve');
+      return {
+        records: config.records, elapsedMs: performance.now() - t0, drops: 0, wakeups: r.wakeups, lockWaits: null, stopped: false,
+        producerUsPerRecord: null, latency: { p50Us: percentile(r.us, 50), p99Us: percentile(r.us, 99) },
+      };
+    },
+  };
+}
+
+/** Every cell of this section for `quick` (a few hundred ms per rate) or full mode. */
+export function steadyCells(quick: boolean): Cell[] {
+  const ms = quick ? 300 : 1000;
+  const b = budget(quick);
+  const cells: Cell[] = [];
+  const add = (contender: Contender, config: BenchConfig): void => void cells.push({ label: cellLabel(contender.name, config), contender, config });
+  const config = (scenario: string, v: Pick<SteadyVariant, 'wakeup' | 'consume'>, more: Partial<BenchConfig>): BenchConfig => ({
+    scenario, producers: 1, recordSize: RECORD, wakeup: v.wakeup, consume: v.consume, pollMs: POLL_MS, batch: b.batch, ringBytes: 1 << 20,
+    records: b.records, timeLimitMs: b.timeLimitMs, pace: 'free', full: 'retry', ...more,
+  });
+  for (const r of RATES) {
+    // the time limit only guards a producer that cannot keep the rate
+    for (const v of VARIANTS) add(contenders.get(v.name)!, config('steady', v, { pace: { rate: r }, full: 'drop', records: (r * ms) / 1000, timeLimitMs: ms * 1.5 }));
+  }
+  for (const v of VARIANTS) add(contenders.get(v.name)!, config('saturation', v, {}));
+  const def = VARIANTS.find((v) => v.name === DEFAULT)!;
+  add(contenders.get(DEFAULT)!, config('saturation', def, { producers: 2 }));
+  for (const [name, transport] of [['wasm-ringbuf', 'ring'], ['postMessage', 'pm']] as const) {
+    add(idle(name, transport), config('idle', def, { records: IDLE_SAMPLES }));
+  }
+  return cells;
+}
+
+/** The ratios this section is for, each taken run by run (the same minute of a noisy machine), then the median. */
+export function steadyRatios(cells: readonly CellReport[]): Headline[] {
+  const find = (scenario: string, contender: string, producers = 1, r?: number): CellReport | undefined =>
+    cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === producers &&
+      (r === undefined || (typeof c.config.pace === 'object' && 'rate' in c.config.pace && c.config.pace.rate === r)));
+  const of = (cell: CellReport | undefined, f: (run: RunResult) => number | null): number[] =>
+    cell?.runs.map((run) => f(run) ?? NaN) ?? [];
+  const throughput = (run: RunResult): number => (run.records * 1000) / run.elapsedMs;
+  const lines: Headline[] = [];
+  const add = (name: string, a: number[], b: number[], detail: string): void => {
+    if (a.length > 0 && b.length > 0) lines.push({ name, value: pairedRatio(a, b), detail });
+  };
+  for (const r of RATES) {
+    for (const v of VARIANTS.filter((w) => w.name !== STEADY_BASELINE)) {
+      const cost = (run: RunResult): number | null => run.producerUsPerRecord;
+      add(`${rate(r)}/s: producer µs per record, ${v.name} ÷ ${STEADY_BASELINE}`, of(find('steady', v.name, 1, r), cost),
+        of(find('steady', STEADY_BASELINE, 1, r), cost), 'reserve + data.set + submit, timed in the producer');
+    }
+  }
+  const p50 = (run: RunResult): number | null => run.latency?.p50Us ?? null;
+  add('idle → first record p50: wasm-ringbuf ÷ postMessage', of(find('idle', 'wasm-ringbuf'), p50), of(find('idle', 'postMessage'), p50),
+    `consumer asleep in poll(-1); one record per ${IDLE_GAP_MS} ms; postMessage one-way`);
+  for (const v of VARIANTS.filter((w) => w.name !== STEADY_BASELINE)) {
+    add(`saturation: ${v.name} ÷ ${STEADY_BASELINE}, records/s`, of(find('saturation', v.name), throughput),
+      of(find('saturation', STEADY_BASELINE), throughput), 'one producer as fast as it goes, retrying on null');
+  }
+  add(`2 producers ÷ 1 producer, ${DEFAULT}, aggregate records/s`, of(find('saturation', DEFAULT, 2), throughput), of(find('saturation', DEFAULT), throughput),
+    'each producer retries on null after a 50 µs sleep');
+  return lines;
+}
+
+/** The section's Markdown: what runs, every cell, then the ratios. */
+export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly Headline[], quick: boolean): string[] {
+  if (cells.length === 0) return [];
+  const pace = (c: CellReport): string => {
+    const p = c.config.pace;
+    if (typeof p === 'object' && 'rate' in p) return `${rate(p.rate)}/s`;
+    return c.config.scenario === 'idle' ? `1 per ${IDLE_GAP_MS} ms` : 'as fast as it goes';
+  };
+  const variants = VARIANTS.map((v) => `**${v.name}**: ${v.about}`).join('; ');
+  return [
+    '', '## steady rate: the README\'s path at a fixed rate', '',
+    `One producer worker calls \`rb.reserve(${RECORD})\` → \`r.data.set(bytes)\` → \`r.submit(flags)\` (a refused record is dropped and counted), ` +
+      `paced per 1 ms tick, ${quick ? 300 : 1000} ms per rate; 1 MiB ring; the main thread consumes with a view callback. ${variants}. ` +
+      'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp). ' +
+      'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
+      'Saturation cells retry on null instead; the idle cells send one record at a time after a pause.',
+    '',
+    ...mdTable(['scenario', 'variant', 'producers', 'rate', 'records/s', 'producer µs/record', 'wakeups/record', 'refused', 'latency p50 µs', 'latency p99 µs'],
+      cells.map((c) => {
+        const m = c.median;
+        const head = [c.config.scenario, c.contender, c.config.producers, pace(c)];
+        if (m === null) return [...head, '**error**', '', '', '', '', ''];
+        return [...head, c.config.scenario === 'idle' ? '–' : rate(m.recordsPerSec), fixed(m.producerUsPerRecord, 3), fixed(m.wakeupsPerRecord, 3), Math.round(m.drops),
+          fixed(m.latencyP50Us), fixed(m.latencyP99Us)];
+      }), 'lllrrrrrrr'),
+    '', ...mdTable(['ratio', 'measured', ''], ratios.map((h) => [h.name, h.value.toFixed(2), h.detail]), 'lrl'),
+  ];
+}
