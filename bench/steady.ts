@@ -35,16 +35,16 @@ export interface SteadyVariant {
 }
 
 export const VARIANTS: readonly SteadyVariant[] = [
-  { name: 'default', wakeup: 'adaptive', consume: 'poll', about: 'flags 0 (the kernel\'s adaptive wakeup); the consumer loops on `await consumer.poll(100)`' },
+  { name: 'default', wakeup: 'adaptive', consume: 'poll', about: 'flags 0 (the kernel\'s adaptive wakeup); the consumer loops on `await consumer.poll(100)` with the default wakeup moderation (`napMs` 1)' },
+  { name: 'napMs 0', wakeup: 'adaptive', consume: 'poll', consumerOptions: { napMs: 0 }, about: 'as default, with moderation off (`napMs: 0`): the consumer arms after every pass, the kernel\'s exact rule' },
+  { name: 'reserveBlocking', wakeup: 'adaptive', consume: 'poll', api: 'blocking', about: 'as default, the producer calling `reserveBlocking()`: it waits for room instead of being refused' },
   { name: 'NO_WAKEUP', wakeup: 'none', consume: 'drain', about: '`BPF_RB_NO_WAKEUP`; the consumer drains and sleeps 1 ms when it finds nothing' },
-  // Once the library has them, for example:
-  // { name: 'default, napMs 1', wakeup: 'adaptive', consume: 'poll', consumerOptions: { napMs: 1 }, about: '…' },
-  // { name: 'reserveWait', wakeup: 'adaptive', consume: 'poll', api: 'reserveWait', about: '…' }, // with 'reserveWait' in Api
 ];
 
 /** The variant the producer-cost and saturation ratios are taken against. */
 export const STEADY_BASELINE = 'NO_WAKEUP';
 const DEFAULT = 'default';
+const BLOCKING = 'reserveBlocking';
 /** Records per second, per producer. */
 export const RATES = [20_000, 200_000, 1_000_000];
 const RECORD = 64;
@@ -89,6 +89,8 @@ export function steadyCells(quick: boolean): Cell[] {
   for (const v of VARIANTS) add(contenders.get(v.name)!, config('saturation', v, {}));
   const def = VARIANTS.find((v) => v.name === DEFAULT)!;
   add(contenders.get(DEFAULT)!, config('saturation', def, { producers: 2 }));
+  const blocking = VARIANTS.find((v) => v.name === BLOCKING)!;
+  add(contenders.get(BLOCKING)!, config('saturation', blocking, { producers: 2 }));
   for (const [name, transport] of [['wasm-ringbuf', 'ring'], ['postMessage', 'pm']] as const) {
     add(idle(name, transport), config('idle', def, { records: IDLE_SAMPLES }));
   }
@@ -123,6 +125,13 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
   }
   add(`2 producers ÷ 1 producer, ${DEFAULT}, aggregate records/s`, of(find('saturation', DEFAULT, 2), throughput), of(find('saturation', DEFAULT), throughput),
     'each producer retries on null after a 50 µs sleep');
+  add(`2 producers ÷ 1 producer, ${BLOCKING}, aggregate records/s`, of(find('saturation', BLOCKING, 2), throughput), of(find('saturation', BLOCKING), throughput),
+    'each producer waits for room in reserveBlocking()');
+  for (const r of RATES) {
+    const wakes = (run: RunResult): number | null => (run.wakeups === null ? null : run.wakeups / run.records);
+    const w = of(find('steady', DEFAULT, 1, r), wakes).filter((x) => !Number.isNaN(x));
+    if (w.length > 0) lines.push({ name: `${rate(r)}/s: wakeups per record, ${DEFAULT}`, value: w.sort((a, b) => a - b)[w.length >> 1]!, detail: 'rb.stats().wakeups ÷ records delivered' });
+  }
   return lines;
 }
 
@@ -151,6 +160,6 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
         return [...head, c.config.scenario === 'idle' ? '–' : rate(m.recordsPerSec), fixed(m.producerUsPerRecord, 3), fixed(m.wakeupsPerRecord, 3), Math.round(m.drops),
           fixed(m.latencyP50Us), fixed(m.latencyP99Us)];
       }), 'lllrrrrrrr'),
-    '', ...mdTable(['ratio', 'measured', ''], ratios.map((h) => [h.name, h.value.toFixed(2), h.detail]), 'lrl'),
+    '', ...mdTable(['ratio', 'measured', ''], ratios.map((h) => [h.name, Math.abs(h.value) < 0.1 && h.value !== 0 ? h.value.toPrecision(2) : h.value.toFixed(2), h.detail]), 'lrl'),
   ];
 }

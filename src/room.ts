@@ -15,6 +15,9 @@ import { canBlock } from './wasm.js';
 export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);
   if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
+  // the common case: room now, no clock read
+  const offset = ring.reserveChecked(len, true);
+  if (offset !== 0) return offset;
   const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
   for (;;) {
     const turn = reserveOrAnnounce(ring, len, deadline);
@@ -32,6 +35,8 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
   checkTimeout(timeoutMs);
   checkSignal(signal);
   signal?.throwIfAborted();
+  const offset = ring.reserveChecked(len, true);
+  if (offset !== 0) return offset;
   const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
   for (;;) {
     const turn = reserveOrAnnounce(ring, len, deadline);

@@ -4,16 +4,16 @@
 // the consumer's callback (raw offsets, or the README's data views) and
 // options.
 
-import { RingBuffer, RingBufferConsumer, type RingBufferHandle, type SampleCallback } from 'wasm-ringbuf';
+import { RingBuffer, RingBufferConsumer, type RingBufferHandle, type WaitOptions } from 'wasm-ringbuf';
 import { ringFits, type Contender, type RunResult } from '../config.js';
 import { consumeLoop, measure, rawWriter, type Producer, type ProducerKind } from '../harness.js';
 
 /**
  * The producer API a contender exercises; `emitter()` maps each to its
- * calls. (A waiting reserve, once the library has one, is one more name
- * here and one more case there.)
+ * calls. `'blocking'` is the README's reserve → set → submit with
+ * `reserveBlocking()`, which waits for room instead of returning null.
  */
-export type Api = 'raw' | 'reserve' | 'output';
+export type Api = 'raw' | 'reserve' | 'output' | 'blocking';
 
 interface Extra {
   handle: RingBufferHandle;
@@ -35,6 +35,14 @@ export function emitter(rb: RingBuffer, api: Api): Producer['write'] {
       };
     case 'output':
       return (record, flags) => rb.output(record, flags);
+    case 'blocking':
+      return (record, flags) => {
+        const r = rb.reserveBlocking(record.length, 10_000);
+        if (r === null) return false;
+        r.data.set(record);
+        r.submit(flags);
+        return true;
+      };
   }
 }
 
@@ -47,19 +55,12 @@ export const wasmRingProducer: ProducerKind = {
   },
 };
 
-/** How the consumer is built: the raw callback (default) or the README's view callback, and constructor options. */
+/** How the consumer is built: the raw callback (default) or the README's view callback, and its options. */
 export interface ConsumerSetup {
   view?: boolean;
-  /**
-   * Passed as the consumer constructor's third argument, and only when set
-   * (view callbacks only). For options the library does not have yet, such
-   * as a wakeup latency budget.
-   */
-  options?: object;
+  /** The consumer's options (`napMs`), when set; the library's defaults otherwise. */
+  options?: WaitOptions;
 }
-
-/** RingBufferConsumer's constructor, with room for an options argument. */
-const Consumer = RingBufferConsumer as unknown as new (ring: RingBuffer, callback: SampleCallback, ...options: object[]) => RingBufferConsumer;
 
 /** A wasm-ringbuf contender: `api` on the producer side, `claim` for space, `consumer` as set up. */
 export function wasmRing(name: string, api: Api, claim: 'lock' | 'cas', consumer: ConsumerSetup = {}): Contender {
@@ -72,9 +73,9 @@ export function wasmRing(name: string, api: Api, claim: 'lock' | 'cas', consumer
       const words = new Uint32Array(rb.memory.buffer);
       const result = await measure(config, wasmRingProducer, extra, (session) => {
         const c = consumer.view === true
-          ? new Consumer(rb, (data) => session.record(words, data.byteOffset >> 2), ...(consumer.options === undefined ? [] : [consumer.options]))
-          : new RingBufferConsumer().addRaw(rb, (_bytes, offset) => session.record(words, offset >> 2));
-        return consumeLoop(c, config, session);
+          ? new RingBufferConsumer(rb, (data) => session.record(words, data.byteOffset >> 2), consumer.options)
+          : new RingBufferConsumer(undefined, undefined, consumer.options).addRaw(rb, (_bytes, offset) => session.record(words, offset >> 2));
+        return consumeLoop(c, config, session).finally(() => c.close());
       });
       const stats = rb.stats();
       if (stats.dropped !== result.drops) {
@@ -87,6 +88,8 @@ export function wasmRing(name: string, api: Api, claim: 'lock' | 'cas', consumer
 
 /** The zero-allocation path (reserveRaw, copy, submitRaw) under the producer lock, the default. */
 export const wasmRawLock = wasmRing('wasm-ringbuf raw lock', 'raw', 'lock');
+/** The raw path with the consumer arming after every pass (`napMs: 0`, the kernel's exact wakeup rule). */
+export const wasmRawLockNap0 = wasmRing('wasm-ringbuf raw lock, napMs 0', 'raw', 'lock', { options: { napMs: 0 } });
 /** The zero-allocation path with the lock-free compare-and-swap claim (`claim: 'cas'`). */
 export const wasmRawCas = wasmRing('wasm-ringbuf raw cas', 'raw', 'cas');
 /** The object API: reserve() returns a Reservation, its data view is filled, then submit(). */

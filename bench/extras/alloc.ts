@@ -199,6 +199,7 @@ export async function allocChild(config: ChildConfig): Promise<AllocRow[]> {
     turn(ctl, mine);
   };
   for (const c of CASES) {
+    consumer.close(); // a ring has one consumer at a time
     consumer = c.consumer === 'view' ? new RingBufferConsumer(rb, viewCallback) : new RingBufferConsumer().addRaw(rb, rawCallback);
     for (let round = 0; round < config.warm + config.rounds; round++) {
       wait(1);

@@ -10,12 +10,12 @@
 
 import type { BenchConfig } from '../config.js';
 import { postMessage, postMessageBatched } from '../contenders/post-message.js';
-import { wasmRawLock } from '../contenders/wasm-ring.js';
+import { wasmRawLock, wasmRawLockNap0 } from '../contenders/wasm-ring.js';
 import { runCells } from '../scenarios.js';
 import { median, pairedRatio, type StepOptions } from '../util.js';
 
 const RECORD = 64;
-const CONTENDERS = [wasmRawLock, postMessage, postMessageBatched];
+const CONTENDERS = [wasmRawLock, wasmRawLockNap0, postMessage, postMessageBatched];
 
 /** One contender at one batch size. */
 export interface B2bRow {
