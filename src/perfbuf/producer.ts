@@ -76,7 +76,8 @@ export class PerfBufferProducer implements ReservationOwner {
     const counter = Atomics.load(c, W_COUNTER);
     // Keep every stamp within the signed window of the merge: refuse one that
     // would land STAMP_BOUND or more past the oldest open reservation.
-    if (((counter - this.#floor) | 0) >= FLOOR_STALE || counter - this.#floor < 0) {
+    const behind = (counter - this.#floor) | 0;
+    if (behind >= FLOOR_STALE || behind < 0) {
       this.#floor = this.#lowest(counter);
       if (((counter - this.#floor) | 0) >= STAMP_BOUND) return this.ring.refuse();
     }
