@@ -14,11 +14,10 @@
 // lasts long enough for the ring to fill past a quarter at the rate the last
 // pass saw, and the budget 0 gives the kernel's exact behaviour.
 //
-// The nap adapts, as interrupt coalescing does: a nap after which nothing
-// had arrived only added latency (a request/response pattern), so the next
-// one is half as long, down to none; a wakeup that brought few records (a
-// producer paid a notification for them) makes the next nap twice as long,
-// up to the budget.
+// As interrupt coalescing does, a consumer naps only when records come fast
+// (NAP_RATE, at the rate of the last ~10 ms): at a few thousand records a
+// second a wakeup per record costs producers little and a nap would only add
+// latency, so the consumer arms.
 
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, cannotBlockError, checkSignal, checkTimeout, closedError, describeValue,
@@ -34,8 +33,10 @@ export const DEFAULT_NAP_MS = 1;
 const MIN_NAP_MS = 0.05;
 /** A nap ends before the ring can fill past this fraction at the last pass's rate. */
 const NAP_FILL = 0.25;
-/** A wakeup that delivered at most this many records makes naps longer. */
-const FEW = 2;
+/** Naps are taken only while records come at least this fast (records per millisecond: 4,000 a second). */
+const NAP_RATE = 4;
+/** The time constant of the recent rate, in milliseconds. */
+const RATE_MS = 10;
 
 /** Options of every consumer: how it waits. */
 export interface WaitOptions {
@@ -98,8 +99,8 @@ export interface WaitTarget {
 export class Waiter {
   readonly #target: WaitTarget;
   readonly #napMs: number;
-  /** The nap now, adapted between 0 and #napMs. */
-  #nap: number;
+  /** Records delivered per millisecond, recently (an exponential average over RATE_MS). */
+  #rate = 0;
   readonly #cancels = new Set<() => void>();
   #polling = false;
   #closed = false;
@@ -111,7 +112,7 @@ export class Waiter {
 
   constructor(target: WaitTarget, napMs: number) {
     this.#target = target;
-    this.#napMs = this.#nap = napMs;
+    this.#napMs = napMs;
   }
 
   get closed(): boolean {
@@ -139,16 +140,13 @@ export class Waiter {
         if (this.#stopped(signal)) return 0;
       }
       let n = this.#pass();
-      if (nap > 0) this.#napped(n);
       if (n !== 0 || timeoutMs === 0) return n;
       for (;;) {
         const left = deadline - performance.now();
         if (left <= 0) return 0;
-        const slept = this.#arm();
-        if (slept) await this.#sleepAsync(WAIT_ARMED, left);
+        if (this.#arm()) await this.#sleepAsync(WAIT_ARMED, left);
         if (this.#stopped(signal)) return 0;
         n = this.#pass();
-        if (slept) this.#woken(n);
         if (n !== 0) return n;
       }
     } finally {
@@ -169,16 +167,13 @@ export class Waiter {
         if (this.#closed) return 0;
       }
       let n = this.#pass();
-      if (nap > 0) this.#napped(n);
       if (n !== 0 || timeoutMs === 0) return n;
       for (;;) {
         const left = deadline - performance.now();
         if (left <= 0) return 0;
-        const slept = this.#arm();
-        if (slept) this.#sleepSync(WAIT_ARMED, left);
+        if (this.#arm()) this.#sleepSync(WAIT_ARMED, left);
         if (this.#closed) return 0;
         n = this.#pass();
-        if (slept) this.#woken(n);
         if (n !== 0) return n;
       }
     } finally {
@@ -221,31 +216,24 @@ export class Waiter {
       c.mark = c.cons;
     }
     this.#fillPerMs = dt > 0 ? fill / dt : Infinity;
+    if (dt > 0) {
+      const keep = Math.exp(-dt / RATE_MS);
+      this.#rate = keep * this.#rate + (1 - keep) * (Math.max(n, 0) / dt);
+    }
     this.#passAt = now;
     return n;
   }
 
   /**
    * How long to nap now (0: not at all): only after a pass that delivered,
-   * for the adapted budget, cut so that the rings do not fill past NAP_FILL
-   * meanwhile, and never past the poll's deadline.
+   * while records come at NAP_RATE or faster; for the budget, cut so that the rings do not fill past NAP_FILL meanwhile, and
+   * never past the poll's deadline.
    */
   #napNow(deadline: number, timeoutMs: number): number {
-    if (!this.#busy || timeoutMs === 0 || this.#nap === 0) return 0;
-    let nap = this.#fillPerMs > 0 ? Math.min(this.#nap, NAP_FILL / this.#fillPerMs) : this.#nap;
+    if (!this.#busy || timeoutMs === 0 || this.#napMs === 0 || this.#rate < NAP_RATE) return 0;
+    let nap = this.#fillPerMs > 0 ? Math.min(this.#napMs, NAP_FILL / this.#fillPerMs) : this.#napMs;
     nap = Math.min(nap, deadline - performance.now());
     return nap >= MIN_NAP_MS ? nap : 0;
-  }
-
-  /** After a nap: nothing had come, so it only cost latency (halve it); or it paid (grow it back). */
-  #napped(delivered: number): void {
-    if (delivered === 0) this.#nap = this.#nap / 2 >= MIN_NAP_MS ? this.#nap / 2 : 0;
-    else this.#nap = Math.min(this.#napMs, this.#nap * 2);
-  }
-
-  /** After a sleep: a wakeup for few records cost a producer a notification each; nap longer. */
-  #woken(delivered: number): void {
-    if (delivered > 0 && delivered <= FEW && this.#nap < this.#napMs) this.#nap = Math.min(this.#napMs, Math.max(this.#nap * 2, MIN_NAP_MS * 2));
   }
 
   /**

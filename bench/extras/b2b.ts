@@ -5,8 +5,10 @@
 // a full wakeup round trip, so this measures the per-batch handoff cost plus
 // the per-record cost with a cold consumer. The harness's producer loop and
 // contenders in the back-to-back pace: wasm-ringbuf (adaptive wakeups,
-// `await poll()`) against postMessage, one message per record and 64 records
-// per transferred Uint8Array.
+// `await poll()`), with the default wakeup moderation and with `napMs: 0`,
+// against postMessage, one message per record and 64 records per transferred
+// Uint8Array. Request/response is where moderation costs: each batch waits
+// out a nap, so such a consumer should take `napMs: 0`.
 
 import type { BenchConfig } from '../config.js';
 import { postMessage, postMessageBatched } from '../contenders/post-message.js';
@@ -61,8 +63,8 @@ export async function runBackToBack(options: StepOptions, errors: string[]): Pro
         contender: c.name, batch,
         recordsPerSec: median(rates[i]!),
         batchesPerSec: median(rates[i]!) / batch,
-        vsPostMessage: pairedRatio(rates[i]!, rates[1]!),
-        vsBatched: pairedRatio(rates[i]!, rates[2]!),
+        vsPostMessage: pairedRatio(rates[i]!, rates[CONTENDERS.indexOf(postMessage)]!),
+        vsBatched: pairedRatio(rates[i]!, rates[CONTENDERS.indexOf(postMessageBatched)]!),
       });
     });
   }
