@@ -15,15 +15,12 @@ import { canBlock } from './wasm.js';
 export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);
   if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
-  // the common case: room now, no clock read
-  const offset = ring.reserveChecked(len, true);
-  if (offset !== 0) return offset;
-  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+  const wait: Wait = { timeoutMs, deadline: NaN };
   for (;;) {
-    const turn = reserveOrAnnounce(ring, len, deadline);
+    const turn = reserveOrAnnounce(ring, len, wait);
     if (turn >= 0) return turn;
     // pairs with the ROOM_SEQ add and notify in advanceConsumer() (assembly/ring.ts)
-    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, deadline - performance.now());
+    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, wait.deadline - performance.now());
     Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
   }
 }
@@ -35,19 +32,24 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
   checkTimeout(timeoutMs);
   checkSignal(signal);
   signal?.throwIfAborted();
-  const offset = ring.reserveChecked(len, true);
-  if (offset !== 0) return offset;
-  const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-  for (;;) {
-    const turn = reserveOrAnnounce(ring, len, deadline);
-    if (turn >= 0) return turn;
+  const wait: Wait = { timeoutMs, deadline: NaN };
+  for (let turn = reserveOrAnnounce(ring, len, wait); turn < 0; turn = reserveOrAnnounce(ring, len, wait)) {
     try {
-      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, deadline - performance.now(), undefined, signal);
+      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, wait.deadline - performance.now(), undefined, signal);
     } finally {
       Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
     }
     signal?.throwIfAborted();
   }
+  return wait.offset!;
+}
+
+/** A wait for room: its timeout, and its deadline once the first try found no room (NaN before: no clock read). */
+interface Wait {
+  readonly timeoutMs: number;
+  deadline: number;
+  /** The reservation the last turn made. */
+  offset?: number;
 }
 
 /**
@@ -58,10 +60,12 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
  * its CONSUMER_POS store is seen by the second reservation (Dekker). Past
  * the deadline, a last reservation counts its refusal.
  */
-function reserveOrAnnounce(ring: RingBuffer, len: number, deadline: number): number {
+function reserveOrAnnounce(ring: RingBuffer, len: number, wait: Wait): number {
   let offset = ring.reserveChecked(len, true);
-  if (offset !== 0) return offset;
-  if (performance.now() >= deadline) return ring.reserveChecked(len);
+  if (offset !== 0) return (wait.offset = offset);
+  // the common case, room at the first try, reads no clock
+  if (Number.isNaN(wait.deadline)) wait.deadline = wait.timeoutMs < 0 ? Infinity : performance.now() + wait.timeoutMs;
+  if (performance.now() >= wait.deadline) return (wait.offset = ring.reserveChecked(len));
   const waiters = (ring.ctl + OFF_ROOM_WAITERS) >> 2;
   Atomics.add(ring.i32, waiters, 1);
   const seq = Atomics.load(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2);
@@ -70,7 +74,7 @@ function reserveOrAnnounce(ring: RingBuffer, len: number, deadline: number): num
   offset = ring.reserveChecked(len, true);
   if (offset !== 0) {
     Atomics.sub(ring.i32, waiters, 1);
-    return offset;
+    return (wait.offset = offset);
   }
   ring.countRoomWait();
   return -seq - 1;
