@@ -95,10 +95,14 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
 /** Whether `bytes` more would overrun the consumer, by a look that takes no lock. */
 // @ts-ignore: decorator
 @inline function looksFull(ctl: usize, mask: u64, bytes: u64): bool {
-  const prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
-  if (prod + bytes - atomic.load<u64>(ctl, OFF_CONS_SEEN) <= mask) return false;
+  // Each consumer position before the producer position: read after it, a
+  // consumer position could have passed a stale producer position, and the
+  // difference would wrap to a ring that looks full.
+  const seen = atomic.load<u64>(ctl, OFF_CONS_SEEN);
+  if (atomic.load<u64>(ctl, OFF_PRODUCER_POS) + bytes - seen <= mask) return false;
   // pairs with the CONSUMER_POS cmpxchg in advanceConsumer()
-  return prod + bytes - atomic.load<u64>(ctl, OFF_CONSUMER_POS) > mask;
+  const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
+  return atomic.load<u64>(ctl, OFF_PRODUCER_POS) + bytes - cons > mask;
 }
 
 /** reserve() under the producer lock (or on a single-producer ring). */
