@@ -24,3 +24,4 @@ export { FairConsumer } from './fair.js';
 export type { FairConsumerOptions } from './fair.js';
 export { ShardedRings } from './shard.js';
 export type { ShardedRingsOptions, ShardedRingsHandle } from './shard.js';
+export type {} from './globals.js';
