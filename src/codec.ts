@@ -7,11 +7,12 @@
 // pass over the string in JavaScript, and V8 writes into shared memory more
 // carefully than into private memory; encodeInto() into a private scratch
 // buffer of the worst case (3 bytes per UTF-16 unit) gives the length for
-// free, and one copy of the encoded bytes into the reservation is cheap. The
-// second was about twice as fast for log-line-sized strings, so strings up to
-// SCRATCH_UNITS take it; longer ones (where a 3x scratch would be wasteful)
-// are measured first and encoded straight into the reservation. Either way
-// nothing is allocated per record but a subarray view.
+// free, and one copy of the encoded bytes into the reservation is cheap. For
+// log-line-sized strings the second took about a third of the time of the
+// first (and of encode() + output()), so strings up to SCRATCH_UNITS take it;
+// longer ones (where a 3x scratch would be wasteful) are measured first and
+// encoded straight into the reservation. Either way nothing is allocated per
+// record but a subarray view.
 //
 // Reading. Node's TextDecoder decodes a view of shared memory; browsers'
 // refuses it ("The provided ArrayBufferView value must not be shared"). The
