@@ -9,13 +9,18 @@
 // buffer of the worst case (3 bytes per UTF-16 unit) gives the length for
 // free, and one copy of the encoded bytes into the reservation is cheap. For
 // log-line-sized strings the second took about a third of the time of the
-// first (and of encode() + output()), so strings up to SCRATCH_UNITS take it;
-// longer ones (where a 3x scratch would be wasteful) are measured first and
-// encoded straight into the reservation. Either way nothing is allocated per
-// record but a subarray view.
+// first (and of encode() + output()), so strings up to SCRATCH_UNITS take it.
+// Longer ones (where a 3x scratch would be wasteful), and the async writers
+// (which cannot hold the shared scratch across an await), measure the string
+// and encode it straight into the reservation, where the platform allows:
+// Node's encodeInto() writes into a view of shared memory, Chromium's refuses
+// one ("The provided Uint8Array value must not be shared"), and there the
+// text is encoded into private memory and copied. Nothing that throws
+// between the reservation and its commit leaves the record behind: it is
+// discarded.
 //
 // Reading. Node's TextDecoder decodes a view of shared memory; browsers'
-// refuses it ("The provided ArrayBufferView value must not be shared"). The
+// refuse it ("The provided ArrayBufferView value must not be shared"). The
 // first shared view tells which this runtime is; where it is refused, each
 // record is copied into a private scratch buffer and decoded there.
 
@@ -32,6 +37,7 @@ export interface RecordProducer {
   readonly maxRecord: number;
   reserveRaw(len: number): number;
   submitRaw(offset: number, flags?: CommitFlags | number): void;
+  discardRaw(offset: number, flags?: CommitFlags | number): void;
   /** Present on a `RingBuffer`: used when `timeoutMs` is not 0. */
   reserveRawBlocking?(len: number, timeoutMs?: number): number;
 }
@@ -46,6 +52,20 @@ let encodeScratch: Uint8Array | undefined;
 let decodeScratch = new Uint8Array(0);
 /** Whether this runtime's TextDecoder accepts views of shared memory (undefined: not tried yet). */
 let decodesShared: boolean | undefined;
+/** Whether this runtime's TextEncoder.encodeInto() writes into views of shared memory (undefined: not tried yet). */
+let encodesShared: boolean | undefined;
+
+function encodesIntoShared(): boolean {
+  if (encodesShared === undefined) {
+    try {
+      encoder.encodeInto('', new Uint8Array(new SharedArrayBuffer(1)));
+      encodesShared = true;
+    } catch {
+      encodesShared = false;
+    }
+  }
+  return encodesShared;
+}
 
 /**
  * The exact number of bytes `text` takes in UTF-8, as `TextEncoder` writes it
@@ -89,35 +109,57 @@ function reserveFor(producer: RecordProducer, len: number, timeoutMs: number): n
 export function writeText(producer: RecordProducer, text: string, flags: CommitFlags | number = 0, timeoutMs = 0): boolean {
   checkText(text, 'writeText()');
   checkFlags(flags);
-  let offset: number;
+  let bytes: Uint8Array;
+  let len: number;
   if (text.length <= SCRATCH_UNITS) {
-    const scratch = (encodeScratch ??= new Uint8Array(SCRATCH_UNITS * 3));
-    const { written } = encoder.encodeInto(text, scratch);
-    offset = reserveFor(producer, written, timeoutMs);
+    bytes = encodeScratch ??= new Uint8Array(SCRATCH_UNITS * 3);
+    len = encoder.encodeInto(text, bytes).written;
+  } else if (encodesIntoShared()) {
+    len = utf8Length(text);
+    const offset = reserveFor(producer, len, timeoutMs);
     if (offset === 0) return false;
-    producer.bytes.set(scratch.subarray(0, written), offset);
+    fill(producer, offset, () => encoder.encodeInto(text, producer.bytes.subarray(offset, offset + len)));
+    producer.submitRaw(offset, flags);
+    return true;
   } else {
-    const len = utf8Length(text);
-    offset = reserveFor(producer, len, timeoutMs);
-    if (offset === 0) return false;
-    encoder.encodeInto(text, producer.bytes.subarray(offset, offset + len));
+    bytes = encoder.encode(text);
+    len = bytes.length;
   }
+  const offset = reserveFor(producer, len, timeoutMs);
+  if (offset === 0) return false;
+  producer.bytes.set(bytes.subarray(0, len), offset);
   producer.submitRaw(offset, flags);
   return true;
+}
+
+/** Runs `write` on a reservation; if it throws, discards the record (so that no consumer waits on it) and rethrows. */
+function fill(producer: RecordProducer, offset: number, write: () => unknown): void {
+  try {
+    write();
+  } catch (err) {
+    producer.discardRaw(offset);
+    throw err;
+  }
 }
 
 /**
  * As `writeText()`, waiting for room without blocking the thread
  * (`reserveAsync()`; for a page's main thread): resolves to `false` only on
  * timeout, rejects with the signal's reason when it aborts. The text is
- * encoded straight into the reservation.
+ * encoded straight into the reservation where the platform allows it.
  */
 export async function writeTextAsync(ring: RingBuffer, text: string, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {}): Promise<boolean> {
   checkText(text, 'writeTextAsync()');
   checkFlags(flags);
+  if (!encodesIntoShared()) return ring.outputAsync(encoder.encode(text), flags, options);
   const r = await ring.reserveAsync(utf8Length(text), options);
   if (r === null) return false;
-  encoder.encodeInto(text, r.data);
+  try {
+    encoder.encodeInto(text, r.data);
+  } catch (err) {
+    r.discard(); // no consumer may wait on a record nobody will commit
+    throw err;
+  }
   r.submit(flags);
   return true;
 }

@@ -84,6 +84,27 @@ describe('writeText / readText', () => {
     expect(writeText(rb, 'é'.repeat(32))).toBe(true); // exactly 64 bytes fits
   });
 
+  it('discards the record when encoding into the reservation throws, so the consumer is never left waiting on it', async () => {
+    const rb = await RingBuffer.create({ size: 1 << 16 });
+    const long = 'straight into the reservation é '.repeat(400);
+    expect(writeText(rb, long)).toBe(true); // (the runtime's encodeInto() into shared memory has been probed)
+    const encodeInto = TextEncoder.prototype.encodeInto;
+    TextEncoder.prototype.encodeInto = () => {
+      throw new Error('encoder failure');
+    };
+    try {
+      expect(() => writeText(rb, long)).toThrow('encoder failure');
+      await expect(writeTextAsync(rb, 'async')).rejects.toThrow('encoder failure');
+    } finally {
+      TextEncoder.prototype.encodeInto = encodeInto;
+    }
+    expect(rb.stats().discarded).toBe(2);
+    writeText(rb, 'after');
+    const { c, texts } = collect(rb);
+    expect(c.consume()).toBe(2);
+    expect(texts).toEqual([long, 'after']);
+  });
+
   it('writeTextAsync waits for room without blocking, and its signal ends the wait', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     while (writeText(rb, 'y'.repeat(200)));
