@@ -78,7 +78,9 @@ declare global {
     phaseAge: number;
     ring: Lane;
     post: Lane;
+    batch: Lane;
     ratio: number;
+    ratioBatch: number;
     fps: number;
     settings: Record<string, unknown>;
   };
