@@ -3,7 +3,7 @@
 // backpressure from the file to the producers; losses reported in the file
 // and in total; the benchmark against pino's transport path, run small.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,13 +44,19 @@ describe('the logging pipeline (examples/node/logging)', () => {
     expect(r.lossLines).toBeGreaterThan(0);
   });
 
-  it('runs as a script and prints its report', async () => {
-    const script = fileURLToPath(new URL('../../examples/node/logging/pipeline.mjs', import.meta.url));
+  it('runs as the README shows it, and prints its report', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const command = /^node examples\/node\/logging\/pipeline\.mjs( --\S+)*$/m.exec(readme)?.[0];
+    expect(command, 'the README shows the command').toBeDefined();
+    const [, script, ...args] = command!.split(' ');
     const file = join(dir, 'cli.ndjson');
-    const { stdout } = await promisify(execFile)(process.execPath, [script, '--workers=2', '--lines=1000', `--file=${file}`], { timeout: 60_000 });
-    expect(stdout).toMatch(/^2000 lines from 2 workers in \d+ ms \([\d,]+ lines\/s\) to .*; lost 0 \(reported in 0 line\(s\); the producers counted 0\)/);
-    expect(verifyLog(file, { workers: 2, lines: 1000 }).lines).toBe(2000);
-  });
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [script!, ...args, `--file=${file}`], { cwd: root, timeout: 120_000 });
+    const workers = Number(/--workers=(\d+)/.exec(command!)![1]);
+    const lines = Number(/--lines=(\d+)/.exec(command!)![1]);
+    expect(stdout).toMatch(new RegExp(`^${workers * lines} lines from ${workers} workers in \\d+ ms \\([\\d,]+ lines/s\\) to .*; lost 0 \\(reported in 0 line\\(s\\); the producers counted 0\\)`));
+    expect(verifyLog(file, { workers, lines })).toMatchObject({ lines: workers * lines, gaps: 0 });
+  }, 120_000);
 
   it('benchmarks against the same workers logging through pino.transport (thread-stream), both files checked', async () => {
     const r = await bench({ workers: 2, lines: 2000, rounds: 1, dir });
