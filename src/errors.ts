@@ -22,7 +22,6 @@ export type RingBufferErrorCode =
   | 'ERR_RINGBUF_PENDING' // close() of a producer with records still reserved
   | 'ERR_RINGBUF_SLOT' // a perf buffer slot that already has a producer
   | 'ERR_RINGBUF_UNORDERED' // an ordered merge of a buffer created with ordered: false
-  | 'ERR_RINGBUF_MODE' // a consumer that cannot read this ring's mode
   | 'ERR_RINGBUF_DUPLICATE' // the same ring added twice to one consumer
   | 'ERR_RINGBUF_CONSUMER_TAKEN' // a second consumer on a ring that has one
   | 'ERR_RINGBUF_NO_RINGS' // poll() on a consumer with no rings

@@ -24,3 +24,8 @@ export { FairConsumer } from './fair.js';
 export type { FairConsumerOptions } from './fair.js';
 export { ShardedRings } from './shard.js';
 export type { ShardedRingsOptions, ShardedRingsHandle } from './shard.js';
+export type {} from './globals.js';
+export { readRecords, readBatches, createReadableStream, createWritableStream } from './streams.js';
+export type { ReadRecordsOptions, RecordIterator, WritableStreamOptions } from './streams.js';
+export { utf8Length, writeText, writeTextAsync, writeJSON, writeJSONAsync, readText, readJSON } from './codec.js';
+export type { RecordProducer } from './codec.js';

@@ -3,11 +3,15 @@
 // between batches and publishes its own counters. A worker's loop never
 // returns to its event loop, so this memory is the only way to steer it.
 
-/** Which lane the producers feed: nothing, the ring, or one postMessage per event. */
+/** Which lane the producers feed: nothing, the ring, one postMessage per event, or one per POST_BATCH events. */
 export const MODE = 0;
 export const MODE_PAUSED = 0;
 export const MODE_RING = 1;
 export const MODE_POST = 2;
+export const MODE_BATCH = 3;
+
+/** Events per message in the batched postMessage lane (one transferred ArrayBuffer each). */
+export const POST_BATCH = 64;
 
 /** Commit flags policy of the ring lane. */
 export const WAKEUP = 1;
@@ -21,9 +25,9 @@ export const PAYLOAD = 2;
 /** Events per second per producer; 0 = as fast as it can. */
 export const RATE = 3;
 
-/** Per producer i: events the page has received by postMessage (its flow-control credit). */
+/** Per producer i: events the page has received by postMessage, either lane (its flow-control credit). */
 export const ACK = 8;
-/** Per producer i: ring events written, ring events refused (the ring was full), events posted. */
+/** Per producer i: ring events written, ring events refused (the ring was full), events posted (either lane). */
 export const WRITTEN = 16;
 export const REFUSED = 24;
 export const POSTED = 32;
@@ -35,7 +39,7 @@ export const CONTROL_WORDS = 40;
 export const POST_WINDOW = 4096;
 
 /**
- * An event, in the ring and in a postMessage (as an object there):
+ * An event, in the ring and in a batched message (24 bytes each), and in a postMessage (as an object there):
  *   u32 producer index, u32 sequence (per lane), f64 time (ms since the epoch), f64 value.
  */
 export const EVENT_BYTES = 24;

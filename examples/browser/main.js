@@ -1,14 +1,17 @@
 // The demo page: N module Web Workers produce events, this main thread
 // consumes them. Lane 1 is one wasm-ringbuf ring read with
-// `await consumer.poll()`; lane 2 is one postMessage per event. The lanes take
-// turns (or one runs alone) and every event is checked for order on arrival.
+// `await consumer.poll()`; lane 2 is one postMessage per event; lane 3 is one
+// postMessage per POST_BATCH events (a transferred ArrayBuffer). The lanes
+// take turns (or one runs alone) and every event is checked for order on
+// arrival.
 import {
   RingBuffer, RingBufferConsumer, BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
 } from 'wasm-ringbuf';
 import {
-  ACK, CONTROL_WORDS, EVENT_BYTES, MAX_PRODUCERS, MODE, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED,
-  POST_WINDOW, PRODUCER_COLOURS, RATE, REFUSED, WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_NONE, WAKEUP_SAMPLED, WRITTEN,
+  ACK, CONTROL_WORDS, EVENT_BYTES, MAX_PRODUCERS, MODE, MODE_BATCH, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED,
+  POST_BATCH, POST_WINDOW, PRODUCER_COLOURS, RATE, REFUSED, WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_NONE, WAKEUP_SAMPLED, WRITTEN,
 } from './control.js';
+import { movingMedian } from './median.js';
 
 // ---- settings, from the URL (the buttons rewrite it) ---------------------------------------
 
@@ -21,7 +24,7 @@ const settings = {
   // one producer per spare core, 2 to 3: on 2 cores a third would mostly take turns with the page
   producers: intParam('producers', Math.min(3, Math.max(2, (navigator.hardwareConcurrency || 2) - 1)), 1, MAX_PRODUCERS),
   phaseMs: intParam('phaseMs', 5000, 250, 600_000),
-  phase: ['auto', 'ring', 'post'].includes(params.get('phase')) ? params.get('phase') : 'auto',
+  phase: ['auto', 'ring', 'post', 'batch'].includes(params.get('phase')) ? params.get('phase') : 'auto',
   wakeup: ['adaptive', 'sampled', 'none'].includes(params.get('wakeup')) ? params.get('wakeup') : 'adaptive',
   rate: intParam('rate', 0, 0, 100_000_000),
   size: 2 ** intParam('log2size', 22, 12, 28), // the ring's data area: 4 MiB
@@ -45,7 +48,10 @@ const demo = {
   phaseAge: 0,
   ring: lane(),
   post: lane(),
+  batch: lane(),
+  /** Average records/s of the ring lane ÷ the one-message-per-event lane, and ÷ the batched lane. */
   ratio: NaN,
+  ratioBatch: NaN,
   fps: 0,
 };
 globalThis.demo = demo;
@@ -55,6 +61,8 @@ const latestValues = new Array(settings.producers).fill(0);
 const $ = (sel) => document.querySelector(sel);
 const fmtRate = (n) => (!Number.isFinite(n) ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+/** A count that fits its cell: exact below a million, then in millions (the exact figure in the cell's title). */
+const fmtCount = (n) => (n < 1e6 ? fmtInt(n) : n < 1e9 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e9).toFixed(2)} G`);
 const fmtMs = (ms) => (!Number.isFinite(ms) ? '–' : ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(1)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 
 // ---- start ---------------------------------------------------------------------------------
@@ -77,7 +85,10 @@ async function start() {
   Atomics.store(control, PAYLOAD, settings.payload);
 
   const ring = startRingConsumer(rb, control);
-  const post = startPostLane(control);
+  // both postMessage lanes count what they receive in one credit per producer (its ACK word)
+  const credit = new Array(settings.producers).fill(0);
+  const post = startPostLane(control, credit);
+  const batch = startBatchLane(control, credit);
   const workers = [];
   for (let i = 0; i < settings.producers; i++) {
     const worker = new Worker(new URL('./producer.worker.js', import.meta.url), { type: 'module', name: `producer ${i}` });
@@ -85,6 +96,7 @@ async function start() {
       worker.addEventListener('error', (e) => reject(new Error(`producer worker ${i} failed to start: ${e.message ?? 'see the console'}`)), { once: true });
       worker.addEventListener('message', (e) => {
         if (e.data?.type === 'ready') resolve(worker);
+        else if (e.data.events !== undefined) batch.receive(e.data);
         else post.receive(e.data);
       });
     }));
@@ -97,60 +109,59 @@ async function start() {
     modeChanged = true;
     Atomics.store(control, MODE, mode);
     Atomics.notify(control, MODE); // pairs with the wait on MODE in a paused producer
-    $('#lane-ring').classList.toggle('active', mode === MODE_RING);
-    $('#lane-post').classList.toggle('active', mode === MODE_POST);
-    $('#lane-ring .state').textContent = mode === MODE_RING ? 'live' : 'waiting';
-    $('#lane-post .state').textContent = mode === MODE_POST ? 'live' : 'waiting';
+    for (const [name, m] of [['ring', MODE_RING], ['post', MODE_POST], ['batch', MODE_BATCH]]) {
+      $(`#lane-${name}`).classList.toggle('active', mode === m);
+      $(`#lane-${name} .state`).textContent = mode === m ? 'live' : 'waiting';
+    }
   };
   let paused = false;
   let phaseStarted = performance.now();
   let modeChanged = false; // since the frame counter's window began
-  const wanted = () => (settings.phase === 'post' ? MODE_POST : settings.phase === 'ring' ? MODE_RING
-    : demo.mode === MODE_RING ? MODE_POST : MODE_RING);
-  setMode(settings.phase === 'post' ? MODE_POST : MODE_RING);
+  const ONLY = { ring: MODE_RING, post: MODE_POST, batch: MODE_BATCH };
+  const first = ONLY[settings.phase] ?? MODE_RING;
+  // taking turns: ring, one message per event, batched messages, ring again
+  const wanted = () => ONLY[settings.phase] ?? (demo.mode === MODE_RING ? MODE_POST : demo.mode === MODE_POST ? MODE_BATCH : MODE_RING);
+  setMode(first);
   $('#pause').addEventListener('click', () => {
     paused = !paused;
     $('#pause').textContent = paused ? 'resume' : 'pause';
     $('#pause').setAttribute('aria-pressed', String(paused));
     if (paused) setMode(MODE_PAUSED);
-    else { setMode(settings.phase === 'post' ? MODE_POST : MODE_RING); phaseStarted = performance.now(); }
+    else { setMode(first); phaseStarted = performance.now(); }
   });
 
   // Sample the counters four times a second: rates, the chart's history, the switch of lanes.
   const history = [];
   let last = performance.now();
-  let lastRing = 0;
-  let lastPost = 0;
-  let ringTime = 0;
-  let postTime = 0;
+  const lanes = { ring: { mode: MODE_RING, last: 0, time: 0 }, post: { mode: MODE_POST, last: 0, time: 0 }, batch: { mode: MODE_BATCH, last: 0, time: 0 } };
   setInterval(() => {
     const now = performance.now();
     const dt = (now - last) / 1000;
     last = now;
     const r = demo.ring;
-    const p = demo.post;
     Object.assign(r, ring.tally); // first the consumer's counts, then the ring's: see startRingConsumer()
     const s = rb.stats();
     r.wakeups = s.wakeups;
     r.dropped = s.dropped;
     r.laps = (rb.query(BPF_RB_PROD_POS)) / settings.size;
-    r.rate = (r.records - lastRing) / dt;
-    p.rate = (p.records - lastPost) / dt;
-    lastRing = r.records;
-    lastPost = p.records;
-    if (demo.mode === MODE_RING) ringTime += dt;
-    if (demo.mode === MODE_POST) postTime += dt;
-    r.activeMs = ringTime * 1000;
-    p.activeMs = postTime * 1000;
-    r.avgRate = ringTime > 0 ? r.records / ringTime : NaN;
-    p.avgRate = postTime > 0 ? p.records / postTime : NaN;
-    demo.ratio = r.avgRate / p.avgRate;
-    r.latencyMs = ring.latency();
-    p.latencyMs = post.latency();
-    p.dropped = post.maxInFlight;
-    history.push({ t: now, ring: r.rate, post: p.rate, mode: demo.mode, values: latestValues.slice() });
+    for (const [name, l] of Object.entries(lanes)) {
+      const d = demo[name];
+      d.rate = (d.records - l.last) / dt;
+      l.last = d.records;
+      if (demo.mode === l.mode) l.time += dt;
+      d.activeMs = l.time * 1000;
+      d.avgRate = l.time > 0 ? d.records / l.time : NaN;
+    }
+    demo.ratio = r.avgRate / demo.post.avgRate;
+    demo.ratioBatch = r.avgRate / demo.batch.avgRate;
+    r.latencyMs = ring.latency.tick();
+    demo.post.latencyMs = post.latency.tick();
+    demo.batch.latencyMs = batch.latency.tick();
+    demo.post.dropped = post.maxInFlight;
+    demo.batch.dropped = batch.maxInFlight;
+    history.push({ t: now, ring: r.rate, post: demo.post.rate, batch: demo.batch.rate, mode: demo.mode, values: latestValues.slice() });
     while (history.length > 0 && history[0].t < now - 61_000) history.shift();
-    pushTail(ring, post);
+    pushTail([ring, post, batch]);
     renderNumbers();
     demo.phaseAge = now - phaseStarted;
     if (!paused && settings.phase === 'auto' && now - phaseStarted >= settings.phaseMs) {
@@ -173,6 +184,7 @@ async function start() {
       // how smooth the page stays while a lane runs: a window that saw one lane only
       if (!modeChanged && demo.mode === MODE_RING) demo.ring.fps = demo.fps;
       if (!modeChanged && demo.mode === MODE_POST) demo.post.fps = demo.fps;
+      if (!modeChanged && demo.mode === MODE_BATCH) demo.batch.fps = demo.fps;
       modeChanged = false;
       frames = 0;
       fpsSince = now;
@@ -201,8 +213,7 @@ function startRingConsumer(rb, control) {
   // so that a snapshot never shows more records reported lost than the ring has refused)
   const r = { records: 0, lost: 0, gaps: 0, orderErrors: 0, polls: 0 };
   const next = new Array(settings.producers).fill(0);
-  const latencies = new Float64Array(256);
-  let nLat = 0;
+  const latency = movingMedian();
   let budget = 0;
   const PASS = 4096; // records per poll at most
   const SLICE_MS = 8; // work between two task boundaries
@@ -219,9 +230,9 @@ function startRingConsumer(rb, control) {
     next[p] = seq + 1;
     if ((r.records & 63) === 0) {
       const t = view.getFloat64(off + 8, true);
-      latencies[nLat++ & 255] = Math.max(0, performance.timeOrigin + performance.now() - t); // two clocks: clamp skew
+      const lat = latency.add(performance.timeOrigin + performance.now() - t);
       latestValues[p] = view.getFloat64(off + 16, true);
-      tail = { lane: 'ring', p, seq, v: latestValues[p], lat: latencies[(nLat - 1) & 255] };
+      tail = { lane: 'ring', p, seq, v: latestValues[p], lat };
     }
     if (--budget <= 0) return -1; // end this pass; the next poll carries on after this record
     return 0;
@@ -253,22 +264,27 @@ function startRingConsumer(rb, control) {
 
   return {
     tally: r,
-    latency: () => median(latencies, Math.min(nLat, 256)),
+    latency,
     takeTail() { const t = tail; tail = null; return t; },
   };
 }
 
 // ---- lane 2: one postMessage per event ------------------------------------------------------
 
-function startPostLane(control) {
+/** Gives producer `i` its credit back: it blocks at POST_WINDOW events in flight (either postMessage lane). */
+function acknowledge(control, credit, i) {
+  Atomics.store(control, ACK + i, credit[i]);
+  Atomics.notify(control, ACK + i); // pairs with the wait on ACK + i in producer.worker.js
+}
+
+function startPostLane(control, credit) {
   const p = demo.post;
   const next = new Array(settings.producers).fill(0);
-  const received = new Array(settings.producers).fill(0);
-  const latencies = new Float64Array(256);
-  let nLat = 0;
+  const latency = movingMedian();
   let tail = null;
   const lane = {
     maxInFlight: 0,
+    latency,
     /** One event: `{ p, seq, t, v }`, structured-cloned by postMessage. */
     receive(m) {
       const i = m.p;
@@ -277,56 +293,90 @@ function startPostLane(control) {
       p.polls++;
       if (m.seq !== next[i]) p.orderErrors++;
       next[i] = m.seq + 1;
-      // give the producer its credit back (it blocks at POST_WINDOW events in flight)
-      if ((++received[i] & 63) === 0) {
-        Atomics.store(control, ACK + i, received[i]);
-        Atomics.notify(control, ACK + i); // pairs with the wait on ACK + i in producer.worker.js
-      }
+      if ((++credit[i] & 63) === 0) acknowledge(control, credit, i);
       if ((p.records & 63) === 0) {
-        latencies[nLat++ & 255] = Math.max(0, performance.timeOrigin + performance.now() - m.t);
+        const lat = latency.add(performance.timeOrigin + performance.now() - m.t);
         latestValues[i] = m.v;
-        lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - received[i]);
-        tail = { lane: 'post', p: i, seq: m.seq, v: m.v, lat: latencies[(nLat - 1) & 255] };
+        lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
+        tail = { lane: 'post', p: i, seq: m.seq, v: m.v, lat };
       }
     },
-    latency: () => median(latencies, Math.min(nLat, 256)),
     takeTail() { const t = tail; tail = null; return t; },
   };
   return lane;
 }
 
-function median(a, n) {
-  if (n === 0) return NaN;
-  const s = Array.from(a.subarray(0, n)).sort((x, y) => x - y);
-  return s[n >> 1];
+// ---- lane 3: one postMessage per POST_BATCH events -----------------------------------------
+
+function startBatchLane(control, credit) {
+  const b = demo.batch;
+  const next = new Array(settings.producers).fill(0);
+  const latency = movingMedian();
+  let tail = null;
+  const lane = {
+    maxInFlight: 0,
+    latency,
+    /** POST_BATCH events packed as in the ring (EVENT_BYTES each), in one transferred ArrayBuffer. */
+    receive(m) {
+      const i = m.p;
+      const view = new DataView(m.events);
+      const n = m.events.byteLength / EVENT_BYTES;
+      b.wakeups++; // one task per message
+      b.polls++;
+      for (let k = 0, at = 0; k < n; k++, at += EVENT_BYTES) {
+        const seq = view.getUint32(at + 4, true);
+        if (seq !== next[i]) b.orderErrors++;
+        next[i] = seq + 1;
+      }
+      b.records += n;
+      credit[i] += n;
+      acknowledge(control, credit, i);
+      // one latency sample per message: its first event waited longest
+      const t = view.getFloat64(8, true);
+      const lat = latency.add(performance.timeOrigin + performance.now() - t);
+      latestValues[i] = view.getFloat64(16, true);
+      lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
+      if ((b.polls & 15) === 0) tail = { lane: 'batch', p: i, seq: next[i] - n, v: latestValues[i], lat };
+    },
+    takeTail() { const t = tail; tail = null; return t; },
+  };
+  return lane;
 }
 
 // ---- numbers -------------------------------------------------------------------------------
 
 function renderNumbers() {
-  for (const [name, l] of [['ring', demo.ring], ['post', demo.post]]) {
+  const MODES = { ring: MODE_RING, post: MODE_POST, batch: MODE_BATCH };
+  for (const [name, l] of [['ring', demo.ring], ['post', demo.post], ['batch', demo.batch]]) {
     const card = $(`#lane-${name}`);
-    const active = (name === 'ring' && demo.mode === MODE_RING) || (name === 'post' && demo.mode === MODE_POST);
-    const set = (k, text) => { card.querySelector(`[data-k="${k}"]`).textContent = text; };
+    const active = demo.mode === MODES[name];
+    const set = (k, text, exact) => {
+      const el = card.querySelector(`[data-k="${k}"]`);
+      el.textContent = text;
+      if (exact !== undefined) el.title = fmtInt(exact);
+    };
     set('rate', fmtRate(active ? l.rate : l.avgRate));
     set('avg', active ? `average ${fmtRate(l.avgRate)}/s over ${(l.activeMs / 1000).toFixed(0)} s live`
       : `average while live (${(l.activeMs / 1000).toFixed(0)} s); waiting for its turn`);
-    set('records', fmtInt(l.records));
-    set('wakeups', fmtInt(l.wakeups));
+    set('records', fmtCount(l.records), l.records);
+    set('wakeups', fmtCount(l.wakeups), l.wakeups);
     set('perWakeup', l.wakeups > 0 ? fmtInt(l.records / l.wakeups) : l.records > 0 ? '∞' : '–');
-    set('dropped', fmtInt(l.dropped));
-    set('lost', fmtInt(l.lost));
+    set('dropped', fmtCount(l.dropped), l.dropped);
+    set('lost', fmtCount(l.lost), l.lost);
     set('latency', fmtMs(l.latencyMs));
     set('polls', fmtInt(l.polls));
     set('fps', Number.isFinite(l.fps) ? `${l.fps.toFixed(0)} fps` : '–');
     const order = card.querySelector('[data-k="order"]');
-    order.textContent = l.records === 0 ? '–' : l.orderErrors === 0 ? '✓ in order' : `✗ ${fmtInt(l.orderErrors)} out of order`;
+    order.textContent = l.records === 0 ? '–' : l.orderErrors === 0 ? '✓ ordered' : `✗ ${fmtCount(l.orderErrors)}`;
+    order.title = l.orderErrors === 0 ? 'every event in order' : `${fmtInt(l.orderErrors)} events out of order`;
     order.className = `num ${l.records === 0 ? '' : l.orderErrors === 0 ? 'good' : 'bad'}`;
   }
-  $('#ratio').textContent = Number.isFinite(demo.ratio) && demo.ratio > 0 ? `${demo.ratio >= 10 ? demo.ratio.toFixed(0) : demo.ratio.toFixed(1)}×` : '–';
-  // the two averages as bars on one linear scale: the gap is the point
-  const top = Math.max(demo.ring.avgRate || 0, demo.post.avgRate || 0);
-  for (const name of ['ring', 'post']) {
+  const times = (x) => (Number.isFinite(x) && x > 0 ? `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×` : '–');
+  $('#ratio').textContent = times(demo.ratio);
+  $('#ratio-batch').textContent = times(demo.ratioBatch);
+  // the three averages as bars on one linear scale: the gap is the point
+  const top = Math.max(demo.ring.avgRate || 0, demo.post.avgRate || 0, demo.batch.avgRate || 0);
+  for (const name of ['ring', 'post', 'batch']) {
     const avg = demo[name].avgRate;
     $(`#bar-${name}`).style.width = `${top > 0 && avg > 0 ? Math.max(1, (avg / top) * 100) : 0}%`;
     $(`#bar-${name}-v`).textContent = Number.isFinite(avg) ? `${fmtRate(avg)}/s` : '–';
@@ -334,8 +384,10 @@ function renderNumbers() {
 }
 
 const tailRows = [];
-function pushTail(ring, post) {
-  const t = (demo.mode === MODE_POST ? post : ring).takeTail() ?? (demo.mode === MODE_POST ? ring : post).takeTail();
+function pushTail(lanes) {
+  const live = demo.mode === MODE_POST ? 1 : demo.mode === MODE_BATCH ? 2 : 0;
+  let t = lanes[live].takeTail();
+  for (const l of lanes) t ??= l.takeTail();
   if (!t) return;
   tailRows.unshift(t);
   tailRows.length = Math.min(tailRows.length, 9);
@@ -346,7 +398,7 @@ function pushTail(ring, post) {
     who.style.color = PRODUCER_COLOURS[row.p % PRODUCER_COLOURS.length];
     const lane = document.createElement('span');
     lane.className = `lane-${row.lane}`;
-    lane.textContent = row.lane === 'ring' ? 'ring' : 'post';
+    lane.textContent = row.lane === 'ring' ? 'ring' : row.lane === 'post' ? 'post' : 'post×64';
     const seq = document.createElement('span');
     seq.textContent = `#${fmtInt(row.seq)}  v=${row.v >= 0 ? '+' : ''}${row.v.toFixed(3)}`;
     const lat = document.createElement('span');
@@ -389,7 +441,7 @@ function drawChart(canvas, history, now) {
   let lo = 3;
   let hi = 5;
   for (const s of history) {
-    for (const v of [s.ring, s.post]) {
+    for (const v of [s.ring, s.post, s.batch]) {
       if (v > 0) {
         lo = Math.min(lo, Math.floor(Math.log10(v)));
         hi = Math.max(hi, Math.ceil(Math.log10(v) + 0.05));
@@ -403,7 +455,7 @@ function drawChart(canvas, history, now) {
     const a = history[i - 1];
     const b = history[i];
     if (b.mode === MODE_PAUSED) continue;
-    ctx.fillStyle = b.mode === MODE_RING ? 'rgba(45, 212, 191, 0.06)' : 'rgba(245, 158, 11, 0.06)';
+    ctx.fillStyle = b.mode === MODE_RING ? 'rgba(45, 212, 191, 0.06)' : b.mode === MODE_POST ? 'rgba(245, 158, 11, 0.06)' : 'rgba(167, 139, 250, 0.07)';
     ctx.fillRect(Math.max(left, x(a.t)), top, x(b.t) - Math.max(left, x(a.t)), bottom - top);
   }
   // grid: decades
@@ -429,7 +481,7 @@ function drawChart(canvas, history, now) {
     ctx.fillText(label, Math.max(left, xx - ctx.measureText(label).width / 2), h - 6);
   }
   // the two series: area plus line
-  for (const [key, col] of [['post', colour('--post')], ['ring', colour('--ring')]]) {
+  for (const [key, col] of [['post', colour('--post')], ['batch', colour('--batch')], ['ring', colour('--ring')]]) {
     const pts = history.filter((s) => now - s.t <= span);
     if (pts.length < 2) continue;
     const grad = ctx.createLinearGradient(0, top, 0, bottom);

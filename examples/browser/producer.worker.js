@@ -1,12 +1,13 @@
 // A producer: a module Web Worker that attaches to the ring from its handle
-// and writes events, either into the ring (reserve in place, commit) or as one
-// postMessage each, whichever lane the page has chosen. It runs a blocking
+// and writes events, into the ring (reserve in place, commit), as one
+// postMessage each, or as one postMessage of POST_BATCH events packed in a
+// transferred ArrayBuffer, whichever lane the page has chosen. It runs a blocking
 // loop (a worker may block; the page's main thread may not) and is steered
 // through the shared control words of control.js.
 import { RingBuffer, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
 import {
-  ACK, MODE, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED, POST_WINDOW, RATE, REFUSED, SAMPLE_EVERY,
-  WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_SAMPLED, WRITTEN,
+  ACK, EVENT_BYTES, MODE, MODE_BATCH, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED, POST_BATCH, POST_WINDOW, RATE, REFUSED,
+  SAMPLE_EVERY, WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_SAMPLED, WRITTEN,
 } from './control.js';
 
 const BATCH = 64; // events between looks at the control words
@@ -24,6 +25,7 @@ function run(rb, ctl, index) {
   const nap = new Int32Array(new SharedArrayBuffer(4)); // a private word to sleep on
   let ringSeq = 0;
   let postSeq = 0;
+  let batchSeq = 0;
   // the value each event carries: a slow wave of the producer's own, so the page can draw it
   const period = 7000 + 2300 * index;
   const wave = (t) => Math.sin((2 * Math.PI * t) / period + index) + 0.3 * Math.sin((2 * Math.PI * t) / (period / 4.7));
@@ -86,6 +88,24 @@ function run(rb, ctl, index) {
         postSeq++;
         posted++;
       }
+      Atomics.store(ctl, POSTED + index, posted);
+    } else if (mode === MODE_BATCH) {
+      // the same credit window, counted in events; one message carries POST_BATCH of them
+      const acked = Atomics.load(ctl, ACK + index);
+      if (posted - acked + POST_BATCH > POST_WINDOW) {
+        Atomics.wait(ctl, ACK + index, acked, 5);
+        continue;
+      }
+      const events = new ArrayBuffer(POST_BATCH * EVENT_BYTES);
+      const out = new DataView(events);
+      for (let i = 0, at = 0; i < POST_BATCH; i++, at += EVENT_BYTES) {
+        out.setUint32(at, index, true);
+        out.setUint32(at + 4, batchSeq++, true);
+        out.setFloat64(at + 8, t, true);
+        out.setFloat64(at + 16, value, true);
+      }
+      self.postMessage({ p: index, events }, [events]); // transferred: no copy, one task for POST_BATCH events
+      posted += POST_BATCH;
       Atomics.store(ctl, POSTED + index, posted);
     }
   }

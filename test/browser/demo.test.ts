@@ -22,23 +22,24 @@ const chromium = useChromium();
 const server = useServer();
 
 /**
- * Waits (bounded) until both lanes have run and the ring lane is live again
- * with every number non-zero; then returns what the page shows.
+ * Waits (bounded) until the three lanes have run and the ring lane is live
+ * again with every number non-zero; then returns what the page shows.
  */
 async function waitForBothLanes(page: Page, errors: string[], { settleMs = 0, fps = false, timeout = 40_000 } = {}) {
   await page
     .waitForFunction(
       ({ ring, settleMs, fps }) =>
         demo.error !== null ||
-        (demo.ready && demo.mode === ring && demo.phaseAge >= settleMs && demo.post.records > 0 && demo.ring.records > 0 &&
-          demo.ring.rate > 0 && demo.ring.wakeups > 0 && demo.ring.polls > 0 && Number.isFinite(demo.ratio) &&
-          (!fps || (Number.isFinite(demo.ring.fps) && Number.isFinite(demo.post.fps)))),
+        (demo.ready && demo.mode === ring && demo.phaseAge >= settleMs && demo.post.records > 0 && demo.batch.records > 0 &&
+          demo.ring.records > 0 && demo.ring.rate > 0 && demo.ring.wakeups > 0 && demo.ring.polls > 0 && Number.isFinite(demo.ratio) &&
+          Number.isFinite(demo.ratioBatch) &&
+          (!fps || (Number.isFinite(demo.ring.fps) && Number.isFinite(demo.post.fps) && Number.isFinite(demo.batch.fps)))),
       { ring: MODE_RING, settleMs, fps },
       { timeout, polling: 250 },
     )
     .catch(async (err: Error) => {
       const state = await page.evaluate(() => JSON.stringify(globalThis.demo)).catch(() => 'unavailable');
-      throw new Error(`the demo did not show both lanes running: ${err.message}\nstate: ${state}\n${errors.join('\n')}`);
+      throw new Error(`the demo did not show the three lanes running: ${err.message}\nstate: ${state}\n${errors.join('\n')}`);
     });
   const state = await page.evaluate(() => ({ ...demo, settings: undefined }));
   expect(state.error, errors.join('\n')).toBeNull();
@@ -46,7 +47,7 @@ async function waitForBothLanes(page: Page, errors: string[], { settleMs = 0, fp
 }
 
 function checkNumbers(state: Awaited<ReturnType<typeof waitForBothLanes>>) {
-  for (const lane of [state.ring, state.post]) {
+  for (const lane of [state.ring, state.post, state.batch]) {
     expect(lane.records).toBeGreaterThan(0);
     expect(lane.avgRate).toBeGreaterThan(0);
     expect(lane.orderErrors).toBe(0);
@@ -57,21 +58,26 @@ function checkNumbers(state: Awaited<ReturnType<typeof waitForBothLanes>>) {
   // what the consumer was told it lost never exceeds what the ring refused
   expect(state.ring.lost).toBeLessThanOrEqual(state.ring.dropped);
   expect(state.ratio).toBeGreaterThan(0);
+  expect(state.ratioBatch).toBeGreaterThan(0);
+  // the batched lane: one message event per 64 records
+  expect(state.batch.records).toBe(state.batch.wakeups * 64);
 }
 
 describe('the demo page', () => {
-  it('runs: workers produce into the ring and by postMessage, the numbers move; screenshot', async () => {
-    const { page, errors } = await openPage(chromium.get(), `${server.get().url}examples/browser/?phaseMs=3000`, { width: 1280, height: 1000 });
+  it('runs: workers produce into the ring, by postMessage and by batched postMessage, the numbers move; screenshot', async () => {
+    const { page, errors } = await openPage(chromium.get(), `${server.get().url}examples/browser/?phaseMs=3000`, { width: 1280, height: 1060 });
     // the screenshot: the ring lane live again for a second and a half, after a turn of each
     const state = await waitForBothLanes(page, errors, { settleMs: 1500, fps: true });
     checkNumbers(state);
     // what a person sees: the counters on the page are non-zero too
-    for (const lane of ['ring', 'post']) {
+    for (const lane of ['ring', 'post', 'batch']) {
       const text = await page.locator(`#lane-${lane} [data-k="records"]`).innerText();
-      expect(Number(text.replace(/,/g, '')), `${lane} records on the page`).toBeGreaterThan(0);
+      expect(Number.parseFloat(text.replace(/,/g, '')), `${lane} records on the page: ${text}`).toBeGreaterThan(0); // "31,607" or "31.61 M"
     }
     expect(await page.locator('#lane-ring [data-k="wakeups"]').innerText()).not.toBe('0');
     expect(await page.locator('#isolation').innerText()).toBe('cross-origin isolated');
+    // the two loss counters are explained where they are shown
+    expect(await page.locator('#dropped-vs-lost').innerText()).toMatch(/dropped.*lost, as reported/s);
     await page.screenshot({ path: SCREENSHOT_RUN, fullPage: true });
     if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT)) cpSync(SCREENSHOT_RUN, SCREENSHOT);
     expect(errors).toEqual([]);
@@ -125,7 +131,7 @@ describe('the README browser quick start (examples/browser/quickstart), verbatim
     const { createServer } = await import('vite');
     const server = await createServer({
       root: app,
-      configFile: join(app, 'vite.config.js'),
+      configFile: join(app, 'vite.config.mjs'),
       logLevel: 'warn',
       server: { host: '127.0.0.1', port: 0, strictPort: false },
     });

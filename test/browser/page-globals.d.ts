@@ -63,6 +63,13 @@ declare global {
     close(): void;
   };
   var harnessReady: boolean | undefined;
+  /** test/browser/fixtures/streams.js */
+  var streams: {
+    codec(): Promise<{ decoderRefusesShared: boolean; roundTrip: boolean }>;
+    readable(o: { producers: number; count: number; size: number }): Promise<{ lines: number; errors: number; next: number[]; released: boolean; laps: number }>;
+    writable(o: { count: number; size: number }): Promise<{ received: number; errors: number; dropped: number; roomWaits: number; ticks: number }>;
+    iterator(): Promise<{ first: string; aborted: string; afterAbort: boolean; ended: boolean; afterReturn: boolean }>;
+  };
   /** examples/browser/main.js */
   var demo: {
     ready: boolean;
@@ -71,7 +78,9 @@ declare global {
     phaseAge: number;
     ring: Lane;
     post: Lane;
+    batch: Lane;
     ratio: number;
+    ratioBatch: number;
     fps: number;
     settings: Record<string, unknown>;
   };

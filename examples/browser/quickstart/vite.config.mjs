@@ -1,4 +1,4 @@
-// Shared memory needs a cross-origin isolated page: send these two headers.
+// vite.config.mjs: shared memory needs a cross-origin isolated page, so send these two headers.
 const headers = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',

@@ -1,0 +1,35 @@
+// The single-file build: dist/index.js and its one dependency,
+// @assemblyscript/loader, as one ES module with no import at all, for pages
+// without a bundler (a module worker ignores the page's import map, so a bare
+// `import '@assemblyscript/loader'` cannot be resolved there) and for CDNs.
+//
+//   <script type="module">import { RingBuffer } from './wasm-ringbuf.bundle.js';</script>
+//
+// Exported as `wasm-ringbuf/bundle`; typed by dist/index.d.ts. Run by
+// scripts/build.mjs after tsc.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const loader = JSON.parse(readFileSync(new URL('../node_modules/@assemblyscript/loader/package.json', import.meta.url), 'utf8'));
+
+export const BUNDLE = 'dist/wasm-ringbuf.bundle.js';
+
+export async function bundle() {
+  await build({
+    absWorkingDir: new URL('..', import.meta.url).pathname,
+    entryPoints: ['dist/index.js'],
+    outfile: BUNDLE,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral', // no Node built-in may sneak in: it must run in a page and a worker
+    target: 'es2022',
+    minify: true,
+    sourcemap: true, // chains dist/*.js.map, whose sources are inlined: the map carries the TypeScript
+    legalComments: 'eof',
+    banner: {
+      js: `/*! ${pkg.name} ${pkg.version} (${pkg.license}), single-file build; includes @assemblyscript/loader ${loader.version} (${loader.license}) */`,
+    },
+    logLevel: 'warning',
+  });
+}

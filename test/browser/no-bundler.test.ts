@@ -1,0 +1,69 @@
+// A page with no bundler and no import map: examples/browser/no-bundler as a
+// user lays it out (its three files and the single-file build copied beside
+// them), served by its own serve.mjs, which rewrites nothing. The page and a
+// module worker import dist/wasm-ringbuf.bundle.js directly and move records.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPage, useChromium } from './browser.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const EXAMPLE = join(ROOT, 'examples/browser/no-bundler');
+const BUNDLE = join(ROOT, 'dist/wasm-ringbuf.bundle.js');
+const chromium = useChromium();
+
+describe('the single-file build in a page with no bundler (examples/browser/no-bundler)', () => {
+  let dir: string;
+  let server: ChildProcess | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wasm-ringbuf-no-bundler-'));
+    for (const f of ['index.html', 'producer.js', 'serve.mjs']) copyFileSync(join(EXAMPLE, f), join(dir, f));
+    copyFileSync(BUNDLE, join(dir, 'wasm-ringbuf.bundle.js'));
+    server = spawn(process.execPath, ['serve.mjs'], { cwd: dir, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      server!.once('exit', (code) => reject(new Error(`serve.mjs exited with code ${code}`)));
+      server!.stdout!.on('data', (chunk: Buffer) => {
+        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
+        if (m) resolve(m[0]);
+      });
+    });
+  }, 30_000);
+
+  afterAll(() => {
+    server?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the bundle is one ES module that imports nothing', () => {
+    const js = readFileSync(BUNDLE, 'utf8');
+    expect(js).not.toMatch(/\bimport\s*[{*"'(]|\bfrom\s*["']/);
+    expect(js).toMatch(/export\s*\{/);
+    expect(js).toContain('@assemblyscript/loader');
+  });
+
+  it('the page and a module worker import it directly and move every record; nothing else is requested', async () => {
+    const requested = new Set<string>();
+    const context = await chromium.get().newContext();
+    context.on('request', (r) => requested.add(new URL(r.url()).pathname)); // the page's and its workers'
+    const { page, errors } = await openPage(context as unknown as Browser, url); // openPage() needs newPage() only
+    await page
+      .waitForFunction(() => document.querySelector('#log')?.textContent?.includes('received'), null, { timeout: 30_000 })
+      .catch(async (err: Error) => {
+        throw new Error(`the page printed no result: ${err.message}\nlog: ${await page.locator('#log').innerText().catch(() => '?')}\n${errors.join('\n')}`);
+      });
+    const log = await page.locator('#log').innerText();
+    expect(log).toMatch(/^(alpha|beta) says hello #0$/m);
+    expect(log).toContain('received 2000 records; dropped 0');
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    for (const p of requested) expect(['/', '/producer.js', '/wasm-ringbuf.bundle.js', '/favicon.ico', '/wasm-ringbuf.bundle.js.map']).toContain(p);
+    expect(requested.has('/producer.js')).toBe(true);
+    expect(errors.filter((e) => !e.includes('favicon'))).toEqual([]);
+    await context.close();
+  });
+});
