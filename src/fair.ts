@@ -75,7 +75,10 @@ export interface FairConsumerOptions extends WaitOptions {
  * `ring_buffer__consume_n()`) drains its rings in the order they were added.
  * `consume()` delivers at most what each ring held when the call began, so it
  * ends even while a producer floods. Same callbacks, return values, waiting
- * and closing as `RingBufferConsumer`. One thread only.
+ * and closing as `RingBufferConsumer`. With wakeup moderation, a record that
+ * arrives during a pass can wait behind what the other rings held when it
+ * began, which a nap lets grow to a quarter of a ring; `napMs: 0` keeps the
+ * wait to about one turn. One thread only.
  */
 export class FairConsumer extends CallbackConsumer {
   readonly #quantum: number;

@@ -72,7 +72,9 @@ describe('sharded rings', () => {
       let received = 0;
       const delays: number[] = [];
       let backlog = 0;
-      const consumer = new FairConsumer({ quantum })
+      // napMs 0: the bound below is for a consumer that arms between passes; a nap lets the flooding
+      // ring hold up to a quarter ring more when the next pass begins (src/fair.ts)
+      const consumer = new FairConsumer({ quantum, napMs: 0 })
         .addRaw(shards.rings[0]!, () => {
           work(2); // slower than the producer: ring 0 never runs dry
           Atomics.store(seen, 0, ++flood);
