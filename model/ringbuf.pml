@@ -49,6 +49,7 @@
  *   M_CONSUMER_STORE    overwrite mode: the consumer stores CONSUMER_POS, no CAS
  *   SPEC_REAP_WAKE      reap wakes by wake() only, as first specified
  *   SPEC_REAP_LOCK      reap notifies LOCK only when it recovered it, as first specified
+ *   SPEC_PRECHECK_ORDER reserve's pre-check reads PRODUCER_POS, then CONSUMER_POS, as first specified
  */
 
 #ifndef NPROD
@@ -381,12 +382,21 @@ inline reserve_entry() {
 inline reserve_lock() {
   ok = 0; t = 0;
 #ifndef OVERWRITE
-  /* the pre-check, without the lock: PRODUCER_POS, then CONSUMER_POS, in u64 arithmetic */
-  d_step { t_prod = PRODUCER_POS }                                             /* [R1] */
-  d_step {                                                                     /* [R2] */
-    t_c = CONSUMER_POS;
+  /* the pre-check, without the lock, in u64 arithmetic (a difference below zero
+     is huge). CONSUMER_POS first [R1], then PRODUCER_POS [R2], as the kernel
+     reads them: the other order lets CONSUMER_POS pass the PRODUCER_POS read
+     before it, and the wrapped difference refuses with an empty ring. */
+#ifdef SPEC_PRECHECK_ORDER
+  d_step { t_prod = PRODUCER_POS }                                             /* [R2] */
+  d_step { t_c = CONSUMER_POS;                                                 /* [R1] */
+#else
+  d_step { t_c = CONSUMER_POS }                                                /* [R1] */
+  d_step { t_prod = PRODUCER_POS;                                              /* [R2] */
+#endif
     if
-    :: t_c > t_prod + L || t_prod + L - t_c > SIZE - 1 -> DROPPED++; refusals++; t = 1
+    :: t_c > t_prod + L || t_prod + L - t_c > SIZE - 1 ->
+       assert(t_c <= t_prod + L);   /* never a refusal from a wrapped difference */
+       DROPPED++; refusals++; t = 1
     :: else -> skip
     fi;
     t_prod = 0; t_c = 0
