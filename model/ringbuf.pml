@@ -37,6 +37,8 @@
  *   ROOMWAIT    producers reserve with reserveWait (they wait for room)
  *   REAP        producer KILLABLE (default 1) may die at any step; a reaper reaps it
  *   HOSTILE     no consumer: other code moves CONSUMER_POS forward at will
+ *   HALFWAKE    overwrite mode's extra adaptive wakeup when a record crosses the half or the end
+ *   START       the initial position (default 0)
  * Mutations, each of which must produce a counterexample:
  *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
  *   M_NO_PENDING_WALK   reserve checks only CONSUMER_POS (before the kernel's 2024 fix)
@@ -80,6 +82,9 @@
 #ifndef LEN3
 #define LEN3 0
 #endif
+#ifndef START
+#define START 0             /* where every position starts */
+#endif
 #ifndef KILLABLE
 #define KILLABLE 1
 #endif
@@ -94,7 +99,7 @@
 #define MARK_CONTENDED 1
 #endif
 
-#define MAXPOS 24            /* positions 0..MAXPOS-1; an index past it is a pan error */
+#define MAXPOS 32            /* positions 0..MAXPOS-1; an index past it is a pan error */
 #define NONE 255
 
 /* header word 0: BUSY | DISCARD | length in units */
@@ -328,7 +333,7 @@ inline overwrite_oldest() {
              :: rs[u] == RS_NONE -> skip
              :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN
              :: rs[u] == RS_DISCARDED -> rs[u] = RS_PASSED
-             :: else -> assert(false)    /* a BUSY record passed, or one delivered already */
+             :: else -> assert(rs[u] == RS_COMMITTED || rs[u] == RS_DISCARDED)   /* never a BUSY record, nor one delivered */
              fi;
              u++
           :: else -> break
@@ -569,6 +574,11 @@ inline commit() {
      /* the consumer has caught up with this record: it may be asleep */
      if
      :: (t_c & MASK) == (pos & MASK) -> wake(0)
+#if defined(OVERWRITE) && defined(HALFWAKE)
+     /* overwrite mode: also when the record crosses the ring's half or its end */
+     :: (t_c & MASK) != (pos & MASK) &&
+        (((pos & MASK) < SIZE / 2 && (pos & MASK) + L >= SIZE / 2) || (pos & MASK) + L > MASK) -> wake(0)
+#endif
      :: else -> skip
      fi
   fi;
@@ -618,6 +628,7 @@ proctype producer(byte me) {
           disc = 0; flags = 0; pos = 0; ok = 0
        :: else -> skip
        fi;
+progress_record:
        k++; L = 0
     :: else -> break
     od;
@@ -780,7 +791,7 @@ inline pass_overwrite() {
 }
 
 proctype consumer() {
-  byte cons, old, prod, h, hp, nx, n, t, u;
+  byte cons = START, old, prod, h, hp, nx, n, t, u;
   bit cpok;
   do
   :: n = 0;
@@ -789,6 +800,10 @@ proctype consumer() {
 #else
      pass_plain();
 #endif
+     if
+     :: n > 0 -> progress_delivered: skip
+     :: else -> skip
+     fi;
      if
      :: n > 0 && NAPS ->
         /* [N1] nap: WAIT = NAPPING, then wait at most the budget; a timeout may
@@ -943,6 +958,7 @@ proctype monitor() {
 init {
   byte i;
   atomic {
+    PENDING_POS = START; CONS_SEEN = START; PRODUCER_POS = START; CONSUMER_POS = START; OVERWRITE_POS = START;
     i = 0;
     do
     :: i < SIZE ->
