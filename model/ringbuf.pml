@@ -1,0 +1,991 @@
+/*
+ * A SPIN model of the wasm-ringbuf protocol: the BPF ring buffer over one
+ * shared memory, many producers, one consumer. docs/model.md maps every step
+ * (the [tags] below) to the code it stands for, and says what is and is not
+ * proved. model/check.sh runs the configurations and the mutations.
+ *
+ * Semantics. Wasm atomics are sequentially consistent, so a run is an
+ * interleaving of whole atomic steps: each d_step below is one load, store,
+ * exchange or compare-and-swap on a shared word, with the local computation
+ * around it. Where a d_step holds more than one shared access, the others are
+ * movers (Lipton's reduction): taking the lock is a right mover, releasing it
+ * a left mover, and an access to a word only lock holders write, made by a
+ * lock holder, commutes with every other step. docs/model.md lists each merge.
+ *
+ * Plain stores (payload, header word 1, the header store in reserve(), the
+ * consumer's 0xff fill) sit at their place in program order. Each is
+ * published by a later atomic (commit's exchange, the PRODUCER_POS store, the
+ * CONSUMER_POS compare-and-swap), so in a data-race-free run they behave as in
+ * an interleaving; the ghost state (rs, own, hpos, pay) checks that no run
+ * races on them where it must not: no reservation covers an unreleased
+ * record, and a delivered payload is the one its producer wrote.
+ *
+ * Units: one unit is 8 bytes (a header, or 8 payload bytes); a record of L
+ * units is its header and L-1 units of payload. Positions are unit counters
+ * that only grow (they stay below MAXPOS); a record's offset is pos & MASK.
+ *
+ * Configuration (cpp -D):
+ *   NPROD 1..3  producers            SIZE 4 or 8  the ring, in units
+ *   NREC, NREC1..NREC3  reservations per producer (default 1)
+ *   LEN1..LEN3  record lengths: 0 choose 1 or 2 units; 1..9 all records;
+ *               10..99 the first record, then the others (21: 2, then 1s)
+ *   CAS         the lock-free claim mode ('cas') instead of the lock
+ *   OVERWRITE   overwrite mode
+ *   BUDGET      wakeup moderation: the consumer naps after a pass that delivered
+ *   FLAGS       each commit chooses default, NO_WAKEUP or FORCE
+ *   DISCARDS    each commit chooses submit or discard
+ *   ROOMWAIT    producers reserve with reserveWait (they wait for room)
+ *   REAP        producer KILLABLE (default 1) may die at any step; a reaper reaps it
+ *   HOSTILE     no consumer: other code moves CONSUMER_POS forward at will
+ *   HALFWAKE    overwrite mode's extra adaptive wakeup when a record crosses the half or the end
+ *   START       the initial position (default 0)
+ * Mutations, each of which must produce a counterexample:
+ *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
+ *   M_NO_PENDING_WALK   reserve checks only CONSUMER_POS (before the kernel's 2024 fix)
+ *   M_NO_OVERWRITE_WAKE overwriteOldest moves CONSUMER_POS without wake()
+ *   M_COMMIT_LOAD_FIRST commit reads CONSUMER_POS before its header exchange
+ *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
+ *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
+ *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
+ *   M_LOCK_NO_CONTENDED lockSlow sleeps without marking the lock contended
+ *   M_CONSUMER_STORE    overwrite mode: the consumer stores CONSUMER_POS, no CAS
+ *   SPEC_REAP_WAKE      reap wakes by wake() only, as first specified
+ *   SPEC_REAP_LOCK      reap notifies LOCK only when it recovered it, as first specified
+ *   SPEC_PRECHECK_ORDER reserve's pre-check reads PRODUCER_POS, then CONSUMER_POS, as first specified
+ */
+
+#ifndef NPROD
+#define NPROD 2
+#endif
+#ifndef SIZE
+#define SIZE 4
+#endif
+#define MASK (SIZE - 1)
+#ifndef NREC
+#define NREC 1
+#endif
+#ifndef NREC1
+#define NREC1 NREC
+#endif
+#ifndef NREC2
+#define NREC2 NREC
+#endif
+#ifndef NREC3
+#define NREC3 NREC
+#endif
+#ifndef LEN1
+#define LEN1 0
+#endif
+#ifndef LEN2
+#define LEN2 0
+#endif
+#ifndef LEN3
+#define LEN3 0
+#endif
+#ifndef START
+#define START 0             /* where every position starts */
+#endif
+#ifndef KILLABLE
+#define KILLABLE 1
+#endif
+#ifdef BUDGET
+#define NAPS 1
+#else
+#define NAPS 0
+#endif
+#ifdef M_LOCK_NO_CONTENDED
+#define MARK_CONTENDED 0
+#else
+#define MARK_CONTENDED 1
+#endif
+
+#define MAXPOS 32            /* positions 0..MAXPOS-1; an index past it is a pan error */
+#define NONE 255
+
+/* header word 0: BUSY | DISCARD | length in units */
+#define BUSY 128
+#define DISCARD 64
+#define LENMASK 63
+#define FREE 255             /* claim mode: free space, all ones (reads BUSY) */
+#define GARBAGE 1            /* payload bytes read as a header: a committed one-unit record */
+
+/* LOCK: 0 free, else owner id | CONTENDED */
+#define CONTENDED 8
+#define REAPER (NPROD + 1)
+
+/* WAIT */
+#define AWAKE 0
+#define ARMED 1
+#define NAPPING 2
+
+/* commit flags */
+#define F_DEFAULT 0
+#define F_NOWAKE 1
+#define F_FORCE 2
+
+/* ghost record states, by position */
+#define RS_NONE 0
+#define RS_BUSY 1
+#define RS_COMMITTED 2
+#define RS_DISCARDED 3
+#define RS_DELIVERED 4
+#define RS_SKIPPED 5         /* discarded, passed by the consumer */
+#define RS_OVERWRITTEN 6     /* committed, passed by overwriteOldest */
+#define RS_PASSED 7          /* discarded, passed by overwriteOldest */
+
+#define BIT(i) (1 << (i))
+
+/* ---- shared memory: the control block ---- */
+byte LOCK;
+byte PENDING_POS;
+byte CONS_SEEN;
+byte PRODUCER_POS;
+byte CONSUMER_POS;
+byte WAIT;
+byte ROOM_WAITERS;
+byte ROOM_SEQ;
+byte DROPPED;
+byte OVERWRITTEN;
+byte OVERWRITE_POS;
+
+/* ---- shared memory: the data area, per unit ---- */
+byte hdr[SIZE];              /* header word 0, or whatever bytes are there */
+byte hown[SIZE];             /* header word 1: the producer id */
+
+/* ---- futex wait lists: who is blocked in memory.atomic.wait32 on the word ---- */
+bit  fw_wait;                /* the consumer, on WAIT */
+byte fw_lock;                /* a bit per process id, on LOCK */
+byte fw_room;                /* a bit per producer, on ROOM_SEQ */
+
+/* ---- ghost state ---- */
+byte hpos[SIZE];             /* the position of the record whose header this is (NONE: other bytes) */
+byte pay[SIZE];              /* the position of the record whose payload is in this unit */
+byte own[SIZE];              /* the position of the unreleased record covering this unit, or NONE */
+byte rs[MAXPOS];             /* record state, by position */
+bit  nowake[MAXPOS];         /* committed with BPF_RB_NO_WAKEUP */
+byte refusals;               /* reserve() calls that returned null */
+bit  csleep;                 /* the consumer is blocked in its sleep (poll(-1)) */
+bit  done[NPROD + 1];
+bit  dead[NPROD + 1];
+bit  doomed[NPROD + 1];
+bit  reaped[NPROD + 1];
+
+/* ================================================================== */
+/* futex notify                                                        */
+
+inline notify_wait() {
+  d_step { fw_wait = 0 }
+}
+
+inline notify_lock_one() {
+  /* wakes one sleeper, any one */
+  atomic {
+    if
+    :: fw_lock & BIT(1) -> fw_lock = fw_lock & ~BIT(1)
+    :: fw_lock & BIT(2) -> fw_lock = fw_lock & ~BIT(2)
+    :: fw_lock & BIT(3) -> fw_lock = fw_lock & ~BIT(3)
+    :: fw_lock & BIT(4) -> fw_lock = fw_lock & ~BIT(4)
+    :: fw_lock == 0 -> skip
+    fi
+  }
+}
+
+inline notify_lock_all() {
+  d_step { fw_lock = 0 }
+}
+
+/* ================================================================== */
+/* lock.ts: lockAcquire, lockSlow, lockRelease                         */
+
+/*
+ * LOCK_ACQUIRE(id, ENTRY): takes the lock for id, then runs ENTRY (an inline
+ * call) in the same step: taking the lock is a right mover. [L1] is
+ * lockAcquire's cmpxchg(LOCK, 0, id). lockSlow's spin retries it: a failed try
+ * changes nothing, so a spin that succeeds is a fast path taken later, which
+ * the interleavings already hold. [L2] is lockSlow's loop: load LOCK; take it
+ * as contended, or mark it contended; [L3] wait32(LOCK, v, -1), which returns
+ * at once if LOCK is no longer v, else sleeps until a notify.
+ */
+#define LOCK_ACQUIRE(id, ENTRY) \
+  d_step { if :: LOCK == 0 -> LOCK = id; lk = 1; ENTRY :: else -> lk = 0 fi }   /* [L1] */ \
+  do \
+  :: lk == 1 -> break \
+  :: else -> \
+     d_step {                                                                  /* [L2] */ \
+       t_v = LOCK; \
+       if \
+       :: t_v == 0 -> LOCK = id | CONTENDED; lk = 1; ENTRY \
+       :: MARK_CONTENDED && t_v != 0 && (t_v & CONTENDED) == 0 -> LOCK = t_v | CONTENDED; t_v = t_v | CONTENDED \
+       :: else -> skip \
+       fi \
+     } \
+     if \
+     :: lk == 0 -> \
+        d_step { if :: LOCK == t_v -> fw_lock = fw_lock | BIT(id) :: else -> skip fi }   /* [L3] */ \
+        (fw_lock & BIT(id)) == 0 \
+     :: else -> skip \
+     fi \
+  od; \
+  lk = 0; t_v = 0
+
+/* lockRelease after its xchg [L4] (t_v holds what the xchg returned): notify one if contended [L5] */
+inline release_notify() {
+  if
+  :: t_v & CONTENDED -> notify_lock_one()
+  :: else -> skip
+  fi;
+  t_v = 0
+}
+
+inline lock_release() {
+  d_step { t_v = LOCK; LOCK = 0 }                                              /* [L4] */
+  release_notify()
+}
+
+/* ================================================================== */
+/* ring.ts: wake                                                       */
+
+inline wake(force) {
+  d_step { t_w = WAIT }                                                        /* [W1] */
+  if
+  :: t_w == AWAKE || (t_w == NAPPING && !force) -> skip
+  :: else ->
+     d_step { if :: WAIT == t_w -> WAIT = AWAKE; t_w = 3 :: else -> t_w = 0 fi }   /* [W2] cmpxchg */
+     if
+     :: t_w == 3 -> notify_wait()                                              /* [W3] */
+     :: else -> skip
+     fi
+  fi;
+  t_w = 0
+}
+
+/* ================================================================== */
+/* ghost bookkeeping                                                   */
+
+/* a record becomes public (PRODUCER_POS moves past it) */
+inline publish_ghost(p0, p1) {
+  rs[p0] = RS_BUSY;
+  u = p0;
+  do
+  :: u < p1 ->
+#ifdef HOSTILE
+     /* a hostile CONSUMER_POS may free unread records, never a BUSY one */
+     assert(own[u & MASK] == NONE || rs[own[u & MASK]] != RS_BUSY);
+#else
+     assert(own[u & MASK] == NONE);   /* never over an unreleased record */
+#endif
+     own[u & MASK] = p0;
+     u++
+  :: else -> break
+  od;
+  u = 0
+}
+
+/* the records in [p0, p1) are released (consumed, or passed by an overwrite) */
+inline release_ghost(p0, p1) {
+  u = 0;
+  do
+  :: u < SIZE ->
+     if
+     :: own[u] != NONE && own[u] >= p0 && own[u] < p1 -> own[u] = NONE
+     :: else -> skip
+     fi;
+     u++
+  :: else -> break
+  od;
+  u = 0
+}
+
+/* ================================================================== */
+/* ring.ts: overwriteOldest (under the lock)                           */
+
+inline overwrite_oldest() {
+  do
+  :: d_step {                                                                  /* [O1] */
+       t_c = CONSUMER_POS;
+       if
+       :: t_next - t_c <= SIZE - 1 -> ow = 1
+       :: else ->
+          ow = 0; t_over = t_c; t_n = 0;
+          /* the headers in [CONSUMER_POS, pend) are committed, and stay so under the lock */
+          do
+          :: t_next - t_over > SIZE - 1 && t_over < t_pend ->
+             h = hdr[t_over & MASK];
+             t_over = t_over + (h & LENMASK);
+             if :: (h & DISCARD) == 0 -> t_n++ :: else -> skip fi
+          :: else -> break
+          od;
+          h = 0
+       fi
+     }
+     if :: ow == 1 -> break :: else -> skip fi;
+     d_step {                                                                  /* [O2] cmpxchg */
+       if
+       :: CONSUMER_POS == t_c ->
+          CONSUMER_POS = t_over; ow = 1;
+          /* the counters are written only under the lock: movers */
+          OVERWRITTEN = OVERWRITTEN + t_n; OVERWRITE_POS = t_over;
+          /* ghost: every record passed is counted overwritten, never delivered */
+          u = t_c;
+          do
+          :: u < t_over ->
+             if
+             :: rs[u] == RS_NONE -> skip
+             :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN
+             :: rs[u] == RS_DISCARDED -> rs[u] = RS_PASSED
+             :: else -> assert(rs[u] == RS_COMMITTED || rs[u] == RS_DISCARDED)   /* never a BUSY record, nor one delivered */
+             fi;
+             u++
+          :: else -> break
+          od;
+          release_ghost(t_c, t_over)
+       :: else -> ow = 0
+       fi
+     }
+     if
+     :: ow == 1 ->
+#ifndef M_NO_OVERWRITE_WAKE
+        wake(0);                                                               /* [O3] */
+#endif
+        break
+     :: else -> skip
+     fi
+  od;
+  ow = 0; t_over = 0; t_n = 0
+}
+
+/* ================================================================== */
+/* ring.ts: reserve (lock mode)                                        */
+
+/* refuse when the record would reach the oldest BUSY one, or (not overwriting) the consumer */
+#ifdef OVERWRITE
+#define REFUSE_TEST t = (t_pend != NONE && t_next - t_pend > SIZE - 1)
+#else
+#define REFUSE_TEST t = ((t_pend != NONE && t_next - t_pend > SIZE - 1) || t_next - t_c > SIZE - 1)
+#endif
+
+/* [R3] what reserve() does in the step that takes the lock: the positions, the
+   pending walk, the cached consumer position */
+inline reserve_entry() {
+  t_prod = PRODUCER_POS; t_next = t_prod + L;
+#ifndef M_NO_PENDING_WALK
+  t_pend = PENDING_POS;
+  do
+  :: t_pend < t_prod && (hdr[t_pend & MASK] & BUSY) == 0 ->
+     t_pend = t_pend + (hdr[t_pend & MASK] & LENMASK)
+  :: else -> break
+  od;
+  PENDING_POS = t_pend;
+#else
+  t_pend = NONE;
+#endif
+  t_c = CONS_SEEN;
+  rl = (t_next - t_c > SIZE - 1);
+  if :: rl == 0 -> REFUSE_TEST :: else -> skip fi
+}
+
+inline reserve_lock() {
+  ok = 0; t = 0;
+#ifndef OVERWRITE
+  /* the pre-check, without the lock, in u64 arithmetic (a difference below zero
+     is huge). CONSUMER_POS first [R1], then PRODUCER_POS [R2], as the kernel
+     reads them: the other order lets CONSUMER_POS pass the PRODUCER_POS read
+     before it, and the wrapped difference refuses with an empty ring. */
+#ifdef SPEC_PRECHECK_ORDER
+  d_step { t_prod = PRODUCER_POS }                                             /* [R2] */
+  d_step { t_c = CONSUMER_POS;                                                 /* [R1] */
+#else
+  d_step { t_c = CONSUMER_POS }                                                /* [R1] */
+  d_step { t_prod = PRODUCER_POS;                                              /* [R2] */
+#endif
+    if
+    :: t_c > t_prod + L || t_prod + L - t_c > SIZE - 1 ->
+       assert(t_c <= t_prod + L);   /* never a refusal from a wrapped difference */
+       DROPPED++; refusals++; t = 1
+    :: else -> skip
+    fi;
+    t_prod = 0; t_c = 0
+  }
+#endif
+  if
+  :: t == 1 -> t = 0
+  :: else ->
+     LOCK_ACQUIRE(me, reserve_entry());
+     if
+     :: rl == 1 -> d_step { t_c = CONSUMER_POS; CONS_SEEN = t_c; rl = 0; REFUSE_TEST }   /* [R4] */
+     :: else -> skip
+     fi;
+     if
+     :: t == 1 ->
+        /* [R5] refuse: count it, release the lock */
+#if defined(M_DROPPED_PLAIN)
+        d_step { t = DROPPED }
+        d_step { DROPPED = t + 1; refusals++; t = 0 }
+        lock_release()
+#elif defined(REAP)
+        d_step { DROPPED++; refusals++; t = 0 }
+        lock_release()
+#else
+        /* the count is an atomic add, which commutes with every other step */
+        d_step { DROPPED++; refusals++; t = 0; t_v = LOCK; LOCK = 0 }
+        release_notify()
+#endif
+     :: else ->
+#ifdef OVERWRITE
+        if
+        :: t_next - t_c > SIZE - 1 -> overwrite_oldest()                         /* [R6] */
+        :: else -> skip
+        fi;
+        /* [R7] header word 1, then word 0 = L | BUSY (plain stores): a consumer
+           with a stale position may read it in this mode, so it is a step */
+        d_step { hdr[t_prod & MASK] = L | BUSY; hown[t_prod & MASK] = me; hpos[t_prod & MASK] = t_prod }
+#endif
+        d_step {                                                               /* [R8] */
+#ifndef OVERWRITE
+          /* [R7] the header (plain stores): nobody reads this header before
+             PRODUCER_POS passes it outside overwrite mode, so it moves to here */
+          hdr[t_prod & MASK] = L | BUSY; hown[t_prod & MASK] = me; hpos[t_prod & MASK] = t_prod;
+#endif
+          /* release: PRODUCER_POS */
+          PRODUCER_POS = t_next; publish_ghost(t_prod, t_next)
+#ifndef REAP
+          /* lockRelease's xchg [L4], a left mover */
+          ; t_v = LOCK; LOCK = 0
+#endif
+        }
+#ifdef REAP
+        /* a producer may die holding the lock after publishing: [L4] is a step */
+        d_step { t_v = LOCK; LOCK = 0 }
+#endif
+        release_notify();
+        pos = t_prod; ok = 1
+     fi
+  fi;
+  t_prod = 0; t_next = 0; t_pend = 0; t_c = 0
+}
+
+/* ================================================================== */
+/* ring.ts: reserveClaim (the lock-free claim mode)                    */
+
+inline reserve_claim() {
+  ok = 0;
+  do
+  :: d_step { t_c = CONSUMER_POS }                                             /* [C1] */
+     d_step { t_prod = PRODUCER_POS }                                          /* [C2] */
+     if
+     :: t_prod + L - t_c > SIZE - 1 -> d_step { DROPPED++; refusals++ }; break  /* [C3] */
+     :: else ->
+        d_step {                                                               /* [C4] cmpxchg */
+          if
+          :: PRODUCER_POS == t_prod ->
+             PRODUCER_POS = t_prod + L; publish_ghost(t_prod, t_prod + L); ok = 1
+          :: else -> skip
+          fi
+        }
+        if :: ok -> break :: else -> skip fi
+     fi
+  od;
+  if
+  :: ok ->
+     /* word 1 (plain), then word 0 = L | BUSY (atomic store) [C5] */
+     d_step { hdr[t_prod & MASK] = L | BUSY; hown[t_prod & MASK] = me; hpos[t_prod & MASK] = t_prod };
+     pos = t_prod
+  :: else -> skip
+  fi;
+  t_prod = 0; t_c = 0
+}
+
+inline reserve() {
+#ifdef CAS
+  reserve_claim()
+#else
+  reserve_lock()
+#endif
+}
+
+/* ================================================================== */
+/* ring-buffer.ts: reserveWait, a producer that waits for room         */
+
+inline reserve_wait() {
+  reserve();
+  do
+  :: ok -> break
+  :: else ->
+     d_step { ROOM_WAITERS++ }                                                 /* [Q1] announce */
+     d_step { t_seq = ROOM_SEQ }                                               /* [Q2] */
+#ifndef M_ROOM_NO_RECHECK
+     reserve();                                                                /* [Q3] look again */
+     if
+     :: ok -> d_step { ROOM_WAITERS--; t_seq = 0 }
+     :: else ->
+#endif
+        /* [Q4] wait32(ROOM_SEQ, seq, -1): returns at once if ROOM_SEQ moved */
+        d_step { if :: ROOM_SEQ == t_seq -> fw_room = fw_room | BIT(me) :: else -> skip fi }
+        (fw_room & BIT(me)) == 0;
+        d_step { ROOM_WAITERS--; t_seq = 0 }                                   /* [Q5] */
+#ifndef M_ROOM_NO_RECHECK
+     fi
+#else
+        ;
+        reserve()    /* retry after the wait only */
+#endif
+  od
+}
+
+/* ================================================================== */
+/* ring.ts: commit (submit or discard) and its wakeup rule             */
+
+/* the payload stores: the record's units, and garbage where a later header may be read */
+#define PAYLOAD \
+  u = pos; \
+  do \
+  :: u < pos + L -> \
+     pay[u & MASK] = pos; \
+     if :: u != pos -> hdr[u & MASK] = GARBAGE; hpos[u & MASK] = NONE :: else -> skip fi; \
+     u++ \
+  :: else -> break \
+  od; \
+  u = 0
+
+inline commit() {
+#ifdef M_COMMIT_LOAD_FIRST
+  d_step { t_c = CONSUMER_POS }
+#endif
+  d_step {                                                                     /* [K1] xchg */
+#ifndef OVERWRITE
+    /* [P1] the payload, plain stores before the exchange: outside overwrite mode
+       nobody reads a record's bytes before its commit, so they move to here */
+    PAYLOAD;
+#endif
+    assert(hpos[pos & MASK] == pos && (hdr[pos & MASK] & BUSY));   /* still ours */
+    if
+    :: disc -> hdr[pos & MASK] = L | DISCARD; rs[pos] = RS_DISCARDED
+    :: else -> hdr[pos & MASK] = L; rs[pos] = RS_COMMITTED
+    fi;
+    nowake[pos] = (flags == F_NOWAKE)
+  }
+  if
+  :: flags == F_NOWAKE -> skip
+  :: flags == F_FORCE -> wake(1)
+  :: else ->
+#ifndef M_COMMIT_LOAD_FIRST
+     d_step { t_c = CONSUMER_POS }                                             /* [K2] */
+#endif
+     /* the consumer has caught up with this record: it may be asleep */
+     if
+     :: (t_c & MASK) == (pos & MASK) -> wake(0)
+#if defined(OVERWRITE) && defined(HALFWAKE)
+     /* overwrite mode: also when the record crosses the ring's half or its end */
+     :: (t_c & MASK) != (pos & MASK) &&
+        (((pos & MASK) < SIZE / 2 && (pos & MASK) + L >= SIZE / 2) || (pos & MASK) + L > MASK) -> wake(0)
+#endif
+     :: else -> skip
+     fi
+  fi;
+  t_c = 0
+}
+
+/* ================================================================== */
+/* producers                                                           */
+
+#define LENOF(P) ((P) < 10 -> (P) : (k == 0 -> (P) / 10 : (P) % 10))
+#define NRECOF(me) (me == 1 -> NREC1 : (me == 2 -> NREC2 : NREC3))
+
+proctype producer(byte me) {
+  byte k, L, pos, t_prod, t_next, t_pend, t_c, t_over, t_n, t_v, t_w, t_seq, h, u;
+  bit ok, disc, lk, rl, ow;
+  byte t;
+  byte flags;
+#ifdef REAP
+  {
+#endif
+    do
+    :: k < NRECOF(me) ->
+       if
+       :: me == 1 && LEN1 > 0 -> L = LENOF(LEN1)
+       :: me == 2 && LEN2 > 0 -> L = LENOF(LEN2)
+       :: me == 3 && LEN3 > 0 -> L = LENOF(LEN3)
+       :: else -> if :: L = 1 :: L = 2 fi
+       fi;
+#ifdef ROOMWAIT
+       reserve_wait();
+#else
+       reserve();
+#endif
+       if
+       :: ok ->
+#ifdef OVERWRITE
+          /* [P1] the payload: plain stores; the consumer's copy may race with them */
+          d_step { PAYLOAD }
+#endif
+#ifdef DISCARDS
+          if :: disc = 0 :: disc = 1 fi;
+#endif
+#ifdef FLAGS
+          if :: flags = F_DEFAULT :: flags = F_NOWAKE :: flags = F_FORCE fi;
+#endif
+          commit();
+          disc = 0; flags = 0; pos = 0; ok = 0
+       :: else -> skip
+       fi;
+progress_record:
+       k++; L = 0
+    :: else -> break
+    od;
+    done[me] = 1
+#ifdef REAP
+  } unless {
+    doomed[me] ->
+    /* a terminated worker leaves the futex wait lists */
+    d_step { dead[me] = 1; fw_lock = fw_lock & ~BIT(me); fw_room = fw_room & ~BIT(me) }
+  }
+#endif
+}
+
+/* ================================================================== */
+/* the consumer: cursor.ts (walk, publish), wait.ts (arm, look, nap, sleep) */
+
+/* [X1..X3] after a publish, wake the producers waiting for room */
+inline room_check() {
+#ifdef ROOMWAIT
+  d_step { t = ROOM_WAITERS }                                                  /* [X1] */
+  if
+  :: t != 0 -> d_step { ROOM_SEQ++; t = 0 }; notify_room()                     /* [X2] [X3] */
+  :: else -> skip
+  fi
+#else
+  skip
+#endif
+}
+
+inline notify_room() {
+  d_step { fw_room = 0 }
+}
+
+/* one pass, lock or claim mode: walk to the first BUSY header, publish once */
+inline pass_plain() {
+  old = cons;
+  d_step { prod = PRODUCER_POS }                                               /* [D1] */
+  do
+  :: cons < prod ->
+     d_step {                                                                  /* [D2] */
+       h = hdr[cons & MASK];
+       if
+       :: h & BUSY -> t = 1
+       :: else ->
+          t = 0;
+          assert(hpos[cons & MASK] == cons);      /* the header is the record at cons */
+          if
+          :: h & DISCARD -> assert(rs[cons] == RS_DISCARDED); rs[cons] = RS_SKIPPED
+          :: else ->
+             assert(rs[cons] == RS_COMMITTED);    /* delivered once */
+             u = cons;
+             do
+             :: u < cons + (h & LENMASK) -> assert(pay[u & MASK] == cons); u++   /* not torn */
+             :: else -> break
+             od;
+             rs[cons] = RS_DELIVERED; n++
+          fi;
+          cons = cons + (h & LENMASK)
+       fi;
+       h = 0; u = 0
+     }
+     if :: t == 1 -> t = 0; break :: else -> skip fi
+  :: else ->
+     /* [D3] exhausted: look at PRODUCER_POS again */
+     d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
+     if :: t == 1 -> t = 0; break :: else -> skip fi
+  od;
+  if
+  :: cons != old ->
+     d_step {                                                                  /* [D4] */
+#if defined(CAS) && !defined(M_CAS_NO_FILL)
+       /* claim mode: consumed space reads BUSY before it is released. Nobody
+          else touches those units until the CAS below, so the fill is a mover. */
+       u = old;
+       do
+       :: u < cons -> hdr[u & MASK] = FREE; hpos[u & MASK] = NONE; u++
+       :: else -> break
+       od;
+       u = 0;
+#endif
+       /* release: cmpxchg(CONSUMER_POS, old, cons) */
+       assert(CONSUMER_POS == old);   /* nobody else moves it in these modes */
+       CONSUMER_POS = cons;
+       release_ghost(old, cons)
+     }
+     room_check()
+  :: else -> skip
+  fi;
+  old = 0; prod = 0
+}
+
+/* one pass, overwrite mode: copy each record, then claim it by CAS */
+inline pass_overwrite() {
+  old = cons;
+  d_step { prod = PRODUCER_POS }                                               /* [D1] */
+  do
+  :: cons < prod ->
+     d_step { h = hdr[cons & MASK]; hp = hpos[cons & MASK] }                   /* [D2] */
+     if
+     :: h & BUSY ->
+        /* BUSY: wait for its producer, unless a producer passed us */
+        d_step { t = (CONSUMER_POS > cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi; h = 0; hp = 0 }   /* [D5] */
+        if :: t -> t = 0 :: else -> break fi
+     :: else ->
+        nx = cons + (h & LENMASK);
+        if
+        :: nx > prod ->
+           /* a header from another lap: we were passed [D5] */
+           d_step { assert(CONSUMER_POS > cons); cons = CONSUMER_POS; h = 0; hp = 0; nx = 0 }
+        :: else ->
+           if
+           :: (h & DISCARD) == 0 ->
+              /* [D6] copy the payload (plain loads) */
+              d_step {
+                cpok = 1; u = cons;
+                do
+                :: u < nx -> if :: pay[u & MASK] != cons -> cpok = 0 :: else -> skip fi; u++
+                :: else -> break
+                od;
+                u = 0
+              }
+           :: else -> skip
+           fi;
+           d_step {                                                            /* [D7] cmpxchg(CONSUMER_POS, cons, next) */
+#ifdef M_CONSUMER_STORE
+             t = 1; CONSUMER_POS = nx;
+#else
+             t = (CONSUMER_POS == cons);
+             if :: t -> CONSUMER_POS = nx :: else -> skip fi;
+#endif
+             if
+             :: t ->
+                assert(hp == cons);
+                if
+                :: h & DISCARD -> assert(rs[cons] == RS_DISCARDED); rs[cons] = RS_SKIPPED
+                :: else ->
+                   assert(rs[cons] == RS_COMMITTED);   /* delivered once, and not overwritten */
+                   assert(cpok);                       /* not torn */
+                   rs[cons] = RS_DELIVERED; n++
+                fi;
+                release_ghost(cons, nx);
+                cons = nx
+             :: else ->
+                /* a producer moved CONSUMER_POS: start again from there */
+                cons = CONSUMER_POS
+             fi;
+             t = 0; h = 0; hp = 0; nx = 0; cpok = 0
+           }
+        fi
+     fi
+  :: else ->
+     d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }   /* [D3] */
+     if :: t == 1 -> t = 0; break :: else -> skip fi
+  od;
+  if
+  :: cons != old -> room_check()
+  :: else -> skip
+  fi;
+  old = 0; prod = 0
+}
+
+proctype consumer() {
+  byte cons = START, old, prod, h, hp, nx, n, t, u;
+  bit cpok;
+  do
+  :: n = 0;
+#ifdef OVERWRITE
+     pass_overwrite();
+#else
+     pass_plain();
+#endif
+     if
+     :: n > 0 -> progress_delivered: skip
+     :: else -> skip
+     fi;
+     if
+     :: n > 0 && NAPS ->
+        /* [N1] nap: WAIT = NAPPING, then wait at most the budget; a timeout may
+           come at any time, and a notify only ends it sooner: [N2] WAIT = AWAKE */
+        d_step { WAIT = NAPPING; n = 0 }
+        d_step { WAIT = AWAKE }
+     :: n > 0 && !NAPS -> n = 0
+     :: n == 0 ->
+        /* [A1] arm: announce the sleep, then look once more */
+        d_step { WAIT = ARMED }
+#ifndef M_NO_SECOND_LOOK
+#ifdef OVERWRITE
+        /* [A2] a producer may have moved us */
+        d_step { t = (CONSUMER_POS != cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi }
+        if
+        :: t -> d_step { WAIT = AWAKE; t = 0 }; goto again
+        :: else -> skip
+        fi;
+#endif
+        d_step { t = PRODUCER_POS }                                            /* [A3] */
+        if
+        :: cons < t ->
+           d_step { t = hdr[cons & MASK] }                                     /* [A4] */
+           if
+           :: (t & BUSY) == 0 -> d_step { WAIT = AWAKE; t = 0 }; goto again     /* [A5] */
+           :: else -> t = 0
+           fi
+        :: else -> t = 0
+        fi;
+#endif
+        /* [S1] sleep: wait32(WAIT, ARMED, -1), no timeout */
+        d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
+end_sleep:
+        fw_wait == 0;
+        d_step { csleep = 0; WAIT = AWAKE }                                    /* [S2] */
+     fi;
+again:
+     skip
+  od
+}
+
+/* ================================================================== */
+/* HOSTILE: code that writes CONSUMER_POS at will (forward, up to PRODUCER_POS) */
+
+proctype scribbler() {
+end_scribble:
+  do
+  :: atomic {
+       CONSUMER_POS < PRODUCER_POS ->
+       CONSUMER_POS++;
+       do
+       :: CONSUMER_POS < PRODUCER_POS -> CONSUMER_POS++
+       :: break
+       od
+     }
+  od
+}
+
+/* ================================================================== */
+/* REAP: producer KILLABLE may die at any step; the reaper reaps it    */
+
+proctype killer() {
+  if
+  :: skip
+  :: d_step { !done[KILLABLE] -> doomed[KILLABLE] = 1 }
+  fi
+}
+
+/* [G3] what reap() does in the step that takes the lock */
+inline reap_entry() {
+  t_prod = PRODUCER_POS; rp = PENDING_POS
+}
+
+proctype reaper() {
+  byte me = REAPER, p, t_v, t_w, t_prod, rp, h;
+  bit t, lk;
+end_reaper:
+  do
+  :: atomic { dead[KILLABLE] && !reaped[KILLABLE] -> p = KILLABLE }
+     /* [G1] the dead producer may hold the lock: recover it */
+     d_step { t_v = LOCK; t = (t_v != 0 && (t_v & ~CONTENDED) == p); if :: t -> LOCK = 0 :: else -> skip fi }
+#ifdef SPEC_REAP_LOCK
+     if :: t -> notify_lock_all() :: else -> skip fi;
+#else
+     /* [G2] notify LOCK whatever it found: the producer may have died between
+        lockRelease's xchg and its notify, leaving a sleeper nobody will wake */
+     notify_lock_all();
+#endif
+     t = 0; t_v = 0;
+     LOCK_ACQUIRE(me, reap_entry());
+     /* [G4] discard every BUSY record it reserved in [PENDING_POS, PRODUCER_POS) */
+     do
+     :: rp < t_prod ->
+        d_step {
+          h = hdr[rp & MASK];
+          if
+          :: (h & BUSY) && hown[rp & MASK] == p ->
+             assert(hpos[rp & MASK] == rp && rs[rp] == RS_BUSY);
+             hdr[rp & MASK] = (h & LENMASK) | DISCARD; rs[rp] = RS_DISCARDED
+          :: else -> skip
+          fi;
+          rp = rp + (h & LENMASK); h = 0
+        }
+     :: else -> break
+     od;
+     lock_release();
+     wake(0);                                                                  /* [G5] */
+#ifndef SPEC_REAP_WAKE
+     /* [G6] notify WAIT whatever wake() found: the producer may have died
+        between wake()'s cmpxchg and its notify, leaving the consumer asleep */
+     notify_wait();
+#endif
+     d_step { reaped[p] = 1; p = 0; rp = 0; t_prod = 0 }
+  od
+}
+
+/* ================================================================== */
+/* the end: when nothing can move any more, check what is left          */
+
+proctype monitor() {
+  byte i, c, nover;
+  timeout ->
+  d_step {
+    i = 1;
+    do
+    :: i <= NPROD ->
+       assert(done[i] || dead[i]);                 /* nobody blocked for ever (room, lock) */
+       assert(!dead[i] || reaped[i]);
+       i++
+    :: else -> break
+    od;
+    assert(DROPPED == refusals);                    /* every refusal counted once */
+#ifndef HOSTILE
+    assert(csleep);                                 /* the consumer blocks only in its sleep */
+    c = CONSUMER_POS;
+    /* no lost wakeup: asleep for ever only with nothing at its position, or
+       with a record there that was committed with NO_WAKEUP */
+    assert(c == PRODUCER_POS || ((hdr[c & MASK] & BUSY) == 0 && nowake[c]));
+#if defined(OVERWRITE)
+    nover = 0; i = 0;
+    do
+    :: i < MAXPOS -> if :: rs[i] == RS_OVERWRITTEN -> nover++ :: else -> skip fi; i++
+    :: else -> break
+    od;
+    assert(OVERWRITTEN == nover);                   /* every overwritten record counted */
+#endif
+#endif
+    i = 0; c = 0; nover = 0
+  }
+}
+
+init {
+  byte i;
+  atomic {
+    PENDING_POS = START; CONS_SEEN = START; PRODUCER_POS = START; CONSUMER_POS = START; OVERWRITE_POS = START;
+    i = 0;
+    do
+    :: i < SIZE ->
+       own[i] = NONE; hpos[i] = NONE; pay[i] = NONE;
+#ifdef CAS
+       hdr[i] = FREE;
+#endif
+       i++
+    :: else -> break
+    od;
+    i = 0;
+#ifdef HOSTILE
+    run scribbler();
+#else
+    run consumer();
+#endif
+    run producer(1);
+#if NPROD >= 2
+    run producer(2);
+#endif
+#if NPROD >= 3
+    run producer(3);
+#endif
+#ifdef REAP
+    run killer();
+    run reaper();
+#endif
+    run monitor()
+  }
+}
