@@ -332,11 +332,14 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
     const seen = atomic.cmpxchg<u32>(ctl, v, 0, OFF_LOCK);
     if (seen == v) {
       result = REAP_LOCK_RECOVERED;
-      atomic.notify(ctl + OFF_LOCK, -1); // pairs with the wait32 in lockSlow()
       break;
     }
     v = seen;
   }
+  // Whatever it found: the producer may have died between lockRelease()'s
+  // xchg and its notify, leaving a sleeper nobody else will wake (found by
+  // the model check, docs/model.md). Pairs with the wait32 in lockSlow().
+  atomic.notify(ctl + OFF_LOCK, -1);
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const data = ctl + DATA_OFFSET;
   const anyone = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
@@ -360,8 +363,11 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
     atomic.add<u64>(ctl, <u64>reaped, OFF_REAPED);
     atomic.add<u32>(entry(ctl, id), reaped, ENTRY_DISCARDED);
   }
-  // it may have died between its commit and the wakeup
+  // It may have died between its commit and the wakeup, or inside wake(),
+  // between the WAIT cmpxchg and the notify: notify whatever wake() finds
+  // (a consumer woken for nothing looks and sleeps again).
   wake(ctl, false);
+  atomic.notify(ctl + OFF_WAIT, -1); // pairs with the wait on WAIT in src/wait.ts
   return result | reaped;
 }
 
