@@ -13,6 +13,7 @@
 //
 //   node scripts/build.mjs           # what is stale
 //   node scripts/build.mjs --force   # everything
+//   node scripts/build.mjs --check   # only say what is stale (exit 1 if anything is)
 //
 // Staleness is judged by modification times (steps 1, 2) and by tsc's own
 // incremental state (3, 4; kept in build/, and dropped when its output is
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const force = process.argv.includes('--force');
+const check = process.argv.includes('--check');
 const at = (p) => join(root, p);
 const bin = {
   asc: at('node_modules/assemblyscript/bin/asc.js'),
@@ -31,6 +33,7 @@ const bin = {
 };
 
 function run(script, args) {
+  if (check) return;
   execFileSync(process.execPath, [script, ...args], { cwd: root, stdio: 'inherit' });
 }
 
@@ -57,7 +60,7 @@ function stale(inputs, outputs, keep) {
 let ran = false;
 const step = (name) => {
   ran = true;
-  process.stdout.write(`build: ${name}\n`);
+  process.stdout.write(`build: ${check && name !== 'up to date' ? 'stale: ' : ''}${name}\n`);
 };
 
 // 1. wasm
@@ -81,9 +84,11 @@ if (stale(['assembly/layout.ts', 'scripts/gen-layout.mjs'], ['src/generated/layo
 // 3, 4. TypeScript, incremental; its state goes when the output it describes is gone
 const declarations = (p) => p.endsWith('.d.ts');
 function tsc(project, infoFile, output, inputs, keep) {
-  if (!existsSync(at(output))) rmSync(at(infoFile), { force: true });
-  if (!stale(inputs, [infoFile], keep)) return;
+  const missing = !existsSync(at(output));
+  if (missing && !check) rmSync(at(infoFile), { force: true });
+  if (!missing && !stale(inputs, [infoFile], keep)) return;
   step(`tsc -p ${project}`);
+  if (check) return;
   run(bin.tsc, ['-p', project, '--incremental', '--tsBuildInfoFile', infoFile]);
   const now = new Date();
   utimesSync(at(infoFile), now, now); // tsc leaves it alone when nothing changed
@@ -96,6 +101,7 @@ tsc('tsconfig.bench.json', 'build/tsbuildinfo/bench.json', 'build/bench/run.js',
 const { BUNDLE, bundle } = await import('./bundle.mjs');
 if (stale(['dist', 'scripts/bundle.mjs', 'node_modules/@assemblyscript/loader', 'package.json'], [BUNDLE], (p) => !p.startsWith(BUNDLE) && !declarations(p))) {
   step(`${BUNDLE} (esbuild)`);
-  await bundle();
+  if (!check) await bundle();
 }
 if (!ran) step('up to date');
+else if (check) process.exitCode = 1;

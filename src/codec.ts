@@ -8,8 +8,9 @@
 // carefully than into private memory; encodeInto() into a private scratch
 // buffer of the worst case (3 bytes per UTF-16 unit) gives the length for
 // free, and one copy of the encoded bytes into the reservation is cheap. For
-// log-line-sized strings the second took about a third of the time of the
-// first (and of encode() + output()), so strings up to SCRATCH_UNITS take it.
+// log-line-sized strings the second took a quarter to a half of the time of
+// the first, and of encode() + output() (two runs on a shared machine), so
+// strings up to SCRATCH_UNITS take it.
 // Longer ones (where a 3x scratch would be wasteful), and the async writers
 // (which cannot hold the shared scratch across an await), measure the string
 // and encode it straight into the reservation, where the platform allows:
