@@ -45,7 +45,6 @@ DEFAULT=(
   "M2-no-pending-walk|mutation|-DHOSTILE -DNREC=2 -DM_NO_PENDING_WALK"
   "M2-no-pending-walk-overwrite|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_NO_PENDING_WALK"
   "M3-overwrite-no-wake|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_NO_OVERWRITE_WAKE"
-  "M3-overwrite-no-wake-halfwake-8|mutation|-DOVERWRITE -DHALFWAKE -DSIZE=8 -DSTART=2 -DNPROD=3 -DLEN1=1 -DLEN2=2 -DNREC2=3 -DLEN3=1 -DM_NO_OVERWRITE_WAKE"
   "M4-commit-loads-first|mutation|-DM_COMMIT_LOAD_FIRST"
   "M5-room-no-recheck|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NO_RECHECK"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
@@ -57,6 +56,7 @@ DEFAULT=(
   "S3-precheck-producer-first|mutation|-DLEN1=1 -DLEN2=2 -DSPEC_PRECHECK_ORDER"
 )
 FULL=(
+  "M3-overwrite-no-wake-halfwake-8|mutation|-DOVERWRITE -DHALFWAKE -DSIZE=8 -DSTART=2 -DNPROD=3 -DLEN1=1 -DLEN2=2 -DNREC2=3 -DLEN3=1 -DM_NO_OVERWRITE_WAKE"
   "lock-2p-any|config|-DNREC=2 -DDISCARDS"
   "lock-2p-size8|config|-DSIZE=8 -DSTART=6 -DNREC=3 -DLEN1=2 -DLEN2=2 -DBUDGET"
   "lock-2p-flags-budget|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DFLAGS -DBUDGET"
