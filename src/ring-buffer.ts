@@ -282,6 +282,11 @@ export class RingBuffer implements ReservationOwner {
     this.wasm.releaseId(this.ctl, this.producerId);
   }
 
+  /** `using rb = await RingBuffer.attach(handle)` gives the producer id back at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   // ---- zero-allocation path --------------------------------------------
 
   /**
