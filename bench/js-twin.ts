@@ -1,5 +1,5 @@
 // A plain-JavaScript twin of the wasm-ringbuf protocol (assembly/ring.ts,
-// assembly/claim.ts, src/consumer.ts) over one SharedArrayBuffer with
+// assembly/lock.ts, src/cursor.ts) over one SharedArrayBuffer with
 // Int32Array and Atomics, for the benchmarks only: it shows what the wasm core
 // buys or costs. Same steps, same barriers, same wakeup rule:
 //

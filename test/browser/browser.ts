@@ -1,6 +1,7 @@
 // Shared by the browser suite: the static server of examples/browser and a
 // headless Chromium driven by playwright-core. Chromium is required, not
 // optional: without it these tests fail and say how to install it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
@@ -113,4 +114,20 @@ export async function openHarness(browser: Browser, served: Served): Promise<{ p
       throw new Error(`the harness page did not load: ${err.message}\n${opened.errors.join('\n')}`);
     });
   return opened;
+}
+
+/**
+ * Starts `node serve.mjs` (a plain static server with the isolation headers,
+ * examples/browser/no-bundler/serve.mjs) in `cwd` on a free port; resolves
+ * with its URL and the process, which the caller kills.
+ */
+export function spawnStaticServer(cwd: string): Promise<{ url: string; server: ChildProcess }> {
+  const server = spawn(process.execPath, ['serve.mjs'], { cwd, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`serve.mjs exited with code ${code}`)));
+    server.stdout!.on('data', (chunk: Buffer) => {
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
+      if (m) resolve({ url: m[0], server });
+    });
+  });
 }

@@ -3,14 +3,14 @@
 // `new URL('./producer.js', import.meta.url)` alone, so the worker must be an
 // entry of its own), 'wasm-ringbuf' resolved from node_modules as npm lays it
 // out, then run in Chromium from a static server that rewrites nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, useChromium } from './browser.js';
+import { openPage, spawnStaticServer, useChromium } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const chromium = useChromium();
@@ -41,14 +41,7 @@ describe('the browser quick start bundled by esbuild', () => {
     });
     copyFileSync(join(app, 'index.html'), join(out, 'index.html'));
     copyFileSync(join(ROOT, 'examples/browser/no-bundler/serve.mjs'), join(out, 'serve.mjs'));
-    server = spawn(process.execPath, ['serve.mjs'], { cwd: out, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      server!.once('exit', (code) => reject(new Error(`serve.mjs exited with code ${code}`)));
-      server!.stdout!.on('data', (chunk: Buffer) => {
-        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
-        if (m) resolve(m[0]);
-      });
-    });
+    ({ url, server } = await spawnStaticServer(out));
   }, 60_000);
 
   afterAll(() => {

@@ -2,14 +2,14 @@
 // user lays it out (its three files and the single-file build copied beside
 // them), served by its own serve.mjs, which rewrites nothing. The page and a
 // module worker import dist/wasm-ringbuf.bundle.js directly and move records.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, useChromium } from './browser.js';
+import { openPage, spawnStaticServer, useChromium } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples/browser/no-bundler');
@@ -25,14 +25,7 @@ describe('the single-file build in a page with no bundler (examples/browser/no-b
     dir = mkdtempSync(join(tmpdir(), 'wasm-ringbuf-no-bundler-'));
     for (const f of ['index.html', 'producer.js', 'serve.mjs']) copyFileSync(join(EXAMPLE, f), join(dir, f));
     copyFileSync(BUNDLE, join(dir, 'wasm-ringbuf.bundle.js'));
-    server = spawn(process.execPath, ['serve.mjs'], { cwd: dir, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      server!.once('exit', (code) => reject(new Error(`serve.mjs exited with code ${code}`)));
-      server!.stdout!.on('data', (chunk: Buffer) => {
-        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
-        if (m) resolve(m[0]);
-      });
-    });
+    ({ url, server } = await spawnStaticServer(dir));
   }, 30_000);
 
   afterAll(() => {
