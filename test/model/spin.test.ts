@@ -32,7 +32,7 @@ beforeAll(async () => {
     throw new Error('SPIN is not installed: apt-get install -y spin (Debian\'s package; CI installs it). The model check never skips.');
   }
   output = await new Promise<string>((resolve) => {
-    execFile('bash', [script], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 290_000 }, (err, stdout, stderr) => {
+    execFile('bash', [script], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 590_000 }, (err, stdout, stderr) => {
       resolve(stdout + (err ? `\n${stderr}\n(check.sh: ${err.message})` : ''));
     });
   });
@@ -40,7 +40,7 @@ beforeAll(async () => {
     const m = /^(ok|FAIL)\s+(config|mutation)\s+(\S+)/.exec(line);
     if (m) results.set(m[3]!, { ok: m[1] === 'ok', kind: m[2]!, line });
   }
-}, 300_000);
+}, 600_000);
 
 describe('the SPIN model of the protocol', () => {
   it('plans configurations and mutations', () => {
