@@ -11,7 +11,7 @@
 # Environment: MODEL_JOBS (parallel runs, default: cores, at most 2),
 # MODEL_OUT (where each run's pan and trail go, default: a temporary
 # directory, kept when something fails), MODEL_MEMLIM (MB per run, default 2048;
-# 6144 with MODEL_FULL=1, whose largest runs need about 6 GB each).
+# 6144 with MODEL_FULL=1, whose largest runs need about 5 GB each).
 #
 # One line per run:
 #   ok   config   NAME  states=N  seconds=S  (no errors, search complete)
@@ -38,8 +38,9 @@ DEFAULT=(
   "overwrite-2p-halfwake|config|-DOVERWRITE -DHALFWAKE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DBUDGET"
   "room-2p|config|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2"
   "reap-2p|config|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2"
+  "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2"
   "hostile-2p|config|-DHOSTILE -DNREC=2"
-  "progress-lock-2p|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DDISCARDS|progress"
+  "progress-lock-2p|config|-DNREC=2 -DLEN1=1 -DLEN2=2|progress"
   "progress-overwrite-2p|config|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DBUDGET|progress"
   "M1-no-second-look|mutation|-DM_NO_SECOND_LOOK"
   "M2-no-pending-walk|mutation|-DHOSTILE -DNREC=2 -DM_NO_PENDING_WALK"
@@ -56,7 +57,6 @@ DEFAULT=(
   "S3-precheck-producer-first|mutation|-DLEN1=1 -DLEN2=2 -DSPEC_PRECHECK_ORDER"
 )
 FULL=(
-  "M3-overwrite-no-wake-halfwake-8|mutation|-DOVERWRITE -DHALFWAKE -DSIZE=8 -DSTART=2 -DNPROD=3 -DLEN1=1 -DLEN2=2 -DNREC2=3 -DLEN3=1 -DM_NO_OVERWRITE_WAKE"
   "lock-2p-any|config|-DNREC=2 -DDISCARDS"
   "lock-2p-size8|config|-DSIZE=8 -DSTART=6 -DNREC=3 -DLEN1=2 -DLEN2=2 -DBUDGET"
   "lock-2p-flags-budget|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DFLAGS -DBUDGET"
@@ -67,13 +67,14 @@ FULL=(
   "room-2p-any|config|-DROOMWAIT -DNREC=2 -DLEN2=2"
   "room-overwrite-2p|config|-DROOMWAIT -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
   "reap-2p-any|config|-DREAP -DLEN2=1 -DNREC2=2"
-  "reap-2p-second|config|-DREAP -DKILLABLE=2 -DLEN1=1 -DLEN2=1 -DNREC1=2"
+  "reap-2p-second|config|-DREAP -DKILLABLE=2 -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-overwrite-2p|config|-DREAP -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
-  "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DNREC2=2"
+  "progress-lock-2p-discard|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DDISCARDS|progress"
   "progress-lock-3p|config|-DNPROD=3 -DLEN1=1 -DLEN2=2 -DLEN3=1|progress"
   "progress-cas-2p|config|-DCAS -DNREC=2|progress"
   "progress-room-2p|config|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2|progress"
   "progress-reap-2p|config|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2|progress"
+  "M3-overwrite-no-wake-halfwake-8|mutation|-DOVERWRITE -DHALFWAKE -DSIZE=8 -DSTART=2 -DNPROD=3 -DLEN1=1 -DLEN2=2 -DNREC2=3 -DLEN3=1 -DM_NO_OVERWRITE_WAKE"
 )
 
 runs=("${DEFAULT[@]}")
