@@ -277,31 +277,40 @@ function acknowledge(control, credit, i) {
   Atomics.notify(control, ACK + i); // pairs with the wait on ACK + i in producer.worker.js
 }
 
+/** What both postMessage lanes share: order per producer, latency, the in-flight high mark, the tail shown. */
+function postLaneState(control, credit) {
+  const lane = {
+    next: new Array(settings.producers).fill(0),
+    latency: movingMedian(),
+    maxInFlight: 0,
+    tail: null,
+    /** A latency sample for an event producer `i` sent at `t`, with the in-flight high mark. */
+    sample(i, t) {
+      lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
+      return lane.latency.add(performance.timeOrigin + performance.now() - t);
+    },
+    takeTail() { const t = lane.tail; lane.tail = null; return t; },
+  };
+  return lane;
+}
+
 function startPostLane(control, credit) {
   const p = demo.post;
-  const next = new Array(settings.producers).fill(0);
-  const latency = movingMedian();
-  let tail = null;
-  const lane = {
-    maxInFlight: 0,
-    latency,
-    /** One event: `{ p, seq, t, v }`, structured-cloned by postMessage. */
-    receive(m) {
-      const i = m.p;
-      p.records++;
-      p.wakeups++; // each message is a task of its own
-      p.polls++;
-      if (m.seq !== next[i]) p.orderErrors++;
-      next[i] = m.seq + 1;
-      if ((++credit[i] & 63) === 0) acknowledge(control, credit, i);
-      if ((p.records & 63) === 0) {
-        const lat = latency.add(performance.timeOrigin + performance.now() - m.t);
-        latestValues[i] = m.v;
-        lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
-        tail = { lane: 'post', p: i, seq: m.seq, v: m.v, lat };
-      }
-    },
-    takeTail() { const t = tail; tail = null; return t; },
+  const lane = postLaneState(control, credit);
+  /** One event: `{ p, seq, t, v }`, structured-cloned by postMessage. */
+  lane.receive = (m) => {
+    const i = m.p;
+    p.records++;
+    p.wakeups++; // each message is a task of its own
+    p.polls++;
+    if (m.seq !== lane.next[i]) p.orderErrors++;
+    lane.next[i] = m.seq + 1;
+    if ((++credit[i] & 63) === 0) acknowledge(control, credit, i);
+    if ((p.records & 63) === 0) {
+      const lat = lane.sample(i, m.t);
+      latestValues[i] = m.v;
+      lane.tail = { lane: 'post', p: i, seq: m.seq, v: m.v, lat };
+    }
   };
   return lane;
 }
@@ -310,35 +319,26 @@ function startPostLane(control, credit) {
 
 function startBatchLane(control, credit) {
   const b = demo.batch;
-  const next = new Array(settings.producers).fill(0);
-  const latency = movingMedian();
-  let tail = null;
-  const lane = {
-    maxInFlight: 0,
-    latency,
-    /** POST_BATCH events packed as in the ring (EVENT_BYTES each), in one transferred ArrayBuffer. */
-    receive(m) {
-      const i = m.p;
-      const view = new DataView(m.events);
-      const n = m.events.byteLength / EVENT_BYTES;
-      b.wakeups++; // one task per message
-      b.polls++;
-      for (let k = 0, at = 0; k < n; k++, at += EVENT_BYTES) {
-        const seq = view.getUint32(at + 4, true);
-        if (seq !== next[i]) b.orderErrors++;
-        next[i] = seq + 1;
-      }
-      b.records += n;
-      credit[i] += n;
-      acknowledge(control, credit, i);
-      // one latency sample per message: its first event waited longest
-      const t = view.getFloat64(8, true);
-      const lat = latency.add(performance.timeOrigin + performance.now() - t);
-      latestValues[i] = view.getFloat64(16, true);
-      lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
-      if ((b.polls & 15) === 0) tail = { lane: 'batch', p: i, seq: next[i] - n, v: latestValues[i], lat };
-    },
-    takeTail() { const t = tail; tail = null; return t; },
+  const lane = postLaneState(control, credit);
+  /** POST_BATCH events packed as in the ring (EVENT_BYTES each), in one transferred ArrayBuffer. */
+  lane.receive = (m) => {
+    const i = m.p;
+    const view = new DataView(m.events);
+    const n = m.events.byteLength / EVENT_BYTES;
+    b.wakeups++; // one task per message
+    b.polls++;
+    for (let k = 0, at = 0; k < n; k++, at += EVENT_BYTES) {
+      const seq = view.getUint32(at + 4, true);
+      if (seq !== lane.next[i]) b.orderErrors++;
+      lane.next[i] = seq + 1;
+    }
+    b.records += n;
+    credit[i] += n;
+    acknowledge(control, credit, i);
+    // one latency sample per message: its first event waited longest
+    const lat = lane.sample(i, view.getFloat64(8, true));
+    latestValues[i] = view.getFloat64(16, true);
+    if ((b.polls & 15) === 0) lane.tail = { lane: 'batch', p: i, seq: lane.next[i] - n, v: latestValues[i], lat };
   };
   return lane;
 }
