@@ -9,7 +9,7 @@ import {
   OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
   ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE, BUSY_BIT,
   DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
-  FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_NAPPING,
+  FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
   BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET,
 } from "./layout";
@@ -238,6 +238,12 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
   // the kernel's order: FORCE wins over NO_WAKEUP when both are set
   if (flags & BPF_RB_FORCE_WAKEUP) return wake(ctl, true);
   if (flags & BPF_RB_NO_WAKEUP) return 0;
+  // Only an ARMED consumer can need this wakeup: one that is awake or napping
+  // looks at the headers again before it sleeps (it stores WAIT first, then
+  // looks). Read WAIT first, and the consumer's line, which it writes as it
+  // goes, stays out of a commit while the consumer is busy. Pairs with the
+  // consumer's WAIT store before its last look (src/wait.ts).
+  if (atomic.load<u32>(ctl, OFF_WAIT) != WAIT_ARMED) return 0;
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
   const at = <u64>(hdr - (ctl + DATA_OFFSET));

@@ -47,6 +47,7 @@ DEFAULT=(
   "M2-no-pending-walk-overwrite|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_NO_PENDING_WALK"
   "M3-overwrite-no-wake|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_NO_OVERWRITE_WAKE"
   "M4-commit-loads-first|mutation|-DM_COMMIT_LOAD_FIRST"
+  "M10-commit-wait-first|mutation|-DM_COMMIT_WAIT_FIRST"
   "M5-room-no-recheck|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NO_RECHECK"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"

@@ -44,6 +44,7 @@
  *   M_NO_PENDING_WALK   reserve checks only CONSUMER_POS (before the kernel's 2024 fix)
  *   M_NO_OVERWRITE_WAKE overwriteOldest moves CONSUMER_POS without wake()
  *   M_COMMIT_LOAD_FIRST commit reads CONSUMER_POS before its header exchange
+ *   M_COMMIT_WAIT_FIRST commit reads WAIT before its header exchange
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
@@ -551,6 +552,9 @@ inline commit() {
 #ifdef M_COMMIT_LOAD_FIRST
   d_step { t_c = CONSUMER_POS }
 #endif
+#ifdef M_COMMIT_WAIT_FIRST
+  d_step { t_w = WAIT }
+#endif
   d_step {                                                                     /* [K1] xchg */
 #ifndef OVERWRITE
     /* [P1] the payload, plain stores before the exchange: outside overwrite mode
@@ -568,21 +572,30 @@ inline commit() {
   :: flags == F_NOWAKE -> skip
   :: flags == F_FORCE -> wake(1)
   :: else ->
-#ifndef M_COMMIT_LOAD_FIRST
-     d_step { t_c = CONSUMER_POS }                                             /* [K2] */
+#ifndef M_COMMIT_WAIT_FIRST
+     /* [K2] only an ARMED consumer can need the wakeup: one awake or napping
+        stores WAIT before its last look, which sees this record */
+     d_step { t_w = WAIT }
 #endif
-     /* the consumer has caught up with this record: it may be asleep */
      if
-     :: (t_c & MASK) == (pos & MASK) -> wake(0)
-#if defined(OVERWRITE) && defined(HALFWAKE)
-     /* overwrite mode: also when the record crosses the ring's half or its end */
-     :: (t_c & MASK) != (pos & MASK) &&
-        (((pos & MASK) < SIZE / 2 && (pos & MASK) + L >= SIZE / 2) || (pos & MASK) + L > MASK) -> wake(0)
+     :: t_w != ARMED -> skip
+     :: else ->
+#ifndef M_COMMIT_LOAD_FIRST
+        d_step { t_c = CONSUMER_POS }                                          /* [K3] */
 #endif
-     :: else -> skip
+        /* the consumer has caught up with this record: it may be asleep */
+        if
+        :: (t_c & MASK) == (pos & MASK) -> wake(0)
+#if defined(OVERWRITE) && defined(HALFWAKE)
+        /* overwrite mode: also when the record crosses the ring's half or its end */
+        :: (t_c & MASK) != (pos & MASK) &&
+           (((pos & MASK) < SIZE / 2 && (pos & MASK) + L >= SIZE / 2) || (pos & MASK) + L > MASK) -> wake(0)
+#endif
+        :: else -> skip
+        fi
      fi
   fi;
-  t_c = 0
+  t_c = 0; t_w = 0
 }
 
 /* ================================================================== */
@@ -662,7 +675,28 @@ inline notify_room() {
   d_step { fw_room = 0 }
 }
 
-/* one pass, lock or claim mode: walk to the first BUSY header, publish once */
+/* [D4] store CONSUMER_POS (lock or claim mode), then wake producers waiting for room */
+inline publish_plain() {
+     d_step {                                                                  /* [D4] */
+#if defined(CAS) && !defined(M_CAS_NO_FILL)
+       /* claim mode: consumed space reads BUSY before it is released. Nobody
+          else touches those units until the CAS below, so the fill is a mover. */
+       u = old;
+       do
+       :: u < cons -> hdr[u & MASK] = FREE; hpos[u & MASK] = NONE; u++
+       :: else -> break
+       od;
+       u = 0;
+#endif
+       /* release: cmpxchg(CONSUMER_POS, old, cons) */
+       assert(CONSUMER_POS == old);   /* nobody else moves it in these modes */
+       CONSUMER_POS = cons;
+       release_ghost(old, cons)
+     }
+     room_check()
+}
+
+/* one pass, lock or claim mode: walk to the first BUSY header, publishing as it goes */
 inline pass_plain() {
   old = cons;
   d_step { prod = PRODUCER_POS }                                               /* [D1] */
@@ -692,29 +726,17 @@ inline pass_plain() {
      }
      if :: t == 1 -> t = 0; break :: else -> skip fi
   :: else ->
-     /* [D3] exhausted: look at PRODUCER_POS again */
+     /* [D3] exhausted: publish what was read so far, or not (the code does
+        every sixteenth of a ring), then look at PRODUCER_POS again */
+     if
+     :: cons != old -> publish_plain(); old = cons
+     :: true -> skip
+     fi;
      d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
      if :: t == 1 -> t = 0; break :: else -> skip fi
   od;
   if
-  :: cons != old ->
-     d_step {                                                                  /* [D4] */
-#if defined(CAS) && !defined(M_CAS_NO_FILL)
-       /* claim mode: consumed space reads BUSY before it is released. Nobody
-          else touches those units until the CAS below, so the fill is a mover. */
-       u = old;
-       do
-       :: u < cons -> hdr[u & MASK] = FREE; hpos[u & MASK] = NONE; u++
-       :: else -> break
-       od;
-       u = 0;
-#endif
-       /* release: cmpxchg(CONSUMER_POS, old, cons) */
-       assert(CONSUMER_POS == old);   /* nobody else moves it in these modes */
-       CONSUMER_POS = cons;
-       release_ghost(old, cons)
-     }
-     room_check()
+  :: cons != old -> publish_plain()
   :: else -> skip
   fi;
   old = 0; prod = 0

@@ -19,6 +19,9 @@ import {
 } from './layout.js';
 import { RingBuffer } from './ring-buffer.js';
 
+/** A pass publishes its position each time it has read this fraction of a ring (1/16) since the last. */
+const PUBLISH_FRACTION = 16;
+
 /** Spins the consumer allows an overwriting producer between its move and its count (a few stores). */
 const MOVE_SPINS = 100_000;
 
@@ -51,6 +54,8 @@ export class RingCursor {
   readonly #i32: Int32Array;
   readonly #data: number;
   readonly #mask: number;
+  /** Bytes read past the published position after which a pass publishes before it reads on. */
+  readonly #publishEvery: number;
   readonly #token: number;
   readonly #copy: Uint8Array | null;
   /** OVERWRITTEN as last accounted for (overwrite mode), and its copy in the control block. */
@@ -68,6 +73,7 @@ export class RingCursor {
     this.#i32 = ring.i32;
     this.#data = ring.data;
     this.#mask = ring.size - 1;
+    this.#publishEvery = ring.size / PUBLISH_FRACTION;
     this.waitIndex = (ring.ctl + OFF_WAIT) >> 2;
     this.#token = consumerToken();
     const held = Atomics.compareExchange(ring.i32, (ring.ctl + OFF_CONSUMER) >> 2, 0, this.#token);
@@ -111,6 +117,10 @@ export class RingCursor {
     for (;;) {
       const cons = this.cons;
       if (cons >= this.prod) {
+        // A pass lasts as long as producers keep up with it: give them the
+        // room read so far before looking for more, as libbpf stores the
+        // position as it goes, or they would find the ring full meanwhile.
+        if (cons - this.published >= this.#publishEvery) this.publish();
         // acquire: pairs with the PRODUCER_POS store in reserveLocked() (assembly/ring.ts)
         const prod = this.ring.wasm.producerPos(this.ring.ctl);
         if (prod <= cons) {

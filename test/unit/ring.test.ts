@@ -208,6 +208,32 @@ describe('consumer', () => {
     expect(c.consumeN(0)).toBe(0);
   });
 
+  for (const claim of ['lock', 'cas'] as const) {
+    it(`publishes its position as a long pass goes (${claim}): a producer that keeps up never finds the ring full`, async () => {
+      // 56-byte payloads take 64 bytes: 24 start in the ring, and each record
+      // delivered makes one more, so the pass lasts until all 2000 are read.
+      const rb = await RingBuffer.create({ size: 4096, claim });
+      const total = 2000;
+      let made = 0;
+      const make = (): void => {
+        const rec = new Uint8Array(56);
+        new DataView(rec.buffer).setUint32(0, made, true);
+        if (!rb.output(rec)) throw new Error(`record ${made} refused: the ring looked full`);
+        made++;
+      };
+      for (let i = 0; i < 24; i++) make();
+      const seen: number[] = [];
+      const c = new RingBufferConsumer(rb, (d) => {
+        seen.push(new DataView(d.buffer, d.byteOffset, d.length).getUint32(0, true));
+        if (made < total) make();
+      });
+      expect(c.consume()).toBe(total);
+      expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+      expect(rb.stats().dropped).toBe(0);
+      expect(rb.query(BPF_RB_CONS_POS)).toBe(total * 64);
+    });
+  }
+
   it('stops at a negative return and counts that record as consumed', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     for (let i = 0; i < 5; i++) rb.output(new Uint8Array([i]));
