@@ -3,6 +3,7 @@
 
 import type { Contender } from '../config.js';
 import type { ProducerKind } from '../harness.js';
+import { bare, bareProducer } from './bare.js';
 import { jsTwin, jsTwinProducer } from './js-twin.js';
 import { perfbufOrdered, perfbufProducer, perfbufUnordered, shardProducer, sharded } from './perfbuf.js';
 import { batchedProducer, postMessage, postMessageBatched, postMessageProducer } from './post-message.js';
@@ -11,7 +12,7 @@ import { wasmOutput, wasmRawCas, wasmRawLock, wasmReserve, wasmRingProducer } fr
 
 /** The contenders of every scenario; postMessage is the baseline of the ratios. */
 export const contenders: readonly Contender[] = [
-  wasmRawLock, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs,
+  wasmRawLock, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs, bare,
 ];
 
 /** The name of the contender every ratio is taken against. */
@@ -19,5 +20,5 @@ export const BASELINE = postMessage.name;
 
 /** Producer sides by kind, for the worker entry (bench/worker.ts). */
 export const producerKinds: readonly ProducerKind[] = [
-  wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer,
+  wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer, bareProducer,
 ];
