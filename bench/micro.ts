@@ -35,6 +35,9 @@ export const CONSUME_TASK = 'consume, per 64 B record';
 /** The plain-JavaScript twin's produce path and consumer (bench/js-twin.ts), beside the wasm core's. */
 export const TWIN_PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (js-twin)';
 export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
+/** reserve, copy and commit as the two wasm calls alone, without the API's checks; and one wasm call that does almost nothing. */
+export const WASM_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (no argument checks)';
+export const CALL_TASK = 'one wasm call (producerPos)';
 /** The memcpy baseline of the 4 KiB records. */
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
 
@@ -94,6 +97,13 @@ async function tasks(): Promise<MicroTask[]> {
   const twin = JsRing.create(SIZE);
   const twinc = new JsRingConsumer(twin, count(new Uint32Array(twin.sab)));
   const js = ring(twin, () => twinc.consume());
+  // the two wasm calls of a record with nothing around them: what one call per record could save is bounded by CALL_TASK
+  const { wasm, ctl, producerId, bytes } = rb;
+  const bare = times((i) => {
+    const offset = wasm.reserve(ctl, RECORD, producerId, 0);
+    bytes.set(record.stamp(i), offset);
+    wasm.commit(ctl, offset, 0, 0);
+  });
   const reserve = times((i) => {
     const r = rb.reserve(RECORD)!;
     r.data.set(record.stamp(i));
@@ -142,6 +152,8 @@ async function tasks(): Promise<MicroTask[]> {
     { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', batch: () => timed(casPath.produce, casPath.drain) },
     { name: 'reserve + data.set + submit, 64 B', batch: () => timed(reserve, lock.drain) },
     { name: 'output, 64 B', batch: () => timed(output, lock.drain) },
+    { name: WASM_CALLS_TASK, batch: () => timed(bare, lock.drain) },
+    { name: CALL_TASK, batch: () => timed(times(() => void (sink ^= rb.wasm.producerPos(rb.ctl) & 1))) },
     { name: CONSUME_TASK, batch: () => (lock.produce(), timed(lock.drain)) },
     { name: TWIN_CONSUME_TASK, batch: () => (js.produce(), timed(js.drain)) },
     { name: 'query(BPF_RB_AVAIL_DATA)', batch: () => timed(times(() => void (sink ^= rb.query(BPF_RB_AVAIL_DATA)))) },
