@@ -306,16 +306,18 @@ export function producerPos(ctl: usize): f64 {
  * The consumer's release of everything before `to`; `drops` is word 1's
  * DROPPED snapshot of the last record it read. Returns 0, changing nothing,
  * when CONSUMER_POS is not `from`: someone else wrote it. Pairs with the
- * CONSUMER_POS loads in reserve() and commit(). Then wakes the producers
- * that wait for room, if any announced it.
+ * CONSUMER_POS loads in reserve() and commit(). Then, with `room`, wakes the
+ * producers that wait for room, if any announced it (without: the consumer
+ * owes them that look, and takes it by a later call, with from == to if
+ * nothing more was read).
  */
-export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32): u32 {
+export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32, room: bool): u32 {
   if (atomic.cmpxchg<u64>(ctl, <u64>from, <u64>to, OFF_CONSUMER_POS) != <u64>from) return 0;
   store<u32>(ctl, drops, OFF_CONSUMER_DROPS);
   // Dekker with a producer about to wait for room: its ROOM_WAITERS add before
   // its second reserve(), our CONSUMER_POS store before this load
-  // (RingBuffer.reserveWait() in src/ring-buffer.ts).
-  if (atomic.load<u32>(ctl, OFF_ROOM_WAITERS) != 0) {
+  // (reserveOrAnnounce() in src/room.ts).
+  if (room && atomic.load<u32>(ctl, OFF_ROOM_WAITERS) != 0) {
     atomic.add<u32>(ctl, 1, OFF_ROOM_SEQ);
     atomic.notify(ctl + OFF_ROOM_SEQ, -1); // pairs with the wait on ROOM_SEQ
   }

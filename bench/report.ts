@@ -137,9 +137,8 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   add('1 producer, 64 B: wasm-ringbuf (NO_WAKEUP) ÷ ringbuf.js', rate('no-wakeup', raw), rate('no-wakeup', 'ringbuf.js'), 'both drained the same way');
   const produce = micro.find((m) => m.name === PRODUCE_TASK);
   add('1 producer, 64 B: cross-thread ÷ single-thread produce rate', ring1, produce ? produce.opsPerSec : null, 'tinybench reserveRaw + copy + submitRaw on one thread');
-  const ceiling = rate('no-wakeup', 'bare SPSC');
-  add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, ceiling, 'the bare SPSC: a length word, the payload, one position store; this machine\'s cross-thread ceiling');
-  add('1 producer, 64 B: bare SPSC cross-thread ÷ wasm-ringbuf single-thread produce rate', ceiling, produce ? produce.opsPerSec : null, 'what the ceiling leaves of the single-thread rate');
+  add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
+    'the simplest pipe: a length word, the payload, one position store; its consumer spins');
   add('adaptive ÷ NO_WAKEUP throughput, 1 producer', ring1, rate('no-wakeup', raw), 'the adaptive rule\'s cost when the consumer keeps up');
   const wake = cells.find((c) => c.config.scenario === 'producers' && c.contender === raw && c.config.producers === 1)?.median?.wakeupsPerRecord;
   if (wake !== undefined && wake !== null) lines.push({ name: 'adaptive wakeups per 1000 records, 1 producer', value: wake * 1000, detail: 'rb.stats().wakeups ÷ records' });

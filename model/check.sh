@@ -49,6 +49,7 @@ DEFAULT=(
   "M4-commit-loads-first|mutation|-DM_COMMIT_LOAD_FIRST"
   "M10-commit-wait-first|mutation|-DM_COMMIT_WAIT_FIRST"
   "M5-room-no-recheck|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NO_RECHECK"
+  "M11-room-not-owed|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NOT_OWED"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"
   "M8-lock-not-contended|mutation|-DNREC=2 -DM_LOCK_NO_CONTENDED"

@@ -45,6 +45,7 @@
  *   M_NO_OVERWRITE_WAKE overwriteOldest moves CONSUMER_POS without wake()
  *   M_COMMIT_LOAD_FIRST commit reads CONSUMER_POS before its header exchange
  *   M_COMMIT_WAIT_FIRST commit reads WAIT before its header exchange
+ *   M_ROOM_NOT_OWED     a pass that published without looking for room waiters ends without that look
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
@@ -675,7 +676,7 @@ inline notify_room() {
   d_step { fw_room = 0 }
 }
 
-/* [D4] store CONSUMER_POS (lock or claim mode), then wake producers waiting for room */
+/* [D4] store CONSUMER_POS (lock or claim mode) */
 inline publish_plain() {
      d_step {                                                                  /* [D4] */
 #if defined(CAS) && !defined(M_CAS_NO_FILL)
@@ -693,7 +694,6 @@ inline publish_plain() {
        CONSUMER_POS = cons;
        release_ghost(old, cons)
      }
-     room_check()
 }
 
 /* one pass, lock or claim mode: walk to the first BUSY header, publishing as it goes */
@@ -727,19 +727,28 @@ inline pass_plain() {
      if :: t == 1 -> t = 0; break :: else -> skip fi
   :: else ->
      /* [D3] exhausted: publish what was read so far, or not (the code does
-        every sixteenth of a ring), then look at PRODUCER_POS again */
+        every sixteenth of a ring), and look at the producers waiting for
+        room, or owe them that look (the code looks every quarter ring);
+        then look at PRODUCER_POS again */
      if
-     :: cons != old -> publish_plain(); old = cons
+     :: cons != old ->
+        publish_plain(); old = cons;
+        if :: room_check(); owed = 0 :: owed = 1 fi
      :: true -> skip
      fi;
      d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
      if :: t == 1 -> t = 0; break :: else -> skip fi
   od;
+  /* the end of a pass publishes, and looks at the producers waiting for room
+     if it publishes or owes them the look */
   if
-  :: cons != old -> publish_plain()
+  :: cons != old -> publish_plain(); room_check()
+#ifndef M_ROOM_NOT_OWED
+  :: cons == old && owed -> room_check()
+#endif
   :: else -> skip
   fi;
-  old = 0; prod = 0
+  owed = 0; old = 0; prod = 0
 }
 
 /* one pass, overwrite mode: copy each record, then claim it by CAS */
@@ -814,7 +823,7 @@ inline pass_overwrite() {
 
 proctype consumer() {
   byte cons = START, old, prod, h, hp, nx, n, t, u;
-  bit cpok;
+  bit cpok, owed;
   do
   :: n = 0;
 #ifdef OVERWRITE

@@ -21,6 +21,13 @@ import { RingBuffer } from './ring-buffer.js';
 
 /** A pass publishes its position each time it has read this fraction of a ring (1/16) since the last. */
 const PUBLISH_FRACTION = 16;
+/**
+ * Within a pass, producers that wait for room are woken each time this
+ * fraction of a ring (1/4) has been freed since they last were: each wakeup
+ * costs the consumer a notify, and a producer woken for a sixteenth of a
+ * ring fills it at once and waits again. A pass always ends by waking them.
+ */
+const ROOM_FRACTION = 4;
 
 /** Spins the consumer allows an overwriting producer between its move and its count (a few stores). */
 const MOVE_SPINS = 100_000;
@@ -56,6 +63,10 @@ export class RingCursor {
   readonly #mask: number;
   /** Bytes read past the published position after which a pass publishes before it reads on. */
   readonly #publishEvery: number;
+  /** Bytes freed since the last look at the producers waiting for room after which a publish within a pass looks. */
+  readonly #roomEvery: number;
+  /** The position published when the consumer last looked at the producers waiting for room. */
+  #roomAt: number;
   readonly #token: number;
   readonly #copy: Uint8Array | null;
   /** OVERWRITTEN as last accounted for (overwrite mode), and its copy in the control block. */
@@ -74,6 +85,7 @@ export class RingCursor {
     this.#data = ring.data;
     this.#mask = ring.size - 1;
     this.#publishEvery = ring.size / PUBLISH_FRACTION;
+    this.#roomEvery = ring.size / ROOM_FRACTION;
     this.waitIndex = (ring.ctl + OFF_WAIT) >> 2;
     this.#token = consumerToken();
     const held = Atomics.compareExchange(ring.i32, (ring.ctl + OFF_CONSUMER) >> 2, 0, this.#token);
@@ -84,7 +96,7 @@ export class RingCursor {
         'ERR_RINGBUF_CONSUMER_TAKEN',
       );
     }
-    this.cons = this.published = this.prod = this.mark = ring.wasm.query(ring.ctl, BPF_RB_CONS_POS);
+    this.cons = this.published = this.prod = this.mark = this.#roomAt = ring.wasm.query(ring.ctl, BPF_RB_CONS_POS);
     this.drops = ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK;
     this.#copy = ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null;
     this.src = this.#copy ?? ring.bytes;
@@ -120,7 +132,7 @@ export class RingCursor {
         // A pass lasts as long as producers keep up with it: give them the
         // room read so far before looking for more, as libbpf stores the
         // position as it goes, or they would find the ring full meanwhile.
-        if (cons - this.published >= this.#publishEvery) this.publish();
+        if (cons - this.published >= this.#publishEvery) this.publish(false);
         // acquire: pairs with the PRODUCER_POS store in reserveLocked() (assembly/ring.ts)
         const prod = this.ring.wasm.producerPos(this.ring.ctl);
         if (prod <= cons) {
@@ -192,7 +204,7 @@ export class RingCursor {
       const loss = !keep && w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN ? lossRecord(i32, at) : 0;
       if (keep) copy.set(bytes.subarray(at + 8, at + 8 + len));
       // pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
-      if (wasm.advanceConsumer(ctl, cons, next, w1 & DROPS_MASK) === 0) {
+      if (wasm.advanceConsumer(ctl, cons, next, w1 & DROPS_MASK, 1) === 0) {
         if (this.#moved(cons)) continue;
         throw this.#corrupt(cons, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
       }
@@ -249,16 +261,22 @@ export class RingCursor {
   /**
    * Stores the consumer position (release: pairs with the CONSUMER_POS loads
    * in reserve() and commit()), with a compare-and-swap from the value last
-   * stored, so that a position written by someone else is found.
+   * stored, so that a position written by someone else is found; then wakes
+   * the producers waiting for room, if any. `room` false (a publish within a
+   * pass) wakes them only once ROOM_FRACTION of the ring has been freed
+   * since they last were; the next publish with `room` pays what is owed.
    */
-  publish(): void {
-    if (this.cons === this.published || this.#copy !== null) return;
-    const { wasm, ctl, bytes, claimMode } = this.ring;
+  publish(room = true): void {
+    if (this.#copy !== null) return;
     const from = this.published;
     const to = this.cons;
+    const look = room ? this.#roomAt !== to : to - this.#roomAt >= this.#roomEvery;
+    if (to === from && !look) return;
+    const { wasm, ctl, bytes, claimMode } = this.ring;
     if (claimMode) clearConsumed(bytes, this.#data, this.#mask, from, to);
     this.published = to;
-    if (wasm.advanceConsumer(ctl, from, to, this.drops) === 0) {
+    if (look) this.#roomAt = to;
+    if (wasm.advanceConsumer(ctl, from, to, this.drops, look ? 1 : 0) === 0) {
       throw this.#corrupt(from, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
     }
   }

@@ -18,7 +18,8 @@ export interface RingWasm extends Record<string, unknown> {
   wake(ctl: number, force: number): number;
   query(ctl: number, key: number): number;
   producerPos(ctl: number): number;
-  advanceConsumer(ctl: number, from: number, to: number, drops: number): number;
+  /** `room`: also wake the producers waiting for room. */
+  advanceConsumer(ctl: number, from: number, to: number, drops: number, room: number): number;
   reap(ctl: number, id: number, self: number, canBlock: number): number;
   producerCounter(ctl: number, id: number, which: number): number;
   countRefusal(ctl: number, id: number): void;

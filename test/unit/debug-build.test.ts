@@ -27,7 +27,7 @@ describe('the debug build', () => {
       expect(at).toBeGreaterThanOrEqual(RING_BASE + DATA_OFFSET);
       wasm.commit!(RING_BASE, at, 0, i % 3 === 0 ? 1 : 0);
       const cons = wasm.query!(RING_BASE, 2);
-      expect(wasm.advanceConsumer!(RING_BASE, cons, wasm.producerPos!(RING_BASE), 0)).toBe(1);
+      expect(wasm.advanceConsumer!(RING_BASE, cons, wasm.producerPos!(RING_BASE), 0, 1)).toBe(1);
     }
     expect(aborts).toEqual([]);
   });

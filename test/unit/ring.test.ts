@@ -3,6 +3,7 @@ import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
   RingBuffer, RingBufferConsumer, RingBufferStateError,
 } from 'wasm-ringbuf';
+import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
 
 const stride = (len: number) => (len + 8 + 7) & ~7;
 
@@ -233,6 +234,30 @@ describe('consumer', () => {
       expect(rb.query(BPF_RB_CONS_POS)).toBe(total * 64);
     });
   }
+
+  it('wakes producers waiting for room each quarter ring within a pass, and always at its end', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const seq = (rb.ctl + OFF_ROOM_SEQ) >> 2;
+    Atomics.store(rb.i32, (rb.ctl + OFF_ROOM_WAITERS) >> 2, 1); // a producer announced that it waits
+    // a pass that publishes once in the middle (10 records, 640 bytes: past a
+    // sixteenth, short of a quarter), then finds nothing: its end owes the look
+    for (let i = 0; i < 10; i++) expect(rb.output(new Uint8Array(56))).toBe(true);
+    const c = new RingBufferConsumer(rb, () => {});
+    expect(c.consume()).toBe(10);
+    expect(Atomics.load(rb.i32, seq)).toBe(1);
+    // a long pass fed as it goes (3 records ahead): woken a quarter ring at a time, not at each publish
+    for (let i = 0; i < 3; i++) rb.output(new Uint8Array(56));
+    let made = 3;
+    const feed = new RingBufferConsumer(undefined, undefined);
+    c.close();
+    feed.add(rb, () => void (made < 2000 && rb.output(new Uint8Array(56)) && made++));
+    expect(feed.consume()).toBe(2000);
+    const looks = Atomics.load(rb.i32, seq) - 1;
+    // at most one per quarter ring (1024 bytes) and the end; at least one per half ring
+    expect(looks).toBeLessThanOrEqual(Math.ceil((2000 * 64) / 1024) + 1);
+    expect(looks).toBeGreaterThanOrEqual(Math.floor((2000 * 64) / 2048));
+    expect(rb.stats().dropped).toBe(0);
+  });
 
   it('stops at a negative return and counts that record as consumed', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
