@@ -733,7 +733,9 @@ inline pass_plain() {
      if
      :: cons != old ->
         publish_plain(); old = cons;
+#ifdef ROOMWAIT
         if :: room_check(); owed = 0 :: owed = 1 fi
+#endif
      :: true -> skip
      fi;
      d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
