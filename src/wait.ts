@@ -252,6 +252,9 @@ export class Waiter {
     try {
       // the look may step over discarded records without publishing them: then publish first (next turn)
       sleep = !this.#target.ready() && cursors.every((c) => c.cons === c.published);
+      // a look that stepped over discarded records may have published without
+      // waking the producers waiting for room: wake them before sleeping
+      if (sleep) for (const c of cursors) c.publish();
     } finally {
       if (!sleep) this.#disarm();
     }
