@@ -2,7 +2,9 @@
 // headless Chromium driven by playwright-core. Chromium is required, not
 // optional: without it these tests fail and say how to install it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { DEFAULT_PREFIXES, startServer } from '../../examples/browser/serve.mjs';
@@ -130,4 +132,42 @@ export function spawnStaticServer(cwd: string): Promise<{ url: string; server: C
       if (m) resolve({ url: m[0], server });
     });
   });
+}
+
+/**
+ * A site in a temporary folder, served by its own serve.mjs: `populate(dir)`
+ * lays it out in `dir` and returns the folder to serve (which holds
+ * serve.mjs). Started before this file's tests; stopped and removed after.
+ */
+export function useStaticSite(prefix: string, populate: (dir: string) => string | Promise<string>, timeoutMs = 30_000): { url(): string; dir(): string } {
+  let dir: string | undefined;
+  let server: ChildProcess | undefined;
+  let url: string | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    ({ url, server } = await spawnStaticServer(await populate(dir)));
+  }, timeoutMs);
+  afterAll(() => {
+    server?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const started = (value: string | undefined): string => {
+    if (value === undefined) throw new Error('the static site did not start');
+    return value;
+  };
+  return { url: () => started(url), dir: () => started(dir) };
+}
+
+/**
+ * Waits for the browser quick start's result line in #log (examples/browser/quickstart
+ * and no-bundler print "received N records; dropped D") and returns the log;
+ * fails with the log and the page's errors when it never comes.
+ */
+export async function quickStartLog(page: Page, errors: string[]): Promise<string> {
+  await page
+    .waitForFunction(() => document.querySelector('#log')?.textContent?.includes('received'), null, { timeout: 30_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`the page printed no result: ${err.message}\nlog: ${await page.locator('#log').innerText().catch(() => '?')}\n${errors.join('\n')}`);
+    });
+  return page.locator('#log').innerText();
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage, useChromium, useServer } from './browser.js';
+import { openPage, quickStartLog, useChromium, useServer } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Every run leaves its screenshot in build/; the one the README shows is refreshed when missing
@@ -147,12 +147,7 @@ describe('the README browser quick start (examples/browser/quickstart), verbatim
   it('`npx vite`: two module workers, the consumer loop, 2000 records, none dropped', async () => {
     const url = vite!.resolvedUrls!.local[0]!;
     const { page, errors } = await openPage(chromium.get(), url);
-    await page
-      .waitForFunction(() => document.querySelector('#log')?.textContent?.includes('received'), null, { timeout: 30_000 })
-      .catch(async (err: Error) => {
-        throw new Error(`the quick start printed no result: ${err.message}\nlog: ${await page.locator('#log').innerText().catch(() => '?')}\n${errors.join('\n')}`);
-      });
-    const log = await page.locator('#log').innerText();
+    const log = await quickStartLog(page, errors);
     expect(log).toMatch(/^(alpha|beta) says hello #0$/m);
     expect(log).toContain('received 2000 records; dropped 0');
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);

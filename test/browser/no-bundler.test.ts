@@ -2,14 +2,12 @@
 // user lays it out (its three files and the single-file build copied beside
 // them), served by its own serve.mjs, which rewrites nothing. The page and a
 // module worker import dist/wasm-ringbuf.bundle.js directly and move records.
-import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, spawnStaticServer, useChromium } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { openPage, quickStartLog, useChromium, useStaticSite } from './browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples/browser/no-bundler');
@@ -17,20 +15,10 @@ const BUNDLE = join(ROOT, 'dist/wasm-ringbuf.bundle.js');
 const chromium = useChromium();
 
 describe('the single-file build in a page with no bundler (examples/browser/no-bundler)', () => {
-  let dir: string;
-  let server: ChildProcess | undefined;
-  let url: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wasm-ringbuf-no-bundler-'));
+  const site = useStaticSite('wasm-ringbuf-no-bundler-', (dir) => {
     for (const f of ['index.html', 'producer.js', 'serve.mjs']) copyFileSync(join(EXAMPLE, f), join(dir, f));
     copyFileSync(BUNDLE, join(dir, 'wasm-ringbuf.bundle.js'));
-    ({ url, server } = await spawnStaticServer(dir));
-  }, 30_000);
-
-  afterAll(() => {
-    server?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    return dir;
   });
 
   it('the bundle is one ES module that imports nothing', () => {
@@ -44,13 +32,8 @@ describe('the single-file build in a page with no bundler (examples/browser/no-b
     const requested = new Set<string>();
     const context = await chromium.get().newContext();
     context.on('request', (r) => requested.add(new URL(r.url()).pathname)); // the page's and its workers'
-    const { page, errors } = await openPage(context as unknown as Browser, url); // openPage() needs newPage() only
-    await page
-      .waitForFunction(() => document.querySelector('#log')?.textContent?.includes('received'), null, { timeout: 30_000 })
-      .catch(async (err: Error) => {
-        throw new Error(`the page printed no result: ${err.message}\nlog: ${await page.locator('#log').innerText().catch(() => '?')}\n${errors.join('\n')}`);
-      });
-    const log = await page.locator('#log').innerText();
+    const { page, errors } = await openPage(context as unknown as Browser, site.url()); // openPage() needs newPage() only
+    const log = await quickStartLog(page, errors);
     expect(log).toMatch(/^(alpha|beta) says hello #0$/m);
     expect(log).toContain('received 2000 records; dropped 0');
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
