@@ -1,9 +1,11 @@
 // Producers that wait for room: the twin of libbpf's
 // user_ring_buffer__reserve_blocking(). A producer that finds the ring full
 // announces that it waits (ROOM_WAITERS), looks once more, and sleeps on
-// ROOM_SEQ; the consumer, after each store of CONSUMER_POS, bumps ROOM_SEQ and
-// notifies only if someone announced (advanceConsumer() in assembly/ring.ts).
-// Nobody spins, and a ring with room pays one load per publish for it.
+// ROOM_SEQ; the consumer, after a store of CONSUMER_POS (each one that ends a
+// pass, and within a pass each quarter ring: RingCursor.publish() in
+// src/cursor.ts), bumps ROOM_SEQ and notifies only if someone announced
+// (advanceConsumer() in assembly/ring.ts). Nobody spins, and a ring with room
+// pays one load per pass for it.
 
 import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from './layout.js';
