@@ -3,7 +3,7 @@
 // and, for the consumers that take a callback per ring (RingBufferConsumer,
 // FairConsumer), add(), rings and stalls() (CallbackConsumer).
 
-import { RingCursor } from './cursor.js';
+import { RingCursor, type RecordVisitor } from './cursor.js';
 import { RingBufferStateError, RingBufferTypeError, checkFunction, checkTimeout, describeValue } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 import { Waiter, checkOneRing, napOption, pollArgs, type PollOptions, type WaitOptions } from './wait.js';
@@ -102,8 +102,8 @@ export abstract class WaitingConsumer {
 /** @internal One ring of a callback consumer. */
 export interface Subscription {
   readonly cursor: RingCursor;
-  readonly view: SampleCallback | null;
-  readonly raw: RawSampleCallback | null;
+  /** Its callback in the cursor's form: the raw callback, or the view callback called with a view of the payload. */
+  readonly visit: RecordVisitor;
   /** The BUSY record stalls() last saw at the head, and since when. */
   busyPos: number;
   busySince: number;
@@ -138,7 +138,8 @@ export abstract class CallbackConsumer extends WaitingConsumer {
       throw new RingBufferStateError('this ring is already added to this consumer: a ring has one consumer callback', 'ERR_RINGBUF_DUPLICATE');
     }
     const cursor = new RingCursor(ring);
-    this.subs.push({ cursor, view, raw, busyPos: -1, busySince: 0 });
+    const visit: RecordVisitor = raw ?? ((bytes, offset, length, lost) => view!(bytes.subarray(offset, offset + length), lost));
+    this.subs.push({ cursor, visit, busyPos: -1, busySince: 0 });
     this.cursors.push(cursor);
     return this;
   }
@@ -174,8 +175,7 @@ export abstract class CallbackConsumer extends WaitingConsumer {
 
 /** @internal Hands the head record of `s` (peek() found it) to its callback. */
 export function deliver(s: Subscription): number | void {
-  const { cursor, raw, view } = s;
-  const { off, len, src } = cursor;
-  const lost = cursor.take();
-  return raw !== null ? raw(src, off, len, lost) : view!(src.subarray(off, off + len), lost);
+  const { cursor } = s;
+  const { src, off, len } = cursor;
+  return s.visit(src, off, len, cursor.take());
 }

@@ -1,7 +1,7 @@
 // RingBufferConsumer: libbpf's `struct ring_buffer`, over RingCursors (the
 // walk, src/cursor.ts) and a Waiter (the wait, src/wait.ts).
 
-import { CallbackConsumer, deliver, type SampleCallback, type Subscription } from './consumer-base.js';
+import { CallbackConsumer, type SampleCallback, type Subscription } from './consumer-base.js';
 import { checkCount } from './errors.js';
 import type { RingBuffer } from './ring-buffer.js';
 import type { WaitOptions } from './wait.js';
@@ -59,16 +59,9 @@ export class RingBufferConsumer extends CallbackConsumer {
  * pass (also when a callback stops or throws: that record counts as consumed).
  */
 function processRing(s: Subscription, n: number): number {
-  const { cursor } = s;
-  let count = 0;
   try {
-    while (count < n && cursor.peek()) {
-      count++;
-      const r = deliver(s);
-      if (typeof r === 'number' && r < 0) return r;
-    }
-    return count;
+    return s.cursor.deliver(n, s.visit);
   } finally {
-    cursor.publish();
+    s.cursor.publish();
   }
 }

@@ -36,6 +36,9 @@ function consumerToken(): number {
   return (Math.random() * 0x7ffffffe + 1) | 0;
 }
 
+/** @internal What deliver() calls per record: the payload is `bytes[offset .. offset + length)`, valid during the call. */
+export type RecordVisitor = (bytes: Uint8Array, offset: number, length: number, lost: number) => number | void;
+
 /** @internal One ring as its consumer reads it. */
 export class RingCursor {
   readonly ring: RingBuffer;
@@ -122,22 +125,68 @@ export class RingCursor {
   }
 
   #peek(): boolean {
+    return this.#walk(1, null) > 0;
+  }
+
+  /**
+   * Delivers up to `n` committed records to `visit`, in order, and returns
+   * how many, or the negative number `visit` returned. A record counts as
+   * consumed before `visit` sees it, so one whose callback throws is not
+   * delivered again. The position is not published at the end: the caller
+   * does that (publish()), once per pass, as libbpf does.
+   */
+  deliver(n: number, visit: RecordVisitor): number {
+    if (this.#error !== null) throw this.#error;
+    let count = 0;
+    if (this.off >= 0 && n > 0) {
+      // the record a peek() left at the head
+      const { src, off, len } = this;
+      count = 1;
+      const r = visit(src, off, len, this.take());
+      if (typeof r === 'number' && r < 0) return r;
+    }
+    if (this.#copy !== null) {
+      // overwrite mode copies each record out and claims it: one peek() at a time
+      while (count < n && this.peek()) {
+        const { src, off, len } = this;
+        count++;
+        const r = visit(src, off, len, this.take());
+        if (typeof r === 'number' && r < 0) return r;
+      }
+      return count;
+    }
+    const got = this.#walk(n - count, visit);
+    return got < 0 ? got : count + got;
+  }
+
+  /**
+   * The walk itself: from the consumer position to PRODUCER_POS, stopping
+   * at a BUSY record, skipping discarded ones and counting losses. With a
+   * `visit`, delivers up to `n` records to it; without, stops at the first
+   * record to deliver and leaves it in off/len/next for take(). Reads
+   * PRODUCER_POS only when the cached copy is used up, as libbpf does once
+   * per pass.
+   */
+  #walk(n: number, visit: RecordVisitor | null): number {
     const i32 = this.#i32;
     const data = this.#data;
     const mask = this.#mask;
+    const src = this.src;
     const { maxRecord, claimMode } = this.ring;
-    for (;;) {
-      const cons = this.cons;
-      if (cons >= this.prod) {
+    let cons = this.cons;
+    let prod = this.prod;
+    let count = 0;
+    while (count < n) {
+      if (cons >= prod) {
         // A pass lasts as long as producers keep up with it: give them the
         // room read so far before looking for more, as libbpf stores the
         // position as it goes, or they would find the ring full meanwhile.
         if (cons - this.published >= this.#publishEvery) this.publish(false);
         // acquire: pairs with the PRODUCER_POS store in reserveLocked() (assembly/ring.ts)
-        const prod = this.ring.wasm.producerPos(this.ring.ctl);
+        prod = this.ring.wasm.producerPos(this.ring.ctl);
         if (prod <= cons) {
           if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
-          return false;
+          break;
         }
         if (prod - cons > mask + 1) throw this.#corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
         this.prod = prod;
@@ -148,24 +197,33 @@ export class RingCursor {
       if (hdr < 0) {
         // BUSY: wait for its producer. BUSY with DISCARD is free space in 'cas' mode, never written otherwise.
         if ((hdr & DISCARD_BIT) !== 0 && !claimMode) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)} has both BUSY and DISCARD set`);
-        return false;
+        break;
       }
       const len = hdr & LEN_MASK;
       const next = cons + ((len + 15) & ~7);
       if (len > maxRecord) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`);
-      if (next > this.prod) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${this.prod}`);
+      if (next > prod) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
       const w1 = i32[(at >> 2) + 1]!;
       this.#count(w1);
       if ((hdr & DISCARD_BIT) !== 0) {
         if (w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN) this.lost += lossRecord(i32, at);
-        this.cons = next;
+        this.cons = cons = next;
         continue;
       }
-      this.off = at + 8;
-      this.len = len;
-      this.next = next;
-      return true;
+      if (visit === null) {
+        this.off = at + 8;
+        this.len = len;
+        this.next = next;
+        return 1;
+      }
+      count++;
+      this.cons = cons = next;
+      const lost = this.lost;
+      this.lost = 0;
+      const r = visit(src, at + 8, len, lost);
+      if (typeof r === 'number' && r < 0) return r;
     }
+    return count;
   }
 
   /**

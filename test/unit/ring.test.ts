@@ -3,6 +3,7 @@ import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
   RingBuffer, RingBufferConsumer, RingBufferStateError,
 } from 'wasm-ringbuf';
+import { RingCursor } from '../../dist/cursor.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
 
 const stride = (len: number) => (len + 8 + 7) & ~7;
@@ -284,6 +285,51 @@ describe('consumer', () => {
     expect(() => c.consume()).toThrow('boom');
     expect(c.consume()).toBe(1);
     expect(seen).toEqual([0, 1, 2, 3]);
+  });
+
+  it('stops at a negative return and carries on after a throw with the zero-allocation callback too', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    for (let i = 0; i < 6; i++) rb.output(new Uint8Array([i]));
+    const seen: number[] = [];
+    const c = new RingBufferConsumer().addRaw(rb, (bytes, offset) => {
+      seen.push(bytes[offset]!);
+      if (bytes[offset] === 3) throw new Error('boom');
+      return bytes[offset] === 1 ? -5 : 0;
+    });
+    expect(c.consume()).toBe(-5);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(2 * 16);
+    expect(() => c.consume()).toThrow('boom');
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(4 * 16);
+    expect(c.consume()).toBe(2);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('delivers the record a peek left at the head first, with the losses before it', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    rb.output(new Uint8Array(2000));
+    rb.output(new Uint8Array(2000));
+    expect(rb.output(new Uint8Array(2000))).toBe(false);
+    const cursor = new RingCursor(rb);
+    const seen: { len: number; lost: number; first: number }[] = [];
+    const visit = (bytes: Uint8Array, offset: number, len: number, lost: number): void => void seen.push({ len, lost, first: bytes[offset]! });
+    expect(cursor.deliver(2, visit)).toBe(2);
+    cursor.publish();
+    rb.output(new Uint8Array([7]));
+    rb.reserve(4)!.discard();
+    rb.output(new Uint8Array([8]));
+    rb.output(new Uint8Array([9]));
+    expect(cursor.peek()).toBe(true);
+    expect(cursor.peek()).toBe(true); // a second peek finds the same record
+    expect(cursor.deliver(1, visit)).toBe(1);
+    expect(cursor.deliver(10, visit)).toBe(2);
+    expect(cursor.deliver(10, visit)).toBe(0);
+    expect(cursor.peek()).toBe(false);
+    cursor.publish();
+    expect(seen).toEqual([
+      { len: 2000, lost: 0, first: 0 }, { len: 2000, lost: 0, first: 0 }, { len: 1, lost: 1, first: 7 }, { len: 1, lost: 0, first: 8 }, { len: 1, lost: 0, first: 9 },
+    ]);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(rb.query(BPF_RB_PROD_POS));
+    cursor.release();
   });
 
   it('reads two rings with one consumer', async () => {
