@@ -172,10 +172,3 @@ export abstract class CallbackConsumer extends WaitingConsumer {
     return out;
   }
 }
-
-/** @internal Hands the head record of `s` (peek() found it) to its callback. */
-export function deliver(s: Subscription): number | void {
-  const { cursor } = s;
-  const { src, off, len } = cursor;
-  return s.visit(src, off, len, cursor.take());
-}

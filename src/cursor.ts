@@ -125,7 +125,7 @@ export class RingCursor {
   }
 
   #peek(): boolean {
-    return this.#walk(1, null) > 0;
+    return this.#walk(1, null, Infinity) > 0;
   }
 
   /**
@@ -133,12 +133,13 @@ export class RingCursor {
    * how many, or the negative number `visit` returned. A record counts as
    * consumed before `visit` sees it, so one whose callback throws is not
    * delivered again. The position is not published at the end: the caller
-   * does that (publish()), once per pass, as libbpf does.
+   * does that (publish()), once per pass, as libbpf does. Records at or past
+   * position `limit` are left for a later call.
    */
-  deliver(n: number, visit: RecordVisitor): number {
+  deliver(n: number, visit: RecordVisitor, limit = Infinity): number {
     if (this.#error !== null) throw this.#error;
     let count = 0;
-    if (this.off >= 0 && n > 0) {
+    if (this.off >= 0 && n > 0 && this.cons < limit) {
       // the record a peek() left at the head
       const { src, off, len } = this;
       count = 1;
@@ -147,7 +148,7 @@ export class RingCursor {
     }
     if (this.#copy !== null) {
       // overwrite mode copies each record out and claims it: one peek() at a time
-      while (count < n && this.peek()) {
+      while (count < n && this.cons < limit && this.peek()) {
         const { src, off, len } = this;
         count++;
         const r = visit(src, off, len, this.take());
@@ -155,7 +156,7 @@ export class RingCursor {
       }
       return count;
     }
-    const got = this.#walk(n - count, visit);
+    const got = this.#walk(n - count, visit, limit);
     return got < 0 ? got : count + got;
   }
 
@@ -163,11 +164,12 @@ export class RingCursor {
    * The walk itself: from the consumer position to PRODUCER_POS, stopping
    * at a BUSY record, skipping discarded ones and counting losses. With a
    * `visit`, delivers up to `n` records to it; without, stops at the first
-   * record to deliver and leaves it in off/len/next for take(). Reads
+   * record to deliver and leaves it in off/len/next for take(). Stops at
+   * position `limit`. Reads
    * PRODUCER_POS only when the cached copy is used up, as libbpf does once
    * per pass.
    */
-  #walk(n: number, visit: RecordVisitor | null): number {
+  #walk(n: number, visit: RecordVisitor | null, limit: number): number {
     const i32 = this.#i32;
     const data = this.#data;
     const mask = this.#mask;
@@ -176,7 +178,7 @@ export class RingCursor {
     let cons = this.cons;
     let prod = this.prod;
     let count = 0;
-    while (count < n) {
+    while (count < n && cons < limit) {
       if (cons >= prod) {
         // A pass lasts as long as producers keep up with it: give them the
         // room read so far before looking for more, as libbpf stores the

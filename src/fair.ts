@@ -1,8 +1,8 @@
 // A consumer of many rings that serves them round-robin, and the round-robin
 // pass it shares with the unordered per-producer consumer (src/perfbuf/merge.ts).
 
-import { CallbackConsumer, deliver } from './consumer-base.js';
-import type { RingCursor } from './cursor.js';
+import { CallbackConsumer } from './consumer-base.js';
+import type { RecordVisitor, RingCursor } from './cursor.js';
 import { checkCount, checkPositive } from './errors.js';
 import type { WaitOptions } from './wait.js';
 
@@ -12,9 +12,8 @@ import type { WaitOptions } from './wait.js';
  * starting after the ring that delivered last (`turns.start`), until `n`
  * records or a pass that finds nothing. With `snapshot` (consume()), each
  * ring stops at the position its producers had reached when the call began,
- * so the call ends even while a producer floods. `deliver(i)` takes ring `i`'s
- * head record (peek() found it); a negative return stops the pass and is
- * returned.
+ * so the call ends even while a producer floods. Ring `i`'s records go to
+ * `visits[i]`; a negative return stops the pass and is returned.
  */
 export function roundRobin(
   cursors: readonly RingCursor[],
@@ -22,7 +21,7 @@ export function roundRobin(
   quantum: number,
   n: number,
   snapshot: boolean,
-  deliver: (i: number) => number | void,
+  visits: readonly RecordVisitor[],
 ): number {
   const k = cursors.length;
   const limits = snapshot ? cursors.map((c) => c.ring.wasm.producerPos(c.ring.ctl)) : null;
@@ -34,17 +33,12 @@ export function roundRobin(
       for (let j = 0; j < k && total < n; j++) {
         const i = (first + j) % k;
         const cur = cursors[i]!;
-        const limit = limits === null ? Infinity : limits[i]!;
-        let turn = 0;
-        while (turn < quantum && total < n && cur.cons < limit && cur.peek()) {
-          turn++;
-          total++;
-          const r = deliver(i);
-          if (typeof r === 'number' && r < 0) {
-            turns.start = (i + 1) % k;
-            return r;
-          }
+        const turn = cur.deliver(Math.min(quantum, n - total), visits[i]!, limits === null ? Infinity : limits[i]!);
+        if (turn < 0) {
+          turns.start = (i + 1) % k;
+          return turn;
         }
+        total += turn;
         cur.publish();
         round += turn;
         // the next call starts after the last ring that delivered
@@ -94,16 +88,22 @@ export class FairConsumer extends CallbackConsumer {
   /** `ring_buffer__consume()`: every record each ring held when the call began, round-robin. */
   consume(): number {
     this.waiter.check();
-    return roundRobin(this.cursors, this.#turns, this.#quantum, Infinity, true, this.#deliver);
+    return roundRobin(this.cursors, this.#turns, this.#quantum, Infinity, true, this.#visits());
   }
 
   /** `ring_buffer__consume_n()`: up to `n` records, round-robin, `quantum` per ring per turn. */
   consumeN(n: number): number {
     checkCount(n);
     this.waiter.check();
-    return roundRobin(this.cursors, this.#turns, this.#quantum, n, false, this.#deliver);
+    return roundRobin(this.cursors, this.#turns, this.#quantum, n, false, this.#visits());
   }
 
-  readonly #deliver = (i: number): number | void => deliver(this.subs[i]!);
+  /** Each ring's callback, in the order of the rings. */
+  #visits(): readonly RecordVisitor[] {
+    if (this.#visitsOf.length !== this.subs.length) this.#visitsOf = this.subs.map((s) => s.visit);
+    return this.#visitsOf;
+  }
+
+  #visitsOf: readonly RecordVisitor[] = [];
 }
 

@@ -1,7 +1,7 @@
 // PerfBufferConsumer: the per-producer rings merged back into one order by
 // stamp (the watermark argument is in docs/perfbuf.md), or read round-robin.
 
-import { RingCursor } from '../cursor.js';
+import { RingCursor, type RecordVisitor } from '../cursor.js';
 import { RingBufferStateError, RingBufferTypeError, checkBoolean, checkCount, checkFunction, checkPositive, describeValue } from '../errors.js';
 import { roundRobin } from '../fair.js';
 import { OFF_DROPPED } from '../layout.js';
@@ -74,6 +74,9 @@ export class PerfBufferConsumer extends WaitingConsumer {
   #c32 = 0;
   #cExt = 0;
   readonly #turns = { start: 0 };
+  /** The round-robin pass's visitor of each slot, and the COUNTER its stamps are taken against. */
+  readonly #visits: RecordVisitor[];
+  #rrC32 = 0;
   /** Scratch of #merge(): slots with a deliverable head, and each slot's head stamp relative to COUNTER. */
   readonly #ready: Int32Array;
   readonly #rels: Int32Array;
@@ -113,6 +116,10 @@ export class PerfBufferConsumer extends WaitingConsumer {
     this.#rels = new Int32Array(pb.rings.length);
     this.#c32 = Atomics.load(this.#control, W_COUNTER);
     this.#cExt = this.#c32 >>> 0;
+    this.#visits = this.cursors.map((cur, slot) => (src: Uint8Array, off: number, len: number, lost: number) => {
+      const stamp = this.#pb.ordered ? (this.#cExt + ((cur.ring.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP : -1;
+      return this.#hand(slot, src, off, len, lost, stamp);
+    });
   }
 
   /** Records lost by each producer slot, as reported to the `lost` callback so far. */
@@ -248,20 +255,23 @@ export class PerfBufferConsumer extends WaitingConsumer {
   }
 
   #roundRobin(n: number, snapshot: boolean): number {
-    const c32 = this.#pb.ordered ? this.#readCounter() : 0;
-    return roundRobin(this.cursors, this.#turns, this.#quantum, n, snapshot, (i) => {
-      const cur = this.cursors[i]!;
-      const stamp = this.#pb.ordered ? (this.#cExt + ((this.#stampOf(cur) - c32) | 0)) / STAMP_STEP : -1;
-      return this.#deliver(cur, i, stamp);
-    });
+    this.#rrC32 = this.#pb.ordered ? this.#readCounter() : 0;
+    return roundRobin(this.cursors, this.#turns, this.#quantum, n, snapshot, this.#visits);
   }
 
-  /** Reports the head record's losses, takes it and hands it to the sample callback. */
+  /** The ordered merge's step: reports the head record's losses, takes it and hands it to the sample callback. */
   #deliver(cur: RingCursor, slot: number, stamp: number): number | void {
+    const { src, off, len } = cur;
+    return this.#hand(slot, src, off, len, cur.take(), stamp);
+  }
+
+  /**
+   * Hands one record of `slot` to the sample callback, its losses first to
+   * the lost callback. `off` and `len` are the record's; in an ordered
+   * buffer they include the stamp prefix, left out here.
+   */
+  #hand(slot: number, src: Uint8Array, off: number, len: number, lost: number, stamp: number): number | void {
     const prefix = this.#pb.ordered ? PREFIX : 0;
-    const off = cur.off + prefix;
-    const len = cur.len - prefix;
-    let lost = cur.take();
     if (lost !== 0) {
       // some of them may have been reported already, after this producer's previous record
       const early = Math.min(lost, this.#ahead[slot]!);
@@ -272,7 +282,9 @@ export class PerfBufferConsumer extends WaitingConsumer {
         this.#lostCb?.(slot, lost);
       }
     }
-    return this.#raw !== null ? this.#raw(cur.src, off, len, slot, stamp) : this.#sample!(cur.src.subarray(off, off + len), slot, stamp);
+    off += prefix;
+    len -= prefix;
+    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(src.subarray(off, off + len), slot, stamp);
   }
 
   /**
