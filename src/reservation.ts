@@ -7,6 +7,8 @@ import { RingBufferStateError, RingBufferTypeError, checkFlags, checkLength, des
 /** @internal What a reservation commits through: a ring, or a producer of a per-producer buffer. */
 export interface ReservationOwner {
   readonly bytes: Uint8Array;
+  /** `bytes.buffer`, read once: on shared memory, reading it costs about as much as making the view. */
+  readonly sharedBuffer: ArrayBufferLike;
   /** Commits a record this owner reserved (flags already checked). */
   commitReserved(offset: number, flags: number, discard: number): void;
 }
@@ -32,7 +34,7 @@ export class Reservation {
   constructor(owner: ReservationOwner, offset: number, len: number) {
     this.#owner = owner;
     this.offset = offset;
-    this.data = new Uint8Array(owner.bytes.buffer, offset, len);
+    this.data = new Uint8Array(owner.sharedBuffer, offset, len);
   }
 
   /** Whether submit() or discard() has run. */

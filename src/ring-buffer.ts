@@ -42,6 +42,8 @@ export class RingBuffer implements ReservationOwner {
    * here at the offsets `reserveRaw()` returns. The view never goes stale (the
    * memory never grows).
    */
+  /** @internal `memory.buffer`, read once (the memory never grows): reserve() makes its views on it. */
+  readonly sharedBuffer: ArrayBufferLike;
   readonly bytes: Uint8Array;
   /** Bytes in the data area (`BPF_RB_RING_SIZE`). */
   readonly size: number;
@@ -64,9 +66,10 @@ export class RingBuffer implements ReservationOwner {
     this.module = module;
     this.ctl = ctl;
     this.data = ctl + DATA_OFFSET;
-    this.bytes = new Uint8Array(memory.buffer);
-    this.i32 = new Int32Array(memory.buffer);
-    this.#u64 = new BigInt64Array(memory.buffer);
+    this.sharedBuffer = memory.buffer;
+    this.bytes = new Uint8Array(this.sharedBuffer);
+    this.i32 = new Int32Array(this.sharedBuffer);
+    this.#u64 = new BigInt64Array(this.sharedBuffer);
     const word = (off: number): number => this.i32[(ctl + off) >> 2]! >>> 0;
     this.size = word(OFF_SIZE);
     this.maxRecord = word(OFF_MAX_RECORD);

@@ -34,6 +34,8 @@ export class PerfBufferProducer implements ReservationOwner {
    * payloads at the offsets `reserveRaw()` returns. Never goes stale.
    */
   readonly bytes: Uint8Array;
+  /** @internal The slot ring's `sharedBuffer`. */
+  readonly sharedBuffer: ArrayBufferLike;
   /** Whether records carry stamps. */
   readonly ordered: boolean;
   /** @internal */ readonly ring: RingBuffer;
@@ -57,6 +59,7 @@ export class PerfBufferProducer implements ReservationOwner {
     this.ordered = (control[W_FLAGS]! & FLAG_ORDERED) !== 0;
     this.maxRecord = ring.maxRecord - (this.ordered ? PREFIX : 0);
     this.bytes = ring.bytes;
+    this.sharedBuffer = ring.sharedBuffer;
     this.#i32 = ring.i32;
     this.#wait = (ring.ctl + OFF_WAIT) >> 2;
     this.#floor = Atomics.load(control, W_COUNTER);
