@@ -138,7 +138,7 @@ export abstract class CallbackConsumer extends WaitingConsumer {
       throw new RingBufferStateError('this ring is already added to this consumer: a ring has one consumer callback', 'ERR_RINGBUF_DUPLICATE');
     }
     const cursor = new RingCursor(ring);
-    const visit: RecordVisitor = raw ?? ((bytes, offset, length, lost) => view!(bytes.subarray(offset, offset + length), lost));
+    const visit: RecordVisitor = raw ?? ((_bytes, offset, length, lost) => view!(cursor.view(offset, length), lost));
     this.subs.push({ cursor, visit, busyPos: -1, busySince: 0 });
     this.cursors.push(cursor);
     return this;

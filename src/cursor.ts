@@ -46,6 +46,8 @@ export class RingCursor {
   readonly waitIndex: number;
   /** Where the head record's payload is: the ring's memory, or overwrite mode's copy. */
   readonly src: Uint8Array;
+  /** `src.buffer`, read once: view() makes views on it. */
+  readonly #srcBuffer: ArrayBufferLike;
   /** Next position to read; `published` is what CONSUMER_POS holds. */
   cons: number;
   published: number;
@@ -103,6 +105,7 @@ export class RingCursor {
     this.drops = ring.i32[(ring.ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK;
     this.#copy = ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null;
     this.src = this.#copy ?? ring.bytes;
+    this.#srcBuffer = this.#copy?.buffer ?? ring.sharedBuffer;
     if (ring.overwriteMode) {
       // records overwritten before this consumer came are lost before its first record
       this.#reported = new Float64Array(ring.memory.buffer, ring.ctl + OFF_CONSUMER_OVERWRITTEN, 1);
@@ -307,6 +310,15 @@ export class RingCursor {
     const drops = w1 & DROPS_MASK;
     this.lost += (drops - this.drops) & DROPS_MASK;
     this.drops = drops;
+  }
+
+  /**
+   * A view of `src[offset .. offset + length)`, for the callbacks that take
+   * one. Made on the buffer read once: `src.subarray()` costs about twice as
+   * much on shared memory.
+   */
+  view(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.#srcBuffer, offset, length);
   }
 
   /** Consumes the head record found by peek(); returns the losses reported with it. */

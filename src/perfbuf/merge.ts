@@ -284,7 +284,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
     }
     off += prefix;
     len -= prefix;
-    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(src.subarray(off, off + len), slot, stamp);
+    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(this.cursors[slot]!.view(off, len), slot, stamp);
   }
 
   /**
