@@ -32,6 +32,8 @@ export interface MicroResult {
 export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
 /** The wasm consumer, per record. */
 export const CONSUME_TASK = 'consume, per 64 B record';
+/** The consumer with a view callback (the README's), per record. */
+export const VIEW_CONSUME_TASK = 'consume, per 64 B record (view callback)';
 /** The plain-JavaScript twin's produce path and consumer (bench/js-twin.ts), beside the wasm core's. */
 export const TWIN_PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (js-twin)';
 export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
@@ -90,6 +92,10 @@ async function tasks(): Promise<MicroTask[]> {
   const rb = await RingBuffer.create({ size: SIZE });
   const rbc = new RingBufferConsumer().addRaw(rb, count(new Uint32Array(rb.memory.buffer)));
   const lock = ring(rb, () => rbc.consume());
+  // the view callback of the README's consumer, on a ring of its own
+  const rbv = await RingBuffer.create({ size: SIZE });
+  const rbvc = new RingBufferConsumer(rbv, (data) => void (sink = (sink + data[0]! + data.length) & 0xffff));
+  const viewPath = ring(rbv, () => rbvc.consume());
   const cas = await RingBuffer.create({ size: SIZE, claim: 'cas' });
   const casc = new RingBufferConsumer().addRaw(cas, none);
   const casPath = ring(cas, () => casc.consume());
@@ -156,6 +162,7 @@ async function tasks(): Promise<MicroTask[]> {
     { name: CALL_TASK, batch: () => timed(times(() => void (sink ^= rb.wasm.producerPos(rb.ctl) & 1))) },
     { name: CONSUME_TASK, batch: () => (lock.produce(), timed(lock.drain)) },
     { name: TWIN_CONSUME_TASK, batch: () => (js.produce(), timed(js.drain)) },
+    { name: VIEW_CONSUME_TASK, batch: () => (viewPath.produce(), timed(viewPath.drain)) },
     { name: 'query(BPF_RB_AVAIL_DATA)', batch: () => timed(times(() => void (sink ^= rb.query(BPF_RB_AVAIL_DATA)))) },
     { name: 'copy 64 B into shared memory (Uint8Array.set)', bytesPerOp: RECORD, batch: () => timed(times((i) => target.set(record.stamp(i), (i * 72) & 0xfffc0))) },
     { name: COPY_TASK, bytesPerOp: 4096, batch: () => timed(times((i) => target.set(big.stamp(i), (i * 4096) & 0xff000))) },
