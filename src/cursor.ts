@@ -227,6 +227,9 @@ export class RingCursor {
       this.lost = 0;
       const r = visit(src, at + 8, len, lost);
       if (typeof r === 'number' && r < 0) return r;
+      // a callback may have consumed from this ring itself (a consume() within it): go on from there
+      cons = this.cons;
+      prod = this.prod;
     }
     return count;
   }

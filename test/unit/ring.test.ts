@@ -304,6 +304,19 @@ describe('consumer', () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('delivers each record once when a callback consumes from its own ring', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    for (let i = 0; i < 8; i++) rb.output(new Uint8Array([i]));
+    const seen: number[] = [];
+    const c: RingBufferConsumer = new RingBufferConsumer(rb, (d) => {
+      seen.push(d[0]!);
+      if (d[0] === 2) c.consumeN(3); // takes 3, 4 and 5 from within the callback
+    });
+    expect(c.consume()).toBe(5);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(rb.query(BPF_RB_PROD_POS));
+  });
+
   it('delivers the record a peek left at the head first, with the losses before it', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     rb.output(new Uint8Array(2000));
