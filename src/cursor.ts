@@ -227,6 +227,11 @@ export class RingCursor {
       this.lost = 0;
       const r = visit(src, at + 8, len, lost);
       if (typeof r === 'number' && r < 0) return r;
+      if (this.off >= 0 || this.#error !== null) {
+        // a callback peeked at this ring (a poll() within it) or met a contradiction: go on through deliver()
+        const more = this.deliver(n - count, visit, limit);
+        return more < 0 ? more : count + more;
+      }
       // a callback may have consumed from this ring itself (a consume() within it): go on from there
       cons = this.cons;
       prod = this.prod;

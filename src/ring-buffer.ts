@@ -42,9 +42,9 @@ export class RingBuffer implements ReservationOwner {
    * here at the offsets `reserveRaw()` returns. The view never goes stale (the
    * memory never grows).
    */
+  readonly bytes: Uint8Array;
   /** @internal `memory.buffer`, read once (the memory never grows): reserve() makes its views on it. */
   readonly sharedBuffer: ArrayBufferLike;
-  readonly bytes: Uint8Array;
   /** Bytes in the data area (`BPF_RB_RING_SIZE`). */
   readonly size: number;
   /** Largest payload one record may carry. */
