@@ -142,23 +142,14 @@ export class RingCursor {
   deliver(n: number, visit: RecordVisitor, limit = Infinity): number {
     if (this.#error !== null) throw this.#error;
     let count = 0;
-    if (this.off >= 0 && n > 0 && this.cons < limit) {
-      // the record a peek() left at the head
+    // the record a peek() left at the head; in overwrite mode, which copies each record out and claims it, every record
+    while (count < n && this.cons < limit && (this.off >= 0 || this.#copy !== null) && this.peek()) {
       const { src, off, len } = this;
-      count = 1;
+      count++;
       const r = visit(src, off, len, this.take());
       if (typeof r === 'number' && r < 0) return r;
     }
-    if (this.#copy !== null) {
-      // overwrite mode copies each record out and claims it: one peek() at a time
-      while (count < n && this.cons < limit && this.peek()) {
-        const { src, off, len } = this;
-        count++;
-        const r = visit(src, off, len, this.take());
-        if (typeof r === 'number' && r < 0) return r;
-      }
-      return count;
-    }
+    if (this.#copy !== null) return count;
     const got = this.#walk(n - count, visit, limit);
     return got < 0 ? got : count + got;
   }
@@ -168,9 +159,8 @@ export class RingCursor {
    * at a BUSY record, skipping discarded ones and counting losses. With a
    * `visit`, delivers up to `n` records to it; without, stops at the first
    * record to deliver and leaves it in off/len/next for take(). Stops at
-   * position `limit`. Reads
-   * PRODUCER_POS only when the cached copy is used up, as libbpf does once
-   * per pass.
+   * position `limit`. Reads PRODUCER_POS only when the cached copy is used
+   * up, as libbpf does once per pass.
    */
   #walk(n: number, visit: RecordVisitor | null, limit: number): number {
     const i32 = this.#i32;
