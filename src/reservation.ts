@@ -78,12 +78,18 @@ export class Reservation {
  * Uint8Array (a new view only when `bytes` is another kind of view).
  */
 export function outputSource(bytes: unknown, flags: unknown, maxRecord: number): Uint8Array {
+  if (bytes instanceof Uint8Array) {
+    checkFlags(flags);
+    // length, not byteLength: the same number for bytes, and V8 (Node 20) reads byteLength out of line, ~10 ns a call
+    checkLength(bytes.length, maxRecord);
+    return bytes;
+  }
   if (!ArrayBuffer.isView(bytes)) {
     throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
   }
   checkFlags(flags);
   checkLength(bytes.byteLength, maxRecord);
-  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

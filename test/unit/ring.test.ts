@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
-  RingBuffer, RingBufferConsumer, RingBufferStateError,
+  RingBuffer, RingBufferConsumer, RingBufferRangeError, RingBufferStateError,
 } from 'wasm-ringbuf';
 import { RingCursor } from '../../dist/cursor.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
@@ -80,6 +80,20 @@ describe('reserve, submit, discard', () => {
     const { c, got } = collect(rb);
     expect(c.consume()).toBe(2);
     expect(got.map((g) => g.bytes)).toEqual([[4, 5, 6], [4, 3, 2, 1]]);
+  });
+
+  it('copies exactly the bytes of any view given to output(): a Buffer, a subarray at an offset, a DataView', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const backing = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2]);
+    expect(rb.output(Buffer.from([1, 2, 3]))).toBe(true);
+    expect(rb.output(backing.subarray(2, 5))).toBe(true);
+    expect(rb.output(new DataView(backing.buffer, 5, 2))).toBe(true);
+    expect(rb.output(new Uint16Array(backing.buffer, 2, 1))).toBe(true);
+    expect(() => rb.output(new Uint8Array(rb.maxRecord + 1))).toThrow(RingBufferRangeError);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(4 * 16);
+    const { c, got } = collect(rb);
+    expect(c.consume()).toBe(4);
+    expect(got.map((g) => g.bytes)).toEqual([[1, 2, 3], [7, 6, 5], [4, 3], [7, 6]]);
   });
 
   it('takes zero-length records', async () => {
