@@ -80,7 +80,7 @@ export class Reservation {
 export function outputSource(bytes: unknown, flags: unknown, maxRecord: number): Uint8Array {
   if (bytes instanceof Uint8Array) {
     checkFlags(flags);
-    // length, not byteLength: the same number for bytes, and V8 (Node 20) reads byteLength out of line, ~10 ns a call
+    // length, not byteLength: the same number for bytes, and reading byteLength cost ~10 ns a call on Node 20 (bench/micro.ts, output)
     checkLength(bytes.length, maxRecord);
     return bytes;
   }
