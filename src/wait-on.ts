@@ -80,21 +80,31 @@ class StandIns {
 
 let standIns: StandIns | undefined;
 
+/** @internal A wait begun by startWait(): await `done`, then call `end()` (once it settled or was cancelled). */
+export interface Waiting {
+  readonly done: Promise<unknown>;
+  end(): void;
+}
+
 /**
  * @internal
- * Waits without blocking the thread until any of `words` no longer holds
- * `value` (a notify on it), `ms` pass (Infinity: without end) or `signal`
- * aborts: in `Atomics.waitAsync` on all of them at once or, where a browser
- * lacks it, in stand-in workers blocked in `Atomics.wait` (their cancels
- * sit in `cancels` meanwhile). Holds the event loop open while it waits.
+ * Begins a wait that does not block the thread, until any of `words` no
+ * longer holds `value` (a notify on it), `ms` pass (Infinity: without end) or
+ * `signal` aborts: in `Atomics.waitAsync` on all of them at once or, where a
+ * browser lacks it, in stand-in workers blocked in `Atomics.wait` (their
+ * cancels sit in `cancels` meanwhile). Returns null when a word moved
+ * already (a wakeup came first). Holds the event loop open until `end()`.
+ *
+ * The caller awaits `done` itself, so that a wakeup reaches it in one turn
+ * of the microtask queue, and may call `end()` after its work, not before.
  */
-export async function waitOn(
+export function startWait(
   words: readonly WaitWord[],
   value: number,
   ms: number,
   cancels: Set<() => void> = new Set(),
   signal?: AbortSignal,
-): Promise<void> {
+): Waiting | null {
   const waits: Promise<unknown>[] = [];
   for (const word of words) {
     if (typeof Atomics.waitAsync !== 'function') {
@@ -108,7 +118,7 @@ export async function waitOn(
       // the word moved already: a wakeup came first; settle the waits begun on earlier words
       if (waits.length > 0) for (const other of words) Atomics.notify(other.i32, other.index);
       for (const cancel of [...cancels]) cancel();
-      return;
+      return null;
     }
     waits.push(w.value);
   }
@@ -125,12 +135,31 @@ export async function waitOn(
   }
   // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
   const keepAlive = setInterval(noop, 2 ** 30);
+  return {
+    // one wait (a consumer of one ring) is awaited as it is: a race would add a turn of the microtask queue
+    done: waits.length === 1 ? waits[0]! : Promise.race(waits),
+    end() {
+      clearInterval(keepAlive);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      // settle the waits on the words that did not fire (only the consumer waits on a WAIT word)
+      if (words.length > 1) for (const { i32, index } of words) Atomics.notify(i32, index);
+    },
+  };
+}
+
+/** @internal startWait(), awaited and ended. */
+export async function waitOn(
+  words: readonly WaitWord[],
+  value: number,
+  ms: number,
+  cancels?: Set<() => void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const w = startWait(words, value, ms, cancels, signal);
+  if (w === null) return;
   try {
-    await Promise.race(waits);
+    await w.done;
   } finally {
-    clearInterval(keepAlive);
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-    // settle the waits on the words that did not fire (only the consumer waits on a WAIT word)
-    if (words.length > 1) for (const { i32, index } of words) Atomics.notify(i32, index);
+    w.end();
   }
 }

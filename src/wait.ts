@@ -25,7 +25,7 @@ import {
 import { WAIT_ARMED, WAIT_AWAKE, WAIT_NAPPING } from './layout.js';
 import type { RingCursor } from './cursor.js';
 import { canBlock } from './wasm.js';
-import { waitOn, type WaitWord } from './wait-on.js';
+import { startWait, type WaitWord, type Waiting } from './wait-on.js';
 
 /** The default latency budget of a nap, in milliseconds. */
 export const DEFAULT_NAP_MS = 1;
@@ -127,29 +127,43 @@ export class Waiter {
   /** ring_buffer__poll(): see RingBufferConsumer.poll(). */
   async poll(timeoutMs: number, signal?: AbortSignal): Promise<number> {
     this.#enter();
-    signal?.throwIfAborted();
     const onAbort = (): void => this.#interrupt();
-    signal?.addEventListener('abort', onAbort);
+    // the wait in flight: ended after the pass that follows it, so that its clean-up is not in the wakeup's path
+    let wait: Waiting | null = null;
     try {
+      signal?.throwIfAborted();
+      signal?.addEventListener('abort', onAbort);
       // a waitAsync timeout below about half a millisecond returns at once (Node 20): it would spin
       if (timeoutMs > 0 && timeoutMs < 1) timeoutMs = 1;
       const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
       const nap = this.#napNow(deadline, timeoutMs);
       if (nap > 0) {
-        await this.#sleepAsync(WAIT_NAPPING, nap);
+        wait = this.#beginSleep(WAIT_NAPPING, nap);
+        if (wait !== null) await wait.done;
+        this.#disarm();
         if (this.#stopped(signal)) return 0;
       }
       let n = this.#pass();
       if (n !== 0 || timeoutMs === 0) return n;
       for (;;) {
+        wait?.end();
+        wait = null;
         const left = deadline - performance.now();
         if (left <= 0) return 0;
-        if (this.#arm()) await this.#sleepAsync(WAIT_ARMED, left);
+        if (this.#arm()) {
+          wait = this.#beginSleep(WAIT_ARMED, left);
+          if (wait !== null) await wait.done;
+          this.#disarm();
+        }
         if (this.#stopped(signal)) return 0;
         n = this.#pass();
         if (n !== 0) return n;
       }
     } finally {
+      if (wait !== null) {
+        wait.end();
+        this.#disarm(); // again, for a wait that failed
+      }
       this.#polling = false;
       signal?.removeEventListener('abort', onAbort);
     }
@@ -269,14 +283,14 @@ export class Waiter {
     return this.#target.cursors.map((c) => ({ i32: c.ring.i32, index: c.waitIndex }));
   }
 
-  /** Sleeps (ARMED, set by #arm()) or naps (NAPPING, set here) until a wakeup or `ms` pass. */
-  async #sleepAsync(state: number, ms: number): Promise<void> {
+  /**
+   * Begins a sleep (ARMED, set by #arm()) or a nap (NAPPING, set here) until
+   * a wakeup or `ms` pass; null when a wakeup came first. The caller awaits
+   * it, sets WAIT back to AWAKE (#disarm) and ends it.
+   */
+  #beginSleep(state: number, ms: number): Waiting | null {
     if (state === WAIT_NAPPING) for (const c of this.#target.cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_NAPPING);
-    try {
-      await waitOn(this.#words(), state, ms, this.#cancels);
-    } finally {
-      this.#disarm();
-    }
+    return startWait(this.#words(), state, ms, this.#cancels);
   }
 
   #sleepSync(state: number, ms: number): void {

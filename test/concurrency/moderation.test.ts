@@ -64,6 +64,27 @@ describe('wakeup moderation', () => {
     b.consumer.close();
   });
 
+  it('a poll refused by a signal aborted already, or aborted in its sleep, leaves the consumer ready for the next poll', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const got: number[] = [];
+    const consumer = new RingBufferConsumer(rb, (d) => void got.push(d[0]!));
+    const early = new AbortController();
+    early.abort();
+    await expect(consumer.poll(-1, { signal: early.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    rb.output(new Uint8Array([1]));
+    expect(await consumer.poll(0)).toBe(1);
+    const late = new AbortController();
+    const asleep = consumer.poll(-1, { signal: late.signal });
+    late.abort();
+    await expect(watchdog(asleep, 5_000, () => 'abort did not end a sleep')).rejects.toMatchObject({ name: 'AbortError' });
+    // the next poll sleeps and is woken by the next record's commit, as before the abort
+    const next = consumer.poll(-1);
+    rb.output(new Uint8Array([2]));
+    expect(await watchdog(next, 5_000, () => 'no wakeup after an aborted poll')).toBe(1);
+    expect(got).toEqual([1, 2]);
+    consumer.close();
+  });
+
   it('records that come slowly (one now and then) do not make it nap: it arms, and each wakes it at once', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const consumer = new RingBufferConsumer(rb, () => {}, { napMs: 60_000 });
