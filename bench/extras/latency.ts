@@ -12,6 +12,12 @@
 // MessagePort listener between two workers). The ring's producer writes a
 // 16-byte record with reserveRaw/submitRaw, or (run.ts's idle cell, the
 // README's path) 64 bytes with reserve(), data.set(), submit().
+//
+// The floor of both: a bare Atomics.notify of a word the receiver waits on
+// (Atomics.waitAsync on the main thread, Atomics.wait in a worker), the send
+// time in a shared slot beside it. The ring's consumer sleeps this way; Node
+// wakes a waitAsync and delivers a message by the same kind of event-loop
+// task, so no path from a worker to the main thread can beat this row.
 
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
@@ -24,8 +30,10 @@ import {
 const ACK = 0; // records consumed so far
 const NAP = 1; // never written: the producer sleeps on it for the gap
 const GO = 2; // 1: start
+const SEQ = 3; // the floor's transport: records sent so far (notified)
+const SENT = 2; // Float64Array index of the floor's send time (bytes 16..23)
 
-export type Transport = 'ring' | 'pm';
+export type Transport = 'ring' | 'pm' | 'notify';
 type Placement = 'main' | 'worker';
 /** How the ring's producer writes: reserveRaw + submitRaw of 16 bytes, or reserve + data.set + submit of 64. */
 export type LatencyApi = 'raw' | 'reserve';
@@ -33,7 +41,7 @@ export type LatencyApi = 'raw' | 'reserve';
 /** One row of the latency table: medians over runs of each run's percentiles. */
 export interface LatencyRow {
   name: string;
-  transport: 'wasm-ringbuf' | 'postMessage';
+  transport: 'wasm-ringbuf' | 'postMessage' | 'Atomics.notify';
   consumer: 'main thread' | 'worker';
   /** Samples per run kept (after the warm-up ones). */
   samples: number;
@@ -114,6 +122,13 @@ export async function latencyProducer(data: RoleData): Promise<void> {
         r.data.set(bytes);
         r.submit();
       };
+  } else if (data.transport === 'notify') {
+    const f64 = new Float64Array(data.ctl);
+    send = () => {
+      f64[SENT] = clock();
+      Atomics.add(ctl, SEQ, 1);
+      Atomics.notify(ctl, SEQ); // pairs with the waits on SEQ in receive()
+    };
   } else {
     const target = data.port ?? parentPort!;
     send = (i) => target.postMessage(Float64Array.of(clock(), i));
@@ -139,6 +154,19 @@ async function receive(data: RoleData, port: MessagePort | Spawned['worker'] | n
       if (block) consumer.pollSync(1000);
       else await consumer.poll(-1); // bounded by the caller's timeout
       if (performance.now() > deadline) throw new Error(`only ${r.count} of ${data.samples} records arrived in 60 s`);
+    }
+  } else if (data.transport === 'notify') {
+    const ctl = new Int32Array(data.ctl);
+    const f64 = new Float64Array(data.ctl);
+    while (r.count < data.samples) {
+      // SEQ is r.count until the next record is sent: sleep while it is (pairs with the add and notify in latencyProducer())
+      if (block) Atomics.wait(ctl, SEQ, r.count, 5000);
+      else {
+        const w = Atomics.waitAsync(ctl, SEQ, r.count, 5000);
+        if (w.async) await w.value;
+      }
+      if (Atomics.load(ctl, SEQ) === r.count) throw new Error(`record ${r.count} did not arrive in 5 s`);
+      r.took(f64[SENT]!);
     }
   } else {
     await new Promise<void>((resolve) => {
@@ -198,6 +226,8 @@ const CASES: { name: string; transport: Transport; placement: Placement }[] = [
   { name: 'postMessage → main thread', transport: 'pm', placement: 'main' },
   { name: 'wasm-ringbuf → worker, pollSync(-1)', transport: 'ring', placement: 'worker' },
   { name: 'postMessage → worker (MessagePort)', transport: 'pm', placement: 'worker' },
+  { name: 'floor: Atomics.notify → main thread, Atomics.waitAsync', transport: 'notify', placement: 'main' },
+  { name: 'floor: Atomics.notify → worker, Atomics.wait', transport: 'notify', placement: 'worker' },
 ];
 
 /**
@@ -233,7 +263,7 @@ export async function runWakeupLatency(options: StepOptions): Promise<LatencyRes
     const pm = per[CASES.findIndex((d) => d.transport === 'pm' && d.placement === c.placement)]!;
     return {
       name: c.name,
-      transport: c.transport === 'ring' ? 'wasm-ringbuf' : 'postMessage',
+      transport: c.transport === 'ring' ? 'wasm-ringbuf' : c.transport === 'pm' ? 'postMessage' : 'Atomics.notify',
       consumer: c.placement === 'main' ? 'main thread' : 'worker',
       samples: s.kept,
       p50Us: median(s.p50),

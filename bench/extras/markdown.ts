@@ -29,7 +29,7 @@ const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)
 export function latencyTable(r: LatencyResult): string {
   return `### Wakeup latency (commit → callback)\n\n` +
     `One record at a time, default (adaptive) flags, the consumer asleep (the producer idles ${r.gapMs} ms after each ack); ` +
-    `send time stamped just before the commit / postMessage. Medians over ${r.runs} run(s) of each run's percentiles, ${r.samplesPerRun} samples per run ` +
+    `send time stamped just before the commit / postMessage / notify. The floor rows are a bare \`Atomics.notify\` of a word the receiver waits on, the mechanism the ring's consumer sleeps in: no path from a worker to a sleeping thread is faster. Medians over ${r.runs} run(s) of each run's percentiles, ${r.samplesPerRun} samples per run ` +
     `(the first 10 % dropped as warm-up). Clocks of the threads calibrated to within ${f(r.clock.maxRttUs / 2, 2)} µs (largest offset corrected: ${f(r.clock.maxOffsetUs, 2)} µs).\n\n` +
     table(['path', 'consumer', 'p50 µs', 'p90 µs', 'p99 µs', 'p50 / postMessage p50', 'wakeups per record'],
       r.rows.map((row) => [row.name, row.consumer, f(row.p50Us), f(row.p90Us), f(row.p99Us), x(row.p50VsPostMessage),
