@@ -159,11 +159,11 @@ export class Waiter {
         n = this.#pass();
         if (n !== 0) return n;
       }
+    } catch (err) {
+      this.#disarm(); // a wait that failed or could not begin, or an abort: leave WAIT awake
+      throw err;
     } finally {
-      if (wait !== null) {
-        wait.end();
-        this.#disarm(); // again, for a wait that failed
-      }
+      wait?.end();
       this.#polling = false;
       signal?.removeEventListener('abort', onAbort);
     }

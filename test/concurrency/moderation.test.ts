@@ -4,6 +4,7 @@
 // real producers against a consumer that naps and arms thousands of times.
 import { describe, expect, it } from 'vitest';
 import { BPF_RB_FORCE_WAKEUP, RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
+import { OFF_WAIT, WAIT_AWAKE } from '../../dist/layout.js';
 import { run, watchdog } from '../helpers/run.js';
 import { scaled } from '../helpers/workers.js';
 
@@ -82,6 +83,24 @@ describe('wakeup moderation', () => {
     rb.output(new Uint8Array([2]));
     expect(await watchdog(next, 5_000, () => 'no wakeup after an aborted poll')).toBe(1);
     expect(got).toEqual([1, 2]);
+    consumer.close();
+  });
+
+  it('a sleep that cannot begin (no Atomics.waitAsync, nothing to stand in) leaves WAIT awake and the consumer ready', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const consumer = new RingBufferConsumer(rb, () => {});
+    const waitWord = (): number => Atomics.load(rb.i32, (rb.ctl + OFF_WAIT) >> 2);
+    const waitAsync = Atomics.waitAsync;
+    delete (Atomics as { waitAsync?: unknown }).waitAsync; // Node has no global Worker to stand in
+    try {
+      await expect(consumer.poll(50)).rejects.toMatchObject({ code: 'ERR_RINGBUF_NO_WAIT' });
+    } finally {
+      Atomics.waitAsync = waitAsync;
+    }
+    expect(waitWord()).toBe(WAIT_AWAKE); // a commit now would not pay for a wakeup nobody waits for
+    const next = consumer.poll(-1);
+    rb.output(new Uint8Array([1]));
+    expect(await watchdog(next, 5_000, () => 'no wakeup after a failed sleep')).toBe(1);
     consumer.close();
   });
 
