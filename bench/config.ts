@@ -27,7 +27,12 @@ export type ConsumeMode = 'poll' | 'batch' | 'drain';
  * many records each time the consumer has taken the last batch
  * (back-to-back, the kernel's `--rb-b2b`).
  */
-export type Pace = 'free' | { rate: number } | { batch: number };
+/**
+ * How producers send: as fast as they can, at a steady rate, or back to back
+ * (one batch per trigger; `forceLast`: the batch's last record is committed
+ * with BPF_RB_FORCE_WAKEUP, the others with the cell's wakeup).
+ */
+export type Pace = 'free' | { rate: number } | { batch: number; forceLast?: boolean };
 
 /** One cell of the matrix: a scenario's settings, the same for every contender. */
 export interface BenchConfig {

@@ -192,7 +192,7 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
       // pairs with the TRIGGER add and notify in Session.tick()
       while (Atomics.load(ctl, TRIGGER) === done) Atomics.wait(ctl, TRIGGER, done, 1000);
       if (Atomics.load(ctl, STOP) !== 0) break;
-      for (const last = seq + pace.batch; seq < last; seq++) send(seq, flags(seq));
+      for (const last = seq + pace.batch; seq < last; seq++) send(seq, pace.forceLast === true && seq === last - 1 ? BPF_RB_FORCE_WAKEUP : flags(seq));
       producer.flush?.();
     }
   }

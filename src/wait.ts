@@ -46,6 +46,8 @@ export interface WaitOptions {
    * producers to wake it per record (default 1; a nap is cut short so that a
    * ring never fills past a quarter meanwhile, and by `BPF_RB_FORCE_WAKEUP`).
    * It bounds the latency a record may wait while the consumer is busy.
+   * For request/response, commit the record that ends a request with
+   * `BPF_RB_FORCE_WAKEUP`, which ends a nap at once.
    * 0 is the kernel's exact behaviour: arm after every pass.
    */
   napMs?: number;

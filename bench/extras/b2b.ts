@@ -8,16 +8,20 @@
 // `await poll()`), with the default wakeup moderation and with `napMs: 0`,
 // against postMessage, one message per record and 64 records per transferred
 // Uint8Array. Request/response is where moderation costs: each batch waits
-// out a nap, so such a consumer should take `napMs: 0`.
+// out a nap, so such a consumer should take `napMs: 0`, or the producer
+// should commit the record that ends a batch with BPF_RB_FORCE_WAKEUP (the
+// kernel's way to say "deliver now"), which the third ring row does.
 
 import type { BenchConfig } from '../config.js';
 import { postMessage, postMessageBatched } from '../contenders/post-message.js';
-import { wasmRawLock, wasmRawLockNap0 } from '../contenders/wasm-ring.js';
+import { wasmRawLock, wasmRawLockNap0, wasmRing } from '../contenders/wasm-ring.js';
 import { runCells } from '../scenarios.js';
 import { median, pairedRatio, type StepOptions } from '../util.js';
 
 const RECORD = 64;
-const CONTENDERS = [wasmRawLock, wasmRawLockNap0, postMessage, postMessageBatched];
+/** The default moderation, each batch's last record committed with BPF_RB_FORCE_WAKEUP (the others adaptive). */
+const forceLast = wasmRing('wasm-ringbuf raw lock, FORCE ends each batch', 'raw', 'lock');
+const CONTENDERS = [wasmRawLock, wasmRawLockNap0, forceLast, postMessage, postMessageBatched];
 
 /** One contender at one batch size. */
 export interface B2bRow {
@@ -48,7 +52,7 @@ export async function runBackToBack(options: StepOptions, errors: string[]): Pro
   const cells = batches.flatMap((batch) => CONTENDERS.map((contender) => {
     const config: BenchConfig = {
       scenario: 'b2b', producers: 1, recordSize: RECORD, wakeup: 'adaptive', consume: 'poll', batch: 64,
-      ringBytes: 1 << 16, records: 2 ** 31, timeLimitMs, pace: { batch }, pollMs: -1, full: 'retry',
+      ringBytes: 1 << 16, records: 2 ** 31, timeLimitMs, pace: { batch, forceLast: contender === forceLast }, pollMs: -1, full: 'retry',
     };
     return { label: `b2b/${contender.name}/batch ${batch}`, contender, config };
   }));

@@ -58,7 +58,7 @@ export function burstTable(r: BurstResult): string {
 export function b2bTable(r: B2bResult): string {
   return `### Back-to-back (the kernel's \`--rb-b2b\`): the consumer triggers each batch\n\n` +
     `One producer worker writes a batch of ${r.recordSize} B records when triggered and waits; the main-thread consumer takes the whole batch, then triggers the next. ` +
-    'Each batch waits for the consumer, so the default wakeup moderation makes every round trip wait out a nap (about 1 ms); `napMs: 0` is the setting for request/response. ' +
+    'Each batch waits for the consumer, so the default wakeup moderation makes every round trip wait out a nap (about 1 ms), unless the producer commits the last record of the batch with `BPF_RB_FORCE_WAKEUP`, which ends the nap (the FORCE row); `napMs: 0` arms after every pass instead. ' +
     `${r.timeLimitMs} ms per run, medians of ${r.runs}; ratios run by run.\n\n` +
     table(['contender', 'batch', 'records/s', 'round trips/s', 'ratio to postMessage', 'ratio to batched postMessage'],
       r.rows.map((row) => [row.contender, row.batch, rate(row.recordsPerSec), rate(row.batchesPerSec), x(row.vsPostMessage), x(row.vsBatched)]));
