@@ -25,12 +25,9 @@ export type ConsumeMode = 'poll' | 'batch' | 'drain';
  * second each, paced per 1 ms tick, each record stamped with its send time
  * (bytes 8..15) and the producer timing its own writes; `{ batch }` that
  * many records each time the consumer has taken the last batch
- * (back-to-back, the kernel's `--rb-b2b`).
- */
-/**
- * How producers send: as fast as they can, at a steady rate, or back to back
- * (one batch per trigger; `forceLast`: the batch's last record is committed
- * with BPF_RB_FORCE_WAKEUP, the others with the cell's wakeup).
+ * (back-to-back, the kernel's `--rb-b2b`), with `forceLast` the batch's last
+ * record committed with BPF_RB_FORCE_WAKEUP and the others with the cell's
+ * wakeup.
  */
 export type Pace = 'free' | { rate: number } | { batch: number; forceLast?: boolean };
 

@@ -34,6 +34,8 @@ const SEQ = 3; // the floor's transport: records sent so far (notified)
 const SENT = 2; // Float64Array index of the floor's send time (bytes 16..23)
 
 export type Transport = 'ring' | 'pm' | 'notify';
+/** The name of each transport in the table. */
+const TRANSPORT_NAMES = { ring: 'wasm-ringbuf', pm: 'postMessage', notify: 'Atomics.notify' } as const;
 type Placement = 'main' | 'worker';
 /** How the ring's producer writes: reserveRaw + submitRaw of 16 bytes, or reserve + data.set + submit of 64. */
 export type LatencyApi = 'raw' | 'reserve';
@@ -41,7 +43,7 @@ export type LatencyApi = 'raw' | 'reserve';
 /** One row of the latency table: medians over runs of each run's percentiles. */
 export interface LatencyRow {
   name: string;
-  transport: 'wasm-ringbuf' | 'postMessage' | 'Atomics.notify';
+  transport: (typeof TRANSPORT_NAMES)[Transport];
   consumer: 'main thread' | 'worker';
   /** Samples per run kept (after the warm-up ones). */
   samples: number;
@@ -263,7 +265,7 @@ export async function runWakeupLatency(options: StepOptions): Promise<LatencyRes
     const pm = per[CASES.findIndex((d) => d.transport === 'pm' && d.placement === c.placement)]!;
     return {
       name: c.name,
-      transport: c.transport === 'ring' ? 'wasm-ringbuf' : c.transport === 'pm' ? 'postMessage' : 'Atomics.notify',
+      transport: TRANSPORT_NAMES[c.transport],
       consumer: c.placement === 'main' ? 'main thread' : 'worker',
       samples: s.kept,
       p50Us: median(s.p50),
