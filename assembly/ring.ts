@@ -106,7 +106,7 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
 }
 
 /** reserve() under the producer lock (or on a single-producer ring). */
-function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool): usize {
+function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool, busy: bool = true): usize {
   const data = ctl + DATA_OFFSET;
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
   // Walk PENDING_POS past committed records: a new reservation must never run
@@ -144,11 +144,35 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
   }
   store<u64>(ctl, dropped, OFF_LOSS_BASE);
   store<u32>(hdr, wordOne(id, dropped), 4);
-  store<u32>(hdr, len | BUSY_BIT);
+  store<u32>(hdr, busy ? len | BUSY_BIT : len);
   // release: the header is in place before the consumer can see the new position;
   // pairs with the PRODUCER_POS load in producerPos()
   atomic.store<u64>(ctl, next, OFF_PRODUCER_POS);
   return hdr + HDR_SIZE;
+}
+
+/**
+ * bpf_ringbuf_output() in one call, on a single-producer ring (FLAG_SINGLE
+ * and no other mode): the producer has already written the `len`-byte
+ * payload at `sample`, where its next record's payload lands, in space past
+ * PRODUCER_POS that no one else writes and the consumer does not read. The
+ * record is born committed: its header is written without BUSY before the
+ * PRODUCER_POS store that shows it to the consumer, so one full barrier
+ * serves where reserve() and commit() take two; then the wakeup rule of
+ * commit(). Returns 0, changing and counting nothing, when the record would
+ * not land at `sample` (no room, a loss record due, another mode): the host
+ * then reserves the usual way. Otherwise 1, or 3 when it sent a wakeup.
+ */
+export function outputAt(ctl: usize, sample: usize, len: u32, id: u32, flags: u32): u32 {
+  assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
+  if (load<u32>(ctl, OFF_FLAGS) != FLAG_SINGLE) return 0;
+  const mask = <u64>load<u32>(ctl, OFF_MASK);
+  const at = sample - HDR_SIZE - (ctl + DATA_OFFSET);
+  // PRODUCER_POS, LOSS_BASE and DROPPED change only by this ring's one producer
+  if ((load<u64>(ctl, OFF_PRODUCER_POS) & mask) != <u64>at) return 0;
+  if (load<u64>(ctl, OFF_DROPPED) - load<u64>(ctl, OFF_LOSS_BASE) > <u64>DROPS_MASK) return 0;
+  if (reserveLocked(ctl, mask, len, id, false, true, false) == 0) return 0;
+  return 1 | (wakeRule(ctl, <u64>at, len, flags) << 1);
 }
 
 /**
@@ -231,10 +255,20 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
     atomic.add<u64>(ctl, 1, OFF_DISCARDED);
     atomic.add<u32>(entry(ctl, load<u32>(hdr, 4) >>> ID_SHIFT), 1, ENTRY_DISCARDED);
   }
-  // A full barrier, not a release store: the CONSUMER_POS load below must not
-  // move before it (pairs with the header load in the consumer and its
-  // CONSUMER_POS store before it sleeps).
+  // A full barrier, not a release store: wakeRule()'s loads of WAIT and
+  // CONSUMER_POS must not move before it (pairs with the header load in the
+  // consumer and its stores before it sleeps).
   atomic.xchg<u32>(hdr, len);
+  return wakeRule(ctl, <u64>(hdr - (ctl + DATA_OFFSET)), len, flags);
+}
+
+/**
+ * The kernel's wakeup rule for the record just committed at ring offset
+ * `at` (`len` with its DISCARD bit), after a full barrier that made it
+ * visible. Returns 1 when it sent a wakeup.
+ */
+// @ts-ignore: decorator
+@inline function wakeRule(ctl: usize, at: u64, len: u32, flags: u32): u32 {
   // the kernel's order: FORCE wins over NO_WAKEUP when both are set
   if (flags & BPF_RB_FORCE_WAKEUP) return wake(ctl, true);
   if (flags & BPF_RB_NO_WAKEUP) return 0;
@@ -246,7 +280,6 @@ export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u3
   if (atomic.load<u32>(ctl, OFF_WAIT) != WAIT_ARMED) return 0;
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-  const at = <u64>(hdr - (ctl + DATA_OFFSET));
   // the consumer has caught up with this record and may be asleep
   if ((cons & mask) == at) return wake(ctl, false);
   // Overwrite mode: a consumer that fell behind never catches up with a

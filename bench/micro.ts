@@ -40,6 +40,9 @@ export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
 /** reserve, copy and commit as the two wasm calls alone, without the API's checks; and one wasm call that does almost nothing. */
 export const WASM_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (no argument checks)';
 export const CALL_TASK = 'one wasm call (producerPos)';
+/** output() on a single-producer ring (one wasm call: the payload first, then outputAt), beside that ring's two bare calls. */
+export const SINGLE_OUTPUT_TASK = 'output, 64 B (singleProducer)';
+export const SINGLE_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (singleProducer, no argument checks)';
 /** The memcpy baseline of the 4 KiB records. */
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
 
@@ -122,6 +125,13 @@ async function tasks(): Promise<MicroTask[]> {
   // producer paths committed with BPF_RB_NO_WAKEUP, each drained inside the timed batch
   const single = await RingBuffer.create({ size: SIZE, singleProducer: true });
   const singlec = new RingBufferConsumer().addRaw(single, none);
+  const singleOutput = fill((r) => single.output(r));
+  const singleBare = times((i) => {
+    const offset = single.wasm.reserve(single.ctl, RECORD, single.producerId, 0);
+    single.bytes.set(record.stamp(i), offset);
+    single.wasm.commit(single.ctl, offset, 0, 0);
+  });
+  const singleDrain = (): void => void singlec.consume();
   const perf: MicroTask[] = [];
   for (const ordered of [false, true]) {
     const pb = await PerfBuffer.create({ producers: 1, size: SIZE, ordered });
@@ -159,6 +169,8 @@ async function tasks(): Promise<MicroTask[]> {
     { name: 'reserve + data.set + submit, 64 B', batch: () => timed(reserve, lock.drain) },
     { name: 'output, 64 B', batch: () => timed(output, lock.drain) },
     { name: WASM_CALLS_TASK, batch: () => timed(bare, lock.drain) },
+    { name: SINGLE_OUTPUT_TASK, batch: () => timed(singleOutput, singleDrain) },
+    { name: SINGLE_CALLS_TASK, batch: () => timed(singleBare, singleDrain) },
     { name: CALL_TASK, batch: () => timed(times(() => void (sink ^= rb.wasm.producerPos(rb.ctl) & 1))) },
     { name: CONSUME_TASK, batch: () => (lock.produce(), timed(lock.drain)) },
     { name: TWIN_CONSUME_TASK, batch: () => (js.produce(), timed(js.drain)) },

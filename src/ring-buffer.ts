@@ -7,8 +7,9 @@ import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, closedError, describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER, OFF_DISCARDED, OFF_DROPPED, OFF_FLAGS,
-  OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD, OFF_OVERWRITTEN, OFF_REAPED, OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER, OFF_CONS_SEEN, OFF_DISCARDED,
+  OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD, OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED,
+  OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
 } from './layout.js';
 import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from './reservation.js';
@@ -58,6 +59,11 @@ export class RingBuffer implements ReservationOwner {
   /** reserve()'s options for this thread: whether it may sleep on a held lock. */
   readonly #opts: number;
   readonly #u64: BigInt64Array;
+  /** A single-producer ring in no other mode: output() writes the payload first and makes one wasm call (outputAt()). */
+  readonly #single: boolean;
+  /** `i32` indices of the low words of PRODUCER_POS and CONS_SEEN. */
+  readonly #prodWord: number;
+  readonly #seenWord: number;
   #closed = false;
 
   private constructor(wasm: RingWasm, memory: WebAssembly.Memory, module: WebAssembly.Module, ctl: number) {
@@ -75,6 +81,9 @@ export class RingBuffer implements ReservationOwner {
     this.maxRecord = word(OFF_MAX_RECORD);
     this.claimMode = (word(OFF_FLAGS) & FLAG_CLAIM) !== 0;
     this.overwriteMode = (word(OFF_FLAGS) & FLAG_OVERWRITE) !== 0;
+    this.#single = word(OFF_FLAGS) === FLAG_SINGLE;
+    this.#prodWord = (ctl + OFF_PRODUCER_POS) >> 2;
+    this.#seenWord = (ctl + OFF_CONS_SEEN) >> 2;
     this.producerId = wasm.acquireId(ctl);
     this.#opts = canBlock ? RESERVE_CAN_BLOCK : 0;
   }
@@ -126,6 +135,13 @@ export class RingBuffer implements ReservationOwner {
    */
   output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
     const src = outputSource(bytes, flags, this.maxRecord);
+    if (this.#single) {
+      const at = this.#nextPayload(src.length);
+      if (at !== 0) {
+        this.bytes.set(src, at);
+        if (this.wasm.outputAt(this.ctl, at, src.length, this.producerId, flags) !== 0) return true;
+      }
+    }
     return this.#copyIn(src, this.#reserve(src.length), flags);
   }
 
@@ -342,6 +358,25 @@ export class RingBuffer implements ReservationOwner {
   #reserve(len: number, opts = this.#opts): number {
     if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
     return this.wasm.reserve(this.ctl, len, this.producerId, opts);
+  }
+
+  /**
+   * On a single-producer ring, where the payload of a `len`-byte record
+   * reserved now would start, if CONS_SEEN (which only lags CONSUMER_POS)
+   * shows room for it: space past PRODUCER_POS that only this producer
+   * writes and the consumer does not read. 0 when space looks short: then
+   * reserve() looks at CONSUMER_POS itself.
+   */
+  #nextPayload(len: number): number {
+    if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
+    // Plain loads: on this ring only its producer writes these words, and
+    // that is this thread (an Atomics.load cost ~14 ns here on Node 20).
+    // The low words alone: every difference of positions here is below 2^32.
+    const i32 = this.i32;
+    const prod = i32[this.#prodWord]!;
+    const mask = this.size - 1;
+    if ((prod + ((len + HDR_SIZE + 7) & ~7) - i32[this.#seenWord]!) >>> 0 > mask) return 0;
+    return this.data + (prod & mask) + HDR_SIZE;
   }
 
   /** output()'s second half: copies `src` into the reservation at `offset` and submits it. */

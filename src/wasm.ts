@@ -14,6 +14,8 @@ export interface RingWasm extends Record<string, unknown> {
   releaseId(ctl: number, id: number): void;
   /** `opts`: RESERVE_CAN_BLOCK | RESERVE_QUIET. */
   reserve(ctl: number, len: number, id: number, opts: number): number;
+  /** output() in one call on a single-producer ring: the payload is already at `sample` (0: reserve the usual way). */
+  outputAt(ctl: number, sample: number, len: number, id: number, flags: number): number;
   commit(ctl: number, sample: number, flags: number, discard: number): number;
   wake(ctl: number, force: number): number;
   query(ctl: number, key: number): number;

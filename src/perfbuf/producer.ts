@@ -73,7 +73,7 @@ export class PerfBufferProducer implements ReservationOwner {
    */
   reserveRaw(len: number): number {
     checkLength(len, this.maxRecord);
-    if (this.#closed) throw closedError('producer', 'attach again with PerfBuffer.attach(handle, slot)');
+    this.#checkOpen();
     if (!this.ordered) return this.ring.reserveChecked(len);
     const c = this.#control;
     const counter = Atomics.load(c, W_COUNTER);
@@ -97,6 +97,10 @@ export class PerfBufferProducer implements ReservationOwner {
     this.#i32[i] = Atomics.add(c, W_COUNTER, STAMP_STEP);
     this.#i32[i + 1] = this.slot;
     return off + PREFIX;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError('producer', 'attach again with PerfBuffer.attach(handle, slot)');
   }
 
   /** The lowest LOW of any busy producer, relative to `counter` (or `counter` when all are idle). */
@@ -153,6 +157,11 @@ export class PerfBufferProducer implements ReservationOwner {
 
   /** `bpf_ringbuf_output()` (`bpf_perf_event_output()`): copies `bytes` in and submits; false when full. */
   output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
+    if (!this.ordered) {
+      // the ring's output(): one wasm call per record (outputAt() in assembly/ring.ts)
+      this.#checkOpen();
+      return this.ring.output(bytes, flags);
+    }
     const src = outputSource(bytes, flags, this.maxRecord);
     const off = this.reserveRaw(src.length);
     if (off === 0) return false;

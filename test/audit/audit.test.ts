@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer,
+  BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer,
   RingBufferConsumer, RingBufferCorruptError,
 } from 'wasm-ringbuf';
 import { OFF_CONSUMER_POS, RING_BASE } from '../../dist/layout.js';
@@ -182,6 +182,33 @@ describe('8. the lost count in the stream is exact at any rate', () => {
     expect(consumer.consume()).toBe(1);
     expect(records).toBe(written + 1);
     expect(lost).toBe(refusals);
+    consumer.close();
+  });
+});
+
+describe('8. the lost count in the stream is exact at any rate, on a single-producer ring', () => {
+  it('a record that fits where the producer last saw room still gets the loss record before it', async () => {
+    const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
+    const got: { len: number; lost: number }[] = [];
+    const consumer = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, lost }));
+    // a lap (its last output the first refusal), then one record by the usual path,
+    // which leaves the producer's view of the consumer fresh
+    let written = 0;
+    while (rb.output(new Uint8Array(1000))) written++;
+    expect(consumer.consume()).toBe(written);
+    expect(rb.output(new Uint8Array(1000))).toBe(true);
+    const refusals = 2 ** 20 + 5;
+    const big = new Uint8Array(rb.maxRecord);
+    let accepted = 0;
+    for (let i = 1; i < refusals; i++) if (rb.output(big)) accepted++;
+    expect(accepted).toBe(0);
+    expect(rb.stats().dropped).toBe(refusals);
+    // a small record fits by what the producer last saw; the one wasm call finds a loss record due and declines
+    const next = rb.data + (rb.query(BPF_RB_PROD_POS) & (rb.size - 1)) + 8;
+    expect(rb.wasm.outputAt(rb.ctl, next, 1, rb.producerId, 0)).toBe(0);
+    expect(rb.output(new Uint8Array([7]))).toBe(true); // the usual path: the loss record, then the record
+    expect(consumer.consume()).toBe(2);
+    expect(got.slice(written)).toEqual([{ len: 1000, lost: 1 }, { len: 1, lost: refusals - 1 }]);
     consumer.close();
   });
 });

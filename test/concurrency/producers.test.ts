@@ -3,7 +3,7 @@
 // length and checksum. Nothing may be lost, duplicated, torn or reordered
 // within a producer, and every refusal must be counted exactly once.
 import { describe, expect, it } from 'vitest';
-import { BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
+import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
 import { run } from '../helpers/run.js';
 import { scaled } from '../helpers/workers.js';
 
@@ -48,6 +48,33 @@ describe('producers in worker threads', () => {
       const r = await run({ name: `cas${producers}`, producers, size: 16384, claim: 'cas', count: scaled(80_000) / producers, min: 12, max: 300, api: 'raw' });
       expect(r.produced).toBe(scaled(80_000));
     }
+  });
+});
+
+describe('output() on a single-producer ring: the payload first, then one wasm call', () => {
+  it('a worker writing with output() across many laps, every record checked', async () => {
+    const r = await run({ name: 'single', producers: 1, singleProducer: true, size: 4096, count: scaled(60_000), min: 12, max: 300, api: 'output' });
+    expect(r.produced).toBe(scaled(60_000));
+    expect(r.laps).toBeGreaterThan(500);
+  });
+
+  it('refusals are counted by the ring, by the producer and in the stream, exactly', async () => {
+    const r = await run({ name: 'single-drop', producers: 1, singleProducer: true, size: 4096, count: scaled(60_000), min: 12, max: 600, api: 'output', retry: false });
+    expect(r.dropped).toBeGreaterThan(0);
+    expect(r.produced + r.dropped).toBe(scaled(60_000));
+  });
+
+  it('a consumer asleep in poll(-1) is woken by records born committed, over thousands of sleep/wake cycles', async () => {
+    const r = await run({ name: 'single-wake', producers: 1, singleProducer: true, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'output', burst: 5, pollForever: true, napMs: 0 });
+    expect(r.produced).toBe(scaled(12_000));
+    expect(r.stats.wakeups).toBeGreaterThan(500);
+    expect(r.polls).toBeGreaterThan(500);
+  });
+
+  it('FORCE every few records while the consumer naps and arms (the default budget)', async () => {
+    const r = await run({ name: 'single-force', producers: 1, singleProducer: true, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'output', burst: 3, flags: BPF_RB_FORCE_WAKEUP, pollForever: true });
+    expect(r.produced).toBe(scaled(12_000));
+    expect(r.stats.wakeups).toBeGreaterThan(100);
   });
 });
 

@@ -10,6 +10,8 @@ export interface Run extends Omit<ProducerOptions, 'seed'> {
   producers: number;
   size: number;
   claim?: 'lock' | 'cas';
+  /** A single-producer ring (`cfg.producers` must be 1). */
+  singleProducer?: boolean;
   position?: number;
   /** Consumer sleeps in poll(-1) between records; a watchdog fails the test if a wakeup is lost. */
   pollForever?: boolean;
@@ -34,7 +36,7 @@ export function watchdog<T>(p: Promise<T>, ms: number, what: () => string): Prom
  */
 export async function run(cfg: Run) {
   const seed = seedFor(cfg.name);
-  const rb = await RingBuffer.create({ size: cfg.size, claim: cfg.claim ?? 'lock', position: cfg.position ?? 0 });
+  const rb = await RingBuffer.create({ size: cfg.size, claim: cfg.claim ?? 'lock', position: cfg.position ?? 0, singleProducer: cfg.singleProducer ?? false });
   const start = rb.query(BPF_RB_PROD_POS);
   const { producers, go } = startProducers(rb.handle, cfg.producers, { ...cfg, seed });
   const ids = await Promise.all(producers.map((p) => p.ready));

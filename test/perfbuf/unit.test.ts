@@ -68,7 +68,23 @@ describe('PerfBuffer producer surface', () => {
     await expect(PerfBuffer.attach(pb.handle, 1)).rejects.toThrow(/already has a producer/);
     p.close();
     expect(() => p.reserveRaw(1)).toThrow(/closed/);
+    expect(() => p.output(one(1))).toThrow(/PerfBuffer\.attach/);
     await expect(PerfBuffer.attach(pb.handle, 1)).resolves.toBeDefined();
+  });
+
+  it('output() without stamps is the slot ring\'s: one wasm call per record; with stamps, two', async () => {
+    for (const ordered of [false, true]) {
+      const { ps, c, events } = await setup(1, { ordered, consumerOrdered: ordered });
+      const calls: string[] = [];
+      const ring = ps[0]!.ring;
+      const real = ring.wasm;
+      (ring as { wasm: typeof real }).wasm = Object.fromEntries(Object.entries(real).map(([name, f]) =>
+        [name, typeof f !== 'function' ? f : (...args: number[]) => (calls.push(name), (f as (...a: number[]) => number)(...args))])) as typeof real;
+      for (let b = 1; b <= 3; b++) expect(ps[0]!.output(one(b))).toBe(true);
+      expect(calls).toEqual(ordered ? ['reserve', 'commit', 'reserve', 'commit', 'reserve', 'commit'] : ['outputAt', 'outputAt', 'outputAt']);
+      c.consume();
+      expect(events.map((e) => e[3])).toEqual([1, 2, 3]);
+    }
   });
 });
 

@@ -107,6 +107,99 @@ describe('reserve, submit, discard', () => {
   });
 });
 
+/** Counts the wasm calls `rb` makes, by export name, and what outputAt returned. */
+function countCalls(rb: RingBuffer) {
+  const calls: Record<string, number> = {};
+  const declined = { outputAt: 0 };
+  const real = rb.wasm;
+  // the exports object is frozen: a plain object of counting wrappers stands in for it
+  const proxy = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: number[]) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+    const result = (f as (...a: number[]) => number)(...args);
+    if (name === 'outputAt' && result === 0) declined.outputAt++;
+    return result;
+  }])) as typeof real;
+  (rb as { wasm: typeof real }).wasm = proxy;
+  return { calls, declined };
+}
+
+describe('output() on a single-producer ring', () => {
+  it('makes one wasm call per record where a shared ring makes two, for the same records at the same positions', async () => {
+    const rings = [await RingBuffer.create({ size: 4096 }), await RingBuffer.create({ size: 4096, singleProducer: true })];
+    const runs = rings.map((rb) => {
+      const { c, got } = collect(rb);
+      const { calls } = countCalls(rb);
+      const records = [];
+      for (let n = 0; n < 20; n++) {
+        const len = (n * 37) % 200;
+        const bytes = Uint8Array.from({ length: len }, (_, i) => (n + i) & 255);
+        records.push(Array.from(bytes));
+        expect(rb.output(bytes)).toBe(true);
+      }
+      const perRecord = { ...calls };
+      c.consume();
+      return { perRecord, got: got.map((g) => g.bytes), records, prod: rb.query(BPF_RB_PROD_POS) };
+    });
+    expect(runs[0]!.perRecord).toEqual({ reserve: 20, commit: 20 });
+    expect(runs[1]!.perRecord).toEqual({ outputAt: 20 });
+    for (const r of runs) expect(r.got).toEqual(r.records);
+    expect(runs[1]!.prod).toBe(runs[0]!.prod);
+  });
+
+  it('keeps records in order behind a reservation held open, across many laps, and finds a full ring full', async () => {
+    const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
+    const { c, got } = collect(rb);
+    const { calls, declined } = countCalls(rb);
+    let n = 0;
+    let want: number[][] = [];
+    for (let lap = 0; lap < 200; lap++) {
+      const held = lap % 3 === 0 ? rb.reserve(5) : null;
+      if (held) held.data.set([1, 2, 3, 4, 5]);
+      for (let k = 0; k < 1 + (lap % 7); k++, n++) {
+        const bytes = Uint8Array.from({ length: (n * 53) % 300 }, (_, i) => (n * 7 + i) & 255);
+        expect(rb.output(bytes)).toBe(true);
+        want.push(Array.from(bytes));
+      }
+      if (held) {
+        expect(c.consume()).toBe(0); // the consumer waits at the held record
+        held.submit();
+        want = [[1, 2, 3, 4, 5], ...want];
+      }
+      c.consume();
+      expect(got.map((g) => g.bytes)).toEqual(want);
+      got.length = 0;
+      want = [];
+    }
+    expect(rb.query(BPF_RB_PROD_POS) / 4096).toBeGreaterThan(25);
+    // a record whose space looks short by the position the producer last read takes the usual path, once a lap at most
+    expect(declined.outputAt).toBe(0);
+    expect(calls.reserve! - 67).toBeGreaterThan(0); // the 67 held reservations, and the looks at the consumer's position
+    expect(calls.reserve! - 67).toBeLessThan(100);
+    // full: refused once, counted once, the ring untouched
+    while (rb.output(new Uint8Array(100))) n++;
+    const prod = rb.query(BPF_RB_PROD_POS);
+    expect(rb.stats().dropped).toBe(1);
+    expect(rb.output(new Uint8Array(100))).toBe(false);
+    expect(rb.stats().dropped).toBe(2);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(prod);
+  });
+
+  it('declines, changing nothing, a payload not written where the next record lands', async () => {
+    const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
+    const at = rb.wasm.reserve(rb.ctl, 8, rb.producerId, 0);
+    rb.wasm.commit(rb.ctl, at, 0, 0);
+    // the next record's payload is at at + 16; anything else is refused without a trace
+    for (const wrong of [at, at + 8, at + 24]) expect(rb.wasm.outputAt(rb.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(16);
+    expect(rb.stats().dropped).toBe(0);
+    const shared = await RingBuffer.create({ size: 4096 });
+    expect(shared.wasm.outputAt(shared.ctl, shared.data + 8, 8, shared.producerId, 0)).toBe(0); // not a single-producer ring
+    expect(shared.query(BPF_RB_PROD_POS)).toBe(0);
+    expect(rb.wasm.outputAt(rb.ctl, at + 16, 8, rb.producerId, 0)).toBe(1);
+    expect(rb.query(BPF_RB_PROD_POS)).toBe(32);
+  });
+});
+
 describe('space', () => {
   it('never fills a ring to exactly size bytes (the kernel rule)', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
