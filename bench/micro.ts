@@ -40,6 +40,8 @@ export const TWIN_CONSUME_TASK = 'consume, per 64 B record (js-twin)';
 /** reserve, copy and commit as the two wasm calls alone, without the API's checks; and one wasm call that does almost nothing. */
 export const WASM_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (no argument checks)';
 export const CALL_TASK = 'one wasm call (producerPos)';
+/** output() on a shared ring (two wasm calls: reserve, then commit). */
+export const OUTPUT_TASK = 'output, 64 B';
 /** output() on a single-producer ring (one wasm call: the payload first, then outputAt), beside that ring's two bare calls. */
 export const SINGLE_OUTPUT_TASK = 'output, 64 B (singleProducer)';
 export const SINGLE_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (singleProducer, no argument checks)';
@@ -167,7 +169,7 @@ async function tasks(): Promise<MicroTask[]> {
     { name: TWIN_PRODUCE_TASK, batch: () => timed(js.produce, js.drain) },
     { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', batch: () => timed(casPath.produce, casPath.drain) },
     { name: 'reserve + data.set + submit, 64 B', batch: () => timed(reserve, lock.drain) },
-    { name: 'output, 64 B', batch: () => timed(output, lock.drain) },
+    { name: OUTPUT_TASK, batch: () => timed(output, lock.drain) },
     { name: WASM_CALLS_TASK, batch: () => timed(bare, lock.drain) },
     { name: SINGLE_OUTPUT_TASK, batch: () => timed(singleOutput, singleDrain) },
     { name: SINGLE_CALLS_TASK, batch: () => timed(singleBare, singleDrain) },

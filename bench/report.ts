@@ -3,7 +3,9 @@
 
 import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
-import { CONSUME_TASK, COPY_TASK, PRODUCE_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult } from './micro.js';
+import {
+  CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult,
+} from './micro.js';
 import type { Budget } from './scenarios.js';
 import { steadyMarkdown } from './steady.js';
 import { median } from './util.js';
@@ -154,6 +156,10 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   const ns = (name: string): number | null => micro.find((m) => m.name === name)?.nsPerOp ?? null;
   add('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', ns(TWIN_PRODUCE_TASK), ns(PRODUCE_TASK), 'tinybench reserveRaw + copy + submitRaw, 64 B');
   add('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', ns(TWIN_CONSUME_TASK), ns(CONSUME_TASK), 'tinybench consume of 64 B records');
+  add('output(), 64 B, one thread: single-producer ring ÷ shared ring, ns/op', ns(SINGLE_OUTPUT_TASK), ns(OUTPUT_TASK),
+    'one wasm call (outputAt) against reserve + commit');
+  add('output(), 64 B, one thread, single-producer ring ÷ its two bare wasm calls, ns/op', ns(SINGLE_OUTPUT_TASK), ns(SINGLE_CALLS_TASK),
+    'the API with its checks, one call, against reserve + copy + commit without checks');
   const copy = micro.find((m) => m.name === COPY_TASK);
   const big = cells.find((c) => c.config.scenario === 'sizes' && c.contender === raw && c.config.recordSize === 4096)?.median?.mbPerSec ?? null;
   add('4 KiB records: wasm-ringbuf MB/s ÷ memcpy MB/s', big, copy ? (copy.opsPerSec * 4096) / 1e6 : null, 'memcpy: Uint8Array.set of 4096 B into shared memory, one thread');

@@ -38,6 +38,9 @@
  *   REAP        producer KILLABLE (default 1) may die at any step; a reaper reaps it
  *   HOSTILE     no consumer: other code moves CONSUMER_POS forward at will
  *   HALFWAKE    overwrite mode's extra adaptive wakeup when a record crosses the half or the end
+ *   SINGLE      one producer (NPROD 1) on a single-producer ring: each record is written by
+ *               output()'s one call (payload first, the record born committed) when the
+ *               producer's view of the consumer shows room, else by reserve and commit
  *   START       the initial position (default 0)
  * Mutations, each of which must produce a counterexample:
  *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
@@ -45,6 +48,8 @@
  *   M_NO_OVERWRITE_WAKE overwriteOldest moves CONSUMER_POS without wake()
  *   M_COMMIT_LOAD_FIRST commit reads CONSUMER_POS before its header exchange
  *   M_COMMIT_WAIT_FIRST commit reads WAIT before its header exchange
+ *   M_OUTPUT_WAIT_FIRST output()'s one call reads WAIT before its PRODUCER_POS store
+ *   M_OUTPUT_NO_ROOM    output() writes the payload without looking at CONS_SEEN
  *   M_ROOM_NOT_OWED     a pass that published without looking for room waiters ends without that look
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
@@ -569,11 +574,20 @@ inline commit() {
     fi;
     nowake[pos] = (flags == F_NOWAKE)
   }
+#ifdef M_OUTPUT_WAIT_FIRST
+  d_step { t_w = WAIT }   /* [K2]: commit keeps its order under output()'s mutation */
+#endif
+  wake_rule()
+}
+
+/* [K2] [K3] the wakeup rule after the full barrier that made record pos
+   visible (commit's exchange, or the PRODUCER_POS store of output()'s one call) */
+inline wake_rule() {
   if
   :: flags == F_NOWAKE -> skip
   :: flags == F_FORCE -> wake(1)
   :: else ->
-#ifndef M_COMMIT_WAIT_FIRST
+#if !defined(M_COMMIT_WAIT_FIRST) && !defined(M_OUTPUT_WAIT_FIRST)
      /* [K2] only an ARMED consumer can need the wakeup: one awake or napping
         stores WAIT before its last look, which sees this record */
      d_step { t_w = WAIT }
@@ -600,6 +614,65 @@ inline commit() {
 }
 
 /* ================================================================== */
+/* ring-buffer.ts output() and ring.ts outputAt(): one call per record  */
+/* on a single-producer ring (SINGLE: NPROD 1, lock mode, no overwrite) */
+
+inline output_one() {
+  ok = 0;
+  /* [U1] output(): where the next payload lands, if CONS_SEEN shows room
+     (plain loads of words only this producer writes) */
+#ifndef M_OUTPUT_NO_ROOM
+  d_step { t_prod = PRODUCER_POS; t_c = CONS_SEEN; t = (t_prod + L - t_c > SIZE - 1) }
+#else
+  d_step { t_prod = PRODUCER_POS; t = 0 }
+#endif
+  if
+  :: t == 0 ->
+     /* [U2] the payload, plain stores into space past PRODUCER_POS: nobody else
+        writes it and the consumer does not read it; outputAt() publishes it */
+     d_step {
+       pos = t_prod;
+       u = pos;
+       do
+       :: u < pos + L -> assert(own[u & MASK] == NONE); u++   /* free space, no one's record */
+       :: else -> break
+       od;
+       PAYLOAD
+     }
+#ifdef M_OUTPUT_WAIT_FIRST
+     d_step { t_w = WAIT }
+#endif
+     /* [U3] outputAt(): reserve's checks (the record lands at pos: one producer),
+        the header born committed, then the PRODUCER_POS store, the one full barrier */
+     d_step {
+       reserve_entry();
+#ifndef M_OUTPUT_NO_ROOM
+       assert(rl == 0);   /* CONS_SEEN, which only this producer writes, showed room at [U1] */
+#else
+       if :: rl == 1 -> t = 1; rl = 0 :: else -> skip fi;   /* declined: the payload was written anyway */
+#endif
+       if
+       :: t == 0 ->
+          assert(t_prod == pos);
+          hdr[pos & MASK] = L; hown[pos & MASK] = me; hpos[pos & MASK] = pos;
+          PRODUCER_POS = t_next; publish_ghost(t_prod, t_next);
+          rs[pos] = RS_COMMITTED; nowake[pos] = (flags == F_NOWAKE); ok = 1
+       :: else -> t = 0
+       fi;
+       t_prod = 0; t_next = 0; t_pend = 0; t_c = 0
+     }
+  :: else -> t = 0
+  fi;
+  if
+  :: ok -> wake_rule()
+  :: else ->
+     /* [U4] declined: reserve and commit, as output() on any ring */
+     reserve();
+     if :: ok -> commit() :: else -> skip fi
+  fi
+}
+
+/* ================================================================== */
 /* producers                                                           */
 
 #define LENOF(P) ((P) < 10 -> (P) : (k == 0 -> (P) / 10 : (P) % 10))
@@ -621,11 +694,18 @@ proctype producer(byte me) {
        :: me == 3 && LEN3 > 0 -> L = LENOF(LEN3)
        :: else -> if :: L = 1 :: L = 2 fi
        fi;
-#ifdef ROOMWAIT
+#ifdef SINGLE
+#ifdef FLAGS
+       if :: flags = F_DEFAULT :: flags = F_NOWAKE :: flags = F_FORCE fi;
+#endif
+       output_one();
+       ok = 0; flags = 0; pos = 0
+#elif defined(ROOMWAIT)
        reserve_wait();
 #else
        reserve();
 #endif
+#ifndef SINGLE
        if
        :: ok ->
 #ifdef OVERWRITE
@@ -642,6 +722,7 @@ proctype producer(byte me) {
           disc = 0; flags = 0; pos = 0; ok = 0
        :: else -> skip
        fi;
+#endif
 progress_record:
        k++; L = 0
     :: else -> break
