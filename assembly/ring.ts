@@ -124,6 +124,8 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
   const base = load<u64>(ctl, OFF_LOSS_BASE);
   const dropped = atomic.load<u64>(ctl, OFF_DROPPED);
   const loss: u64 = dropped - base > <u64>DROPS_MASK ? stride(LOSS_LEN) : 0;
+  // outputAt(): the payload is already where the record would land without a loss record
+  if (loss && !busy) return 0;
   const next = prod + loss + stride(len);
   // CONS_SEEN is CONSUMER_POS as some producer last read it; it only lags,
   // so a ring never looks emptier than it is. Read the consumer's line only
@@ -159,7 +161,7 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
  * record is born committed: its header is written without BUSY before the
  * PRODUCER_POS store that shows it to the consumer, so one full barrier
  * serves where reserve() and commit() take two; then the wakeup rule of
- * commit(). Returns 0, changing and counting nothing, when the record would
+ * commit(). Returns 0, publishing and counting nothing, when the record would
  * not land at `sample` (no room, a loss record due, another mode): the host
  * then reserves the usual way. Otherwise 1, or 3 when it sent a wakeup.
  */
@@ -168,9 +170,9 @@ export function outputAt(ctl: usize, sample: usize, len: u32, id: u32, flags: u3
   if (load<u32>(ctl, OFF_FLAGS) != FLAG_SINGLE) return 0;
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const at = sample - HDR_SIZE - (ctl + DATA_OFFSET);
-  // PRODUCER_POS, LOSS_BASE and DROPPED change only by this ring's one producer
+  // PRODUCER_POS changes only by this ring's one producer
   if ((load<u64>(ctl, OFF_PRODUCER_POS) & mask) != <u64>at) return 0;
-  if (load<u64>(ctl, OFF_DROPPED) - load<u64>(ctl, OFF_LOSS_BASE) > <u64>DROPS_MASK) return 0;
+  // born committed: reserveLocked() refuses, quietly, where a loss record would go first
   if (reserveLocked(ctl, mask, len, id, false, true, false) == 0) return 0;
   return 1 | (wakeRule(ctl, <u64>at, len, flags) << 1);
 }

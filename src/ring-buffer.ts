@@ -369,9 +369,10 @@ export class RingBuffer implements ReservationOwner {
    */
   #nextPayload(len: number): number {
     if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
-    // Plain loads: on this ring only its producer writes these words, and
-    // that is this thread (an Atomics.load cost ~14 ns here on Node 20).
-    // The low words alone: every difference of positions here is below 2^32.
+    // Plain loads: on this ring only its producer writes these words, on this
+    // thread, or on one that handed the ring over through something that
+    // orders the two (a postMessage, a worker's end). The low words alone:
+    // every difference of positions here is below 2^32.
     const i32 = this.i32;
     const prod = i32[this.#prodWord]!;
     const mask = this.size - 1;

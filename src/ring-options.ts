@@ -34,8 +34,11 @@ export interface RingBufferOptions {
   overwrite?: boolean;
   /**
    * The ring will have one producer thread only (as each ring of a
-   * per-producer buffer): `reserve()` takes no lock. Producing from two
-   * threads at once then corrupts the ring. Default false.
+   * per-producer buffer): `reserve()` takes no lock, and `output()` makes
+   * one wasm call. Producing from two threads at once then corrupts the
+   * ring; to move the producing to another thread, stop on the first and
+   * tell the second through something that orders the two (a
+   * `postMessage`, a worker's exit). Default false.
    */
   singleProducer?: boolean;
   /**

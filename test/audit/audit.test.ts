@@ -189,8 +189,8 @@ describe('8. the lost count in the stream is exact at any rate', () => {
 describe('8. the lost count in the stream is exact at any rate, on a single-producer ring', () => {
   it('a record that fits where the producer last saw room still gets the loss record before it', async () => {
     const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
-    const got: { len: number; lost: number }[] = [];
-    const consumer = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, lost }));
+    const got: { len: number; first: number; lost: number }[] = [];
+    const consumer = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, first: d[0]!, lost }));
     // a lap (its last output the first refusal), then one record by the usual path,
     // which leaves the producer's view of the consumer fresh
     let written = 0;
@@ -208,7 +208,7 @@ describe('8. the lost count in the stream is exact at any rate, on a single-prod
     expect(rb.wasm.outputAt(rb.ctl, next, 1, rb.producerId, 0)).toBe(0);
     expect(rb.output(new Uint8Array([7]))).toBe(true); // the usual path: the loss record, then the record
     expect(consumer.consume()).toBe(2);
-    expect(got.slice(written)).toEqual([{ len: 1000, lost: 1 }, { len: 1, lost: refusals - 1 }]);
+    expect(got.slice(written)).toEqual([{ len: 1000, first: 0, lost: 1 }, { len: 1, first: 7, lost: refusals - 1 }]);
     consumer.close();
   });
 });

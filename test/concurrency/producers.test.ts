@@ -58,6 +58,15 @@ describe('output() on a single-producer ring: the payload first, then one wasm c
     expect(r.laps).toBeGreaterThan(500);
   });
 
+  it('positions past 2^31 and 2^32: the producer\'s look at the room uses the low words', async () => {
+    const position = 2 ** 31 - 64 * 1024;
+    const r = await run({ name: 'single-pos32', producers: 1, singleProducer: true, size: 4096, count: scaled(60_000), min: 12, max: 100, api: 'output', position: position + 2 ** 31 });
+    expect(r.produced).toBe(scaled(60_000));
+    expect(position + 2 ** 31 + r.laps * 4096).toBeGreaterThan(2 ** 32);
+    const low = await run({ name: 'single-pos31', producers: 1, singleProducer: true, size: 4096, count: scaled(60_000), min: 12, max: 100, api: 'output', position });
+    expect(position + low.laps * 4096).toBeGreaterThan(2 ** 31);
+  });
+
   it('refusals are counted by the ring, by the producer and in the stream, exactly', async () => {
     const r = await run({ name: 'single-drop', producers: 1, singleProducer: true, size: 4096, count: scaled(60_000), min: 12, max: 600, api: 'output', retry: false });
     expect(r.dropped).toBeGreaterThan(0);
