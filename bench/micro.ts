@@ -109,12 +109,12 @@ async function tasks(): Promise<MicroTask[]> {
   const twinc = new JsRingConsumer(twin, count(new Uint32Array(twin.sab)));
   const js = ring(twin, () => twinc.consume());
   // the two wasm calls of a record with nothing around them: what one call per record could save is bounded by CALL_TASK
-  const { wasm, ctl, producerId, bytes } = rb;
-  const bare = times((i) => {
+  const bareCalls = ({ wasm, ctl, producerId, bytes }: RingBuffer): (() => void) => times((i) => {
     const offset = wasm.reserve(ctl, RECORD, producerId, 0);
     bytes.set(record.stamp(i), offset);
     wasm.commit(ctl, offset, 0, 0);
   });
+  const bare = bareCalls(rb);
   const reserve = times((i) => {
     const r = rb.reserve(RECORD)!;
     r.data.set(record.stamp(i));
@@ -128,11 +128,7 @@ async function tasks(): Promise<MicroTask[]> {
   const single = await RingBuffer.create({ size: SIZE, singleProducer: true });
   const singlec = new RingBufferConsumer().addRaw(single, none);
   const singleOutput = fill((r) => single.output(r));
-  const singleBare = times((i) => {
-    const offset = single.wasm.reserve(single.ctl, RECORD, single.producerId, 0);
-    single.bytes.set(record.stamp(i), offset);
-    single.wasm.commit(single.ctl, offset, 0, 0);
-  });
+  const singleBare = bareCalls(single);
   const singleDrain = (): void => void singlec.consume();
   const perf: MicroTask[] = [];
   for (const ordered of [false, true]) {

@@ -356,8 +356,12 @@ export class RingBuffer implements ReservationOwner {
   }
 
   #reserve(len: number, opts = this.#opts): number {
-    if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
+    this.#checkOpen();
     return this.wasm.reserve(this.ctl, len, this.producerId, opts);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
   }
 
   /**
@@ -368,7 +372,7 @@ export class RingBuffer implements ReservationOwner {
    * reserve() looks at CONSUMER_POS itself.
    */
   #nextPayload(len: number): number {
-    if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
+    this.#checkOpen();
     // Plain loads: on this ring only its producer writes these words, on this
     // thread, or on one that handed the ring over through something that
     // orders the two (a postMessage, a worker's end). The low words alone:

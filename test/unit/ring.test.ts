@@ -5,6 +5,7 @@ import {
 } from 'wasm-ringbuf';
 import { RingCursor } from '../../dist/cursor.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
+import { countCalls } from '../helpers/wasm-calls.js';
 
 const stride = (len: number) => (len + 8 + 7) & ~7;
 
@@ -106,22 +107,6 @@ describe('reserve, submit, discard', () => {
     expect(got.map((g) => g.bytes.length)).toEqual([0, 0]);
   });
 });
-
-/** Counts the wasm calls `rb` makes, by export name, and what outputAt returned. */
-function countCalls(rb: RingBuffer) {
-  const calls: Record<string, number> = {};
-  const declined = { outputAt: 0 };
-  const real = rb.wasm;
-  // the exports object is frozen: a plain object of counting wrappers stands in for it
-  const proxy = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: number[]) => {
-    calls[name] = (calls[name] ?? 0) + 1;
-    const result = (f as (...a: number[]) => number)(...args);
-    if (name === 'outputAt' && result === 0) declined.outputAt++;
-    return result;
-  }])) as typeof real;
-  (rb as { wasm: typeof real }).wasm = proxy;
-  return { calls, declined };
-}
 
 describe('output() on a single-producer ring', () => {
   it('makes one wasm call per record where a shared ring makes two, for the same records at the same positions', async () => {
