@@ -85,6 +85,8 @@ export interface Cell {
   label: string;
   contender: Contender;
   config: BenchConfig;
+  /** Runs of this cell, where it needs more than the budget's (the ratios a noisy machine moves most). */
+  runs?: number;
 }
 
 /** The label `--filter` matches: scenario/contender/producers/size/wakeup, then the rate of a paced cell. */
@@ -132,20 +134,27 @@ function message(error: unknown): string {
 }
 
 /**
- * Runs every cell `runs` times, round-robin: each pass runs every cell once,
- * so that a cell's runs are spread over the session and a noisy minute does
- * not hit one cell only. A cell that errs is not run again; `errors` gets
- * its label and message. Returns one report per cell, with its medians.
+ * Runs every cell `runs` times (or its own `runs`), round-robin: each pass
+ * runs every cell once, so that a cell's runs are spread over the session
+ * and a noisy minute does not hit one cell only; the passes past `runs` run
+ * only the cells that asked for more, still in order, so that the cells a
+ * ratio pairs stay side by side. A cell that errs is not run again;
+ * `errors` gets its label and message. Returns one report per cell, with
+ * its medians.
  */
 export async function runCells(cells: readonly Cell[], runs: number, progress: Progress, errors: string[]): Promise<CellReport[]> {
   const reports: CellReport[] = cells.map((cell) => ({
     label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, ratio: null,
   }));
-  for (let run = 1; run <= runs; run++) {
+  const passes = Math.max(runs, ...cells.map((c) => c.runs ?? runs));
+  for (let run = 1; run <= passes; run++) {
+    const due = cells.filter((c) => run <= (c.runs ?? runs)).length;
+    let k = 0;
     for (const [i, cell] of cells.entries()) {
       const report = reports[i]!;
-      if (report.error !== null) continue;
-      progress(`${runs > 1 ? `pass ${run}/${runs} · ` : ''}[${i + 1}/${cells.length}] ${cell.label}`);
+      if (report.error !== null || run > (cell.runs ?? runs)) continue;
+      k++;
+      progress(`${passes > 1 ? `pass ${run}/${passes} · ` : ''}[${k}/${due}] ${cell.label}`);
       try {
         report.runs.push(await cell.contender.run(cell.config));
       } catch (error) {
