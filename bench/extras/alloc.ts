@@ -43,7 +43,7 @@ export interface AllocResult {
   rows: AllocRow[];
 }
 
-type ProducerMode = 'raw' | 'reserve' | 'output' | 'empty' | 'control';
+type ProducerMode = 'raw' | 'rawBlocking' | 'reserve' | 'output' | 'empty' | 'control';
 type ConsumerMode = 'raw' | 'view' | 'empty' | 'control';
 
 interface Case {
@@ -55,6 +55,7 @@ const CASES: Case[] = [
   { producer: 'raw', consumer: 'raw' },
   { producer: 'reserve', consumer: 'view' },
   { producer: 'output', consumer: 'raw' },
+  { producer: 'rawBlocking', consumer: 'raw' },
   { producer: 'empty', consumer: 'empty' },
   { producer: 'control', consumer: 'control' },
 ];
@@ -63,6 +64,7 @@ const PRODUCER_PATHS: Record<ProducerMode, string> = {
   raw: 'reserveRaw + bytes.set + submitRaw (zero-allocation path)',
   reserve: 'reserve() + data.set + submit() (object API)',
   output: 'output(bytes)',
+  rawBlocking: 'reserveRawBlocking + bytes.set + submitRaw (room at the first try)',
   empty: 'control: empty loop (measurement overhead)',
   control: 'control: one { i } object per iteration',
 };
@@ -152,6 +154,14 @@ export async function allocProducer(data: ProducerData): Promise<void> {
     raw: path('raw'),
     reserve: path('reserve'),
     output: path('output'),
+    rawBlocking: () => {
+      for (let i = 0; i < K; i++) {
+        const offset = rb.reserveRawBlocking(RECORD, 1000);
+        if (offset === 0) throw new Error('ring full');
+        rb.bytes.set(record, offset);
+        rb.submitRaw(offset, 0);
+      }
+    },
     ...controls(K),
   };
   let slot = 0;
