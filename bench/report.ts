@@ -140,7 +140,7 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   const produce = micro.find((m) => m.name === PRODUCE_TASK);
   add('1 producer, 64 B: cross-thread ÷ single-thread produce rate', ring1, produce ? produce.opsPerSec : null, 'tinybench reserveRaw + copy + submitRaw on one thread');
   add('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', rate('no-wakeup', 'bare SPSC'), produce ? produce.opsPerSec : null,
-    'the ceiling of the line above on this machine: the simplest pipe between two threads against the same single-thread figure');
+    'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)');
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
     'the simplest pipe: a length word, the payload, one position store; its consumer spins');
   add('adaptive ÷ NO_WAKEUP throughput, 1 producer', ring1, rate('no-wakeup', raw), 'the adaptive rule\'s cost when the consumer keeps up');
