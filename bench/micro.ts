@@ -42,6 +42,8 @@ export const WASM_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (no argu
 export const CALL_TASK = 'one wasm call (producerPos)';
 /** output() on a shared ring (two wasm calls: reserve, then commit). */
 export const OUTPUT_TASK = 'output, 64 B';
+export const RESERVE_TASK = 'reserve + data.set + submit, 64 B';
+export const BLOCKING_TASK = 'reserveBlocking + data.set + submit, 64 B (room at the first try)';
 /** output() on a single-producer ring (one wasm call: the payload first, then outputAt), beside that ring's two bare calls. */
 export const SINGLE_OUTPUT_TASK = 'output, 64 B (singleProducer)';
 export const SINGLE_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (singleProducer, no argument checks)';
@@ -120,6 +122,11 @@ async function tasks(): Promise<MicroTask[]> {
     r.data.set(record.stamp(i));
     r.submit();
   });
+  const reserveBlocking = times((i) => {
+    const r = rb.reserveBlocking(RECORD, 1000)!;
+    r.data.set(record.stamp(i));
+    r.submit();
+  });
 
   // stamps (docs/perfbuf.md): what ordering records across producers costs one producer
   const control = new Int32Array(new SharedArrayBuffer(256));
@@ -164,7 +171,8 @@ async function tasks(): Promise<MicroTask[]> {
     { name: PRODUCE_TASK, batch: () => timed(lock.produce, lock.drain) },
     { name: TWIN_PRODUCE_TASK, batch: () => timed(js.produce, js.drain) },
     { name: 'reserveRaw + copy + submitRaw, 64 B (cas)', batch: () => timed(casPath.produce, casPath.drain) },
-    { name: 'reserve + data.set + submit, 64 B', batch: () => timed(reserve, lock.drain) },
+    { name: RESERVE_TASK, batch: () => timed(reserve, lock.drain) },
+    { name: BLOCKING_TASK, batch: () => timed(reserveBlocking, lock.drain) },
     { name: OUTPUT_TASK, batch: () => timed(output, lock.drain) },
     { name: WASM_CALLS_TASK, batch: () => timed(bare, lock.drain) },
     { name: SINGLE_OUTPUT_TASK, batch: () => timed(singleOutput, singleDrain) },

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
 import {
-  CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult,
+  BLOCKING_TASK, CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, RESERVE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult,
 } from './micro.js';
 import type { Budget } from './scenarios.js';
 import { steadyMarkdown } from './steady.js';
@@ -158,6 +158,8 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   const ns = (name: string): number | null => micro.find((m) => m.name === name)?.nsPerOp ?? null;
   add('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', ns(TWIN_PRODUCE_TASK), ns(PRODUCE_TASK), 'tinybench reserveRaw + copy + submitRaw, 64 B');
   add('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', ns(TWIN_CONSUME_TASK), ns(CONSUME_TASK), 'tinybench consume of 64 B records');
+  add('reserveBlocking() ÷ reserve(), 64 B, one thread, ns/op', ns(BLOCKING_TASK), ns(RESERVE_TASK),
+    'with room at the first try, each followed by data.set + submit');
   add('output(), 64 B, one thread: single-producer ring ÷ shared ring, ns/op', ns(SINGLE_OUTPUT_TASK), ns(OUTPUT_TASK),
     'one wasm call (outputAt) against reserve + commit');
   add('output(), 64 B, one thread, single-producer ring ÷ its two bare wasm calls, ns/op', ns(SINGLE_OUTPUT_TASK), ns(SINGLE_CALLS_TASK),

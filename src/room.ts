@@ -17,6 +17,9 @@ import { canBlock } from './wasm.js';
 export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);
   if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
+  // room at the first try, the common case, costs one reservation: no wait state, no clock
+  const first = ring.reserveChecked(len, true);
+  if (first !== 0) return first;
   const wait: Wait = { timeoutMs, deadline: NaN };
   for (;;) {
     const turn = reserveOrAnnounce(ring, len, wait);
