@@ -17,15 +17,15 @@ import { canBlock } from './wasm.js';
 export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);
   if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
-  // room at the first try, the common case, costs one reservation: no wait state, no clock
-  const first = ring.reserveChecked(len, true);
-  if (first !== 0) return first;
-  const wait: Wait = { timeoutMs, deadline: NaN };
+  let deadline = NaN;
   for (;;) {
-    const turn = reserveOrAnnounce(ring, len, wait);
+    const offset = ring.reserveChecked(len, true);
+    if (offset !== 0) return offset;
+    deadline = Number.isNaN(deadline) ? deadlineAfter(timeoutMs) : deadline;
+    const turn = announce(ring, len, deadline);
     if (turn >= 0) return turn;
     // pairs with the ROOM_SEQ add and notify in advanceConsumer() (assembly/ring.ts)
-    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, wait.deadline - performance.now());
+    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, deadline - performance.now());
     Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
   }
 }
@@ -37,49 +37,48 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
   checkTimeout(timeoutMs);
   checkSignal(signal);
   signal?.throwIfAborted();
-  const wait: Wait = { timeoutMs, deadline: NaN };
-  for (let turn = reserveOrAnnounce(ring, len, wait); turn < 0; turn = reserveOrAnnounce(ring, len, wait)) {
+  let deadline = NaN;
+  for (;;) {
+    const offset = ring.reserveChecked(len, true);
+    if (offset !== 0) return offset;
+    deadline = Number.isNaN(deadline) ? deadlineAfter(timeoutMs) : deadline;
+    const turn = announce(ring, len, deadline);
+    if (turn >= 0) return turn;
     try {
-      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, wait.deadline - performance.now(), undefined, signal);
+      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, deadline - performance.now(), undefined, signal);
     } finally {
       Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
     }
     signal?.throwIfAborted();
   }
-  return wait.offset!;
 }
 
-/** A wait for room: its timeout, and its deadline once the first try found no room (NaN before: no clock read). */
-interface Wait {
-  readonly timeoutMs: number;
-  deadline: number;
-  /** The reservation the last turn made. */
-  offset?: number;
+/** When a wait for room that found none gives up: read then, so that room at the first try reads no clock. */
+function deadlineAfter(timeoutMs: number): number {
+  return timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
 }
 
 /**
- * One turn of waiting for room: a reservation (its offset, >= 0), or the
- * announcement that this producer waits, as -(ROOM_SEQ + 1) to wait on (the
- * caller then takes itself off ROOM_WAITERS after the wait). Announce, then
- * look again: the consumer either sees ROOM_WAITERS and bumps ROOM_SEQ, or
- * its CONSUMER_POS store is seen by the second reservation (Dekker). Past
- * the deadline, a last reservation counts its refusal.
+ * The rest of one turn of waiting, after a reservation found no room: past
+ * the deadline, a last reservation that counts its refusal (its offset, or
+ * 0); otherwise the announcement that this producer waits, as
+ * -(ROOM_SEQ + 1) to wait on (the caller then takes itself off ROOM_WAITERS
+ * after the wait), or a reservation (its offset) if the look after the
+ * announcement found room. Announce, then look again: the consumer either
+ * sees ROOM_WAITERS and bumps ROOM_SEQ, or its CONSUMER_POS store is seen by
+ * the second reservation (Dekker).
  */
-function reserveOrAnnounce(ring: RingBuffer, len: number, wait: Wait): number {
-  let offset = ring.reserveChecked(len, true);
-  if (offset !== 0) return (wait.offset = offset);
-  // the common case, room at the first try, reads no clock
-  if (Number.isNaN(wait.deadline)) wait.deadline = wait.timeoutMs < 0 ? Infinity : performance.now() + wait.timeoutMs;
-  if (performance.now() >= wait.deadline) return (wait.offset = ring.reserveChecked(len));
+function announce(ring: RingBuffer, len: number, deadline: number): number {
+  if (performance.now() >= deadline) return ring.reserveChecked(len);
   const waiters = (ring.ctl + OFF_ROOM_WAITERS) >> 2;
   Atomics.add(ring.i32, waiters, 1);
   const seq = Atomics.load(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2);
   // a consumer napping or asleep frees nothing: wake it, as BPF_RB_FORCE_WAKEUP would
   ring.wasm.wake(ring.ctl, 1);
-  offset = ring.reserveChecked(len, true);
+  const offset = ring.reserveChecked(len, true);
   if (offset !== 0) {
     Atomics.sub(ring.i32, waiters, 1);
-    return (wait.offset = offset);
+    return offset;
   }
   ring.countRoomWait();
   return -seq - 1;
