@@ -351,7 +351,7 @@ export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32, room
   store<u32>(ctl, drops, OFF_CONSUMER_DROPS);
   // Dekker with a producer about to wait for room: its ROOM_WAITERS add before
   // its second reserve(), our CONSUMER_POS store before this load
-  // (reserveOrAnnounce() in src/room.ts).
+  // (announce() in src/room.ts).
   if (room && atomic.load<u32>(ctl, OFF_ROOM_WAITERS) != 0) {
     atomic.add<u32>(ctl, 1, OFF_ROOM_SEQ);
     atomic.notify(ctl + OFF_ROOM_SEQ, -1); // pairs with the wait on ROOM_SEQ
