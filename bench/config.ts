@@ -70,7 +70,7 @@ export interface RunResult {
   lockWaits: number | null;
   /** Whether the time limit stopped the producers before they sent every record. */
   stopped: boolean;
-  /** Paced runs: µs a producer spent per attempted record inside its write calls (the send-time stamp included). */
+  /** Paced runs: µs a producer spent per attempted record inside its write calls (the send-time stamp included); the one-thread cell (solo.ts): µs per record written. */
   producerUsPerRecord: number | null;
   /** Paced runs: send → consumer callback in µs, the first 10 % of each run's records left out as warm-up. */
   latency: { p50Us: number; p99Us: number } | null;

@@ -6,6 +6,13 @@
 // filling the ring) is counted in overriddenIterationCost. One thread, no
 // contention: the cross-thread figures are the matrix's.
 //
+// The ratios of two tasks that the report gives (PAIRS) are timed apart
+// from the table, the two tasks' batches in alternation, and each ratio is
+// the median of the batch-by-batch ratios: a core of this shared machine
+// runs up to 1.7× slower for a few hundred milliseconds at a time when other
+// work shares it, so two tinybench runs of half a second, seconds apart,
+// can differ by that much for no reason of their own.
+//
 //   node build/bench/run.js --filter=micro/   runs these alone
 
 import { Bench } from 'tinybench';
@@ -14,6 +21,7 @@ import {
 } from 'wasm-ringbuf';
 import { RecordTemplate, rawWriter, type Producer, type RawRing } from './harness.js';
 import { JsRing, JsRingConsumer } from './js-twin.js';
+import { median } from './util.js';
 
 /** One micro-benchmark's figures. */
 export interface MicroResult {
@@ -26,6 +34,21 @@ export interface MicroResult {
   /** Relative margin of error of the mean, in percent. */
   rme: number;
   samples: number;
+}
+
+/** Two tasks timed in alternation: the median of `a`'s batch time over `b`'s, batch by batch. */
+export interface MicroPair {
+  a: string;
+  b: string;
+  ratio: number;
+  /** Pairs of batches timed. */
+  batches: number;
+}
+
+/** What runMicro() measured. */
+export interface MicroRun {
+  tasks: MicroResult[];
+  pairs: MicroPair[];
 }
 
 /** The single-thread produce path, against which the cross-thread rate is compared. */
@@ -49,6 +72,15 @@ export const SINGLE_OUTPUT_TASK = 'output, 64 B (singleProducer)';
 export const SINGLE_CALLS_TASK = 'wasm reserve + copy + wasm commit, 64 B (singleProducer, no argument checks)';
 /** The memcpy baseline of the 4 KiB records. */
 export const COPY_TASK = 'copy 4096 B into shared memory (Uint8Array.set)';
+
+/** The pairs of tasks the report takes a ratio of, numerator first. */
+const PAIRS: readonly (readonly [string, string])[] = [
+  [TWIN_PRODUCE_TASK, PRODUCE_TASK], [TWIN_CONSUME_TASK, CONSUME_TASK], [BLOCKING_TASK, RESERVE_TASK],
+  [SINGLE_OUTPUT_TASK, OUTPUT_TASK], [SINGLE_OUTPUT_TASK, SINGLE_CALLS_TASK],
+];
+/** Milliseconds each pair alternates for, after its warm-up batches. */
+const PAIR_MS = { quick: 30, full: 400 };
+const PAIR_WARMUP_BATCHES = 50;
 
 /** Operations per timed batch. */
 const BATCH = 1024;
@@ -232,11 +264,20 @@ async function timeBatches(name: string, batch: () => number, quick: boolean) {
   return result;
 }
 
+/** Times `a` and `b` batch by batch in alternation for `ms` after a warm-up; see MicroPair. */
+function alternate(a: MicroTask, b: MicroTask, ms: number): MicroPair {
+  for (let i = 0; i < PAIR_WARMUP_BATCHES; i++) a.batch(), b.batch();
+  const ratios: number[] = [];
+  for (const end = performance.now() + ms; performance.now() < end;) ratios.push(a.batch() / b.batch());
+  return { a: a.name, b: b.name, ratio: median(ratios), batches: ratios.length };
+}
+
 /**
  * Runs every micro-benchmark whose name `include` accepts, calling
- * `onTask` before each. Throws when a task fails.
+ * `onTask` before each, then the pairs of them in alternation. Throws when
+ * a task fails.
  */
-export async function runMicro(quick: boolean, include: (name: string) => boolean, onTask: (name: string) => void): Promise<MicroResult[]> {
+export async function runMicro(quick: boolean, include: (name: string) => boolean, onTask: (name: string) => void): Promise<MicroRun> {
   const chosen = (await tasks()).filter((t) => include(t.name));
   const results: MicroResult[] = [];
   for (const t of chosen) {
@@ -245,6 +286,14 @@ export async function runMicro(quick: boolean, include: (name: string) => boolea
     const ns = result.latency.p50 * 1e6;
     results.push({ name: t.name, nsPerOp: ns, opsPerSec: 1e9 / ns, bytesPerOp: t.bytesPerOp ?? null, rme: result.latency.rme, samples: result.latency.samplesCount });
   }
+  const pairs: MicroPair[] = [];
+  for (const [a, b] of PAIRS) {
+    const x = chosen.find((t) => t.name === a);
+    const y = chosen.find((t) => t.name === b);
+    if (x === undefined || y === undefined) continue;
+    onTask(`${a} ÷ ${b}, in alternation`);
+    pairs.push(alternate(x, y, quick ? PAIR_MS.quick : PAIR_MS.full));
+  }
   if (sink === 0.5) console.log(sink); // keeps the stamp loops' results alive
-  return results;
+  return { tasks: results, pairs };
 }

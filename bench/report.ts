@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
 import {
-  BLOCKING_TASK, CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, RESERVE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroResult,
+  BLOCKING_TASK, CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, RESERVE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroPair, type MicroResult,
 } from './micro.js';
 import type { Budget } from './scenarios.js';
 import { steadyMarkdown } from './steady.js';
@@ -68,6 +68,8 @@ export interface Report {
   cells: CellReport[];
   refused: { label: string; reason: string }[];
   micro: MicroResult[];
+  /** Ratios of two micro tasks timed in alternation (micro.ts). */
+  microPairs: MicroPair[];
   /** The steady-rate section (bench/steady.ts): its cells and the ratios it is for. */
   steady: { cells: CellReport[]; ratios: Headline[] };
   errors: string[];
@@ -122,7 +124,7 @@ export function addRatios(cells: CellReport[], baseline: string): void {
 }
 
 /** The project's tracked ratios that this run has the figures for. */
-export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] {
+export function headline(cells: CellReport[], micro: MicroResult[], pairs: readonly MicroPair[]): Headline[] {
   const rate = (scenario: string, contender: string, producers = 1, size = 64): number | null =>
     cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === producers && c.config.recordSize === size)
       ?.median?.recordsPerSec ?? null;
@@ -138,7 +140,7 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ ringbuf.js', ring1, rate('no-wakeup', 'ringbuf.js'), 'ringbuf.js has no wakeup: its consumer drains and sleeps 1 ms when empty');
   add('1 producer, 64 B: wasm-ringbuf (NO_WAKEUP) ÷ ringbuf.js', rate('no-wakeup', raw), rate('no-wakeup', 'ringbuf.js'), 'both drained the same way');
   const produce = micro.find((m) => m.name === PRODUCE_TASK);
-  add('1 producer, 64 B: cross-thread ÷ single-thread produce rate', ring1, produce ? produce.opsPerSec : null, 'tinybench reserveRaw + copy + submitRaw on one thread');
+  add('1 producer, 64 B: cross-thread ÷ single-thread produce rate', ring1, produce ? produce.opsPerSec : null, 'tinybench reserveRaw + copy + submitRaw on one thread, timed minutes before the cell, so it moves with the machine: the steady section\'s cross-thread ratio is paired');
   add('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', rate('no-wakeup', 'bare SPSC'), produce ? produce.opsPerSec : null,
     'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)');
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
@@ -155,14 +157,16 @@ export function headline(cells: CellReport[], micro: MicroResult[]): Headline[] 
     add(`js-twin ÷ wasm-ringbuf, ${p} producer${p > 1 ? 's' : ''}, adaptive`, rate('producers', 'js-twin raw lock', p), rate('producers', raw, p),
       'the plain-JavaScript twin of the protocol over the wasm core, records/s');
   }
-  const ns = (name: string): number | null => micro.find((m) => m.name === name)?.nsPerOp ?? null;
-  add('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', ns(TWIN_PRODUCE_TASK), ns(PRODUCE_TASK), 'tinybench reserveRaw + copy + submitRaw, 64 B');
-  add('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', ns(TWIN_CONSUME_TASK), ns(CONSUME_TASK), 'tinybench consume of 64 B records');
-  add('reserveBlocking() ÷ reserve(), 64 B, one thread, ns/op', ns(BLOCKING_TASK), ns(RESERVE_TASK),
-    'with room at the first try, each followed by data.set + submit');
-  add('output(), 64 B, one thread: single-producer ring ÷ shared ring, ns/op', ns(SINGLE_OUTPUT_TASK), ns(OUTPUT_TASK),
-    'one wasm call (outputAt) against reserve + commit');
-  add('output(), 64 B, one thread, single-producer ring ÷ its two bare wasm calls, ns/op', ns(SINGLE_OUTPUT_TASK), ns(SINGLE_CALLS_TASK),
+  // two tasks timed in alternation (micro.ts): the median of the batch-by-batch ratios
+  const paired = (name: string, a: string, b: string, detail: string): void => {
+    const pair = pairs.find((p) => p.a === a && p.b === b);
+    if (pair !== undefined) lines.push({ name, value: pair.ratio, detail: `${detail}; batches in alternation` });
+  };
+  paired('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', TWIN_PRODUCE_TASK, PRODUCE_TASK, 'reserveRaw + copy + submitRaw, 64 B');
+  paired('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', TWIN_CONSUME_TASK, CONSUME_TASK, 'consume of 64 B records');
+  paired('reserveBlocking() ÷ reserve(), 64 B, one thread, ns/op', BLOCKING_TASK, RESERVE_TASK, 'with room at the first try, each followed by data.set + submit');
+  paired('output(), 64 B, one thread: single-producer ring ÷ shared ring, ns/op', SINGLE_OUTPUT_TASK, OUTPUT_TASK, 'one wasm call (outputAt) against reserve + commit');
+  paired('output(), 64 B, one thread, single-producer ring ÷ its two bare wasm calls, ns/op', SINGLE_OUTPUT_TASK, SINGLE_CALLS_TASK,
     'the API with its checks, one call, against reserve + copy + commit without checks');
   const copy = micro.find((m) => m.name === COPY_TASK);
   const big = cells.find((c) => c.config.scenario === 'sizes' && c.contender === raw && c.config.recordSize === 4096)?.median?.mbPerSec ?? null;

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { chart } from './chart.js';
 import { QUICK_NOTICE, entry, message, parseArgs, writeResults } from './cli.js';
 import { BASELINE, contenders } from './contenders/index.js';
-import { runMicro, type MicroResult } from './micro.js';
+import { runMicro, type MicroRun } from './micro.js';
 import { addRatios, headline, machine, markdown, type Report } from './report.js';
 import { budget, matrix, runCells, scenarios } from './scenarios.js';
 import { STEADY_SCENARIOS, steadyCells, steadyRatios } from './steady.js';
@@ -38,7 +38,7 @@ await entry(USAGE, parse, async (options, progress, errors) => {
   const b = budget(options.quick);
   const host = machine();
 
-  let micro: MicroResult[] = [];
+  let micro: MicroRun = { tasks: [], pairs: [] };
   try {
     micro = await runMicro(options.quick, (name) => include(`micro/${name}`), (name) => progress.show(`micro · ${name}`));
   } catch (error) {
@@ -48,7 +48,7 @@ await entry(USAGE, parse, async (options, progress, errors) => {
   const reports = ran.filter((r) => !STEADY_SCENARIOS.includes(r.config.scenario));
   const steady = ran.filter((r) => STEADY_SCENARIOS.includes(r.config.scenario));
   progress.done();
-  if (ran.length === 0 && micro.length === 0 && errors.length === 0) {
+  if (ran.length === 0 && micro.tasks.length === 0 && errors.length === 0) {
     console.error(`no benchmark label contains ${options.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +
       `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\nusage: ${USAGE}`);
     return 2;
@@ -62,10 +62,11 @@ await entry(USAGE, parse, async (options, progress, errors) => {
     command: options.command,
     budget: b,
     baseline: BASELINE,
-    headline: headline(reports, micro),
+    headline: headline(reports, micro.tasks, micro.pairs),
     cells: reports,
     refused: all.refused.filter((r) => include(r.label)),
-    micro,
+    micro: micro.tasks,
+    microPairs: micro.pairs,
     steady: { cells: steady, ratios: steadyRatios(steady) },
     errors,
   };

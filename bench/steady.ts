@@ -9,14 +9,16 @@
 // Beside the rates, the cells the default path is judged by: idle → first
 // record (the consumer asleep in `poll(-1)`, one record after a 2 ms pause,
 // against postMessage one-way in the same run), saturation (each variant as
-// fast as the producer can go, retrying on null), and two producers that
-// retry on null against one.
+// fast as the producer can go, retrying on null), two producers that retry
+// on null against one, and the same calls on one thread alone (solo.ts), the
+// single-thread rate the cross-thread one is compared with.
 
 import type { BenchConfig, ConsumeMode, Contender, RunResult, Wakeup } from './config.js';
 import { wasmRing, type Api } from './contenders/wasm-ring.js';
 import { once, type Transport } from './extras/latency.js';
 import { fixed, mdTable, rate, type CellReport, type Headline } from './report.js';
 import { budget, cellLabel, type Cell } from './scenarios.js';
+import { solo } from './solo.js';
 import { pairedRatio, percentile } from './util.js';
 
 /** One way to run the README's path. Add a line to VARIANTS to add one. */
@@ -45,6 +47,8 @@ export const VARIANTS: readonly SteadyVariant[] = [
 export const STEADY_BASELINE = 'NO_WAKEUP';
 const DEFAULT = 'default';
 const BLOCKING = 'reserveBlocking';
+/** The saturation cell's calls made on one thread alone: the single-thread produce rate. */
+const ONE_THREAD = 'one thread';
 /** Records per second, per producer. */
 export const RATES = [20_000, 200_000, 1_000_000];
 const RECORD = 64;
@@ -97,6 +101,7 @@ export function steadyCells(quick: boolean): Cell[] {
   }
   for (const v of VARIANTS) add(contenders.get(v.name)!, config('saturation', v, {}), judged);
   const def = VARIANTS.find((v) => v.name === DEFAULT)!;
+  add(solo(ONE_THREAD, 'reserve'), config('saturation', def, {}), judged);
   add(contenders.get(DEFAULT)!, config('saturation', def, { producers: 2 }), judged);
   const blocking = VARIANTS.find((v) => v.name === BLOCKING)!;
   add(contenders.get(BLOCKING)!, config('saturation', blocking, { producers: 2 }), judged);
@@ -132,6 +137,8 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
     add(`saturation: ${v.name} ÷ ${STEADY_BASELINE}, records/s`, of(find('saturation', v.name), throughput),
       of(find('saturation', STEADY_BASELINE), throughput), 'one producer as fast as it goes, retrying on null');
   }
+  add(`cross-thread ÷ single-thread produce rate: saturation, ${DEFAULT} ÷ ${ONE_THREAD}`, of(find('saturation', DEFAULT), throughput),
+    of(find('saturation', ONE_THREAD), throughput), 'the same reserve + data.set + submit on one thread alone, its consumer\'s passes between batches untimed');
   add(`2 producers ÷ 1 producer, ${DEFAULT}, aggregate records/s`, of(find('saturation', DEFAULT, 2), throughput), of(find('saturation', DEFAULT), throughput),
     'each producer retries on null after a 50 µs sleep');
   add(`2 producers ÷ 1 producer, ${BLOCKING}, aggregate records/s`, of(find('saturation', BLOCKING, 2), throughput), of(find('saturation', BLOCKING), throughput),
@@ -160,7 +167,8 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
       'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp). ' +
       'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
       'Saturation cells retry on null instead; the idle cells send one record at a time after a pause. ' +
-      `${quick ? '' : `The saturation and idle cells run ${JUDGED_RUNS} times, the others the budget's; `}each ratio below is the median of its run-by-run ratios.`,
+      `The ${ONE_THREAD} cell makes the saturation cell's calls in one worker with its consumer, draining between batches of records; its records/s are per second spent writing. ` +
+      `${quick ? '' : `The saturation, ${ONE_THREAD} and idle cells run ${JUDGED_RUNS} times, the others the budget's; `}each ratio below is the median of its run-by-run ratios.`,
     '',
     ...mdTable(['scenario', 'variant', 'producers', 'rate', 'records/s', 'producer µs/record', 'wakeups/record', 'refused', 'latency p50 µs', 'latency p99 µs'],
       cells.map((c) => {

@@ -8,6 +8,7 @@ import { allocProducer } from './extras/alloc.js';
 import { burstProducer } from './extras/burst.js';
 import { latencyConsumer, latencyProducer } from './extras/latency.js';
 import { runProducer, type ProducerInit } from './harness.js';
+import { soloProducer } from './solo.js';
 
 async function producer(init: ProducerInit): Promise<void> {
   const kind = producerKinds.find((p) => p.kind === init.kind);
@@ -21,6 +22,7 @@ const roles: Record<string, (data: never) => Promise<void> | void> = {
   'lat-consumer': latencyConsumer,
   'alloc-producer': allocProducer,
   'burst-producer': burstProducer,
+  'solo-producer': soloProducer,
 };
 
 const data = workerData as { role: string };
