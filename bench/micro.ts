@@ -7,11 +7,14 @@
 // contention: the cross-thread figures are the matrix's.
 //
 // The ratios of two tasks that the report gives (PAIRS) are timed apart
-// from the table, the two tasks' batches in alternation, and each ratio is
-// the median of the batch-by-batch ratios: a core of this shared machine
-// runs up to 1.7× slower for a few hundred milliseconds at a time when other
-// work shares it, so two tinybench runs of half a second, seconds apart,
-// can differ by that much for no reason of their own.
+// from the table, the two tasks' batches in alternation (ABBA), and each
+// ratio is the median of the batch-by-batch ratios. A core of a shared
+// machine runs up to 1.7× slower for a few hundred milliseconds to seconds
+// at a time when other work lands on it (a fixed loop of integer work, timed
+// in 16 slices of about 0.1 s, ran from 1.3 to 2.3 ms a slice in one process
+// on the machine of the committed runs), so two tinybench runs of half a
+// second, seconds apart, can differ by that much for no reason of their own:
+// the table's ns/op are each timed alone, and their ratios are not the pairs'.
 //
 //   node build/bench/run.js --filter=micro/   runs these alone
 
@@ -264,20 +267,28 @@ async function timeBatches(name: string, batch: () => number, quick: boolean) {
   return result;
 }
 
-/** Times `a` and `b` batch by batch in alternation for `ms` after a warm-up; see MicroPair. */
+/** Times `a` and `b` batch by batch in alternation (a b, then b a) for `ms` after a warm-up; see MicroPair. */
 function alternate(a: MicroTask, b: MicroTask, ms: number): MicroPair {
   for (let i = 0; i < PAIR_WARMUP_BATCHES; i++) a.batch(), b.batch();
   const ratios: number[] = [];
-  for (const end = performance.now() + ms; performance.now() < end;) ratios.push(a.batch() / b.batch());
+  for (const end = performance.now() + ms; performance.now() < end;) {
+    if ((ratios.length & 1) === 0) {
+      const ta = a.batch();
+      ratios.push(ta / b.batch());
+    } else {
+      const tb = b.batch();
+      ratios.push(a.batch() / tb);
+    }
+  }
   return { a: a.name, b: b.name, ratio: median(ratios), batches: ratios.length };
 }
 
 /**
  * Runs every micro-benchmark whose name `include` accepts, calling
  * `onTask` before each, then the pairs of them in alternation. Throws when
- * a task fails.
+ * a task fails; a pair that fails is left out, its error added to `errors`.
  */
-export async function runMicro(quick: boolean, include: (name: string) => boolean, onTask: (name: string) => void): Promise<MicroRun> {
+export async function runMicro(quick: boolean, include: (name: string) => boolean, onTask: (name: string) => void, errors: string[]): Promise<MicroRun> {
   const chosen = (await tasks()).filter((t) => include(t.name));
   const results: MicroResult[] = [];
   for (const t of chosen) {
@@ -292,7 +303,11 @@ export async function runMicro(quick: boolean, include: (name: string) => boolea
     const y = chosen.find((t) => t.name === b);
     if (x === undefined || y === undefined) continue;
     onTask(`${a} ÷ ${b}, in alternation`);
-    pairs.push(alternate(x, y, quick ? PAIR_MS.quick : PAIR_MS.full));
+    try {
+      pairs.push(alternate(x, y, quick ? PAIR_MS.quick : PAIR_MS.full));
+    } catch (error) {
+      errors.push(`micro pair ${a} ÷ ${b}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   if (sink === 0.5) console.log(sink); // keeps the stamp loops' results alive
   return { tasks: results, pairs };

@@ -140,8 +140,9 @@ export function headline(cells: CellReport[], micro: MicroResult[], pairs: reado
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ ringbuf.js', ring1, rate('no-wakeup', 'ringbuf.js'), 'ringbuf.js has no wakeup: its consumer drains and sleeps 1 ms when empty');
   add('1 producer, 64 B: wasm-ringbuf (NO_WAKEUP) ÷ ringbuf.js', rate('no-wakeup', raw), rate('no-wakeup', 'ringbuf.js'), 'both drained the same way');
   const produce = micro.find((m) => m.name === PRODUCE_TASK);
-  add('1 producer, 64 B: cross-thread ÷ single-thread produce rate', ring1, produce ? produce.opsPerSec : null, 'tinybench reserveRaw + copy + submitRaw on one thread, timed minutes before the cell, so it moves with the machine: the steady section\'s cross-thread ratio is paired');
-  add('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', rate('no-wakeup', 'bare SPSC'), produce ? produce.opsPerSec : null,
+  add('1 producer, 64 B, raw path: cross-thread ÷ tinybench single-thread produce rate, unpaired', ring1, produce ? produce.opsPerSec : null,
+    'tinybench reserveRaw + copy + submitRaw on one thread, timed minutes before the cell, so the ratio moves with the machine; the steady section\'s cross-thread ratio is paired');
+  add('1 producer, 64 B: bare SPSC ÷ tinybench single-thread produce rate, unpaired', rate('no-wakeup', 'bare SPSC'), produce ? produce.opsPerSec : null,
     'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)');
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
     'the simplest pipe: a length word, the payload, one position store; its consumer spins');
@@ -243,6 +244,12 @@ export function markdown(report: Report, about: readonly { name: string; about: 
   if (report.micro.length > 0) {
     out.push('', '## Single-thread operations (tinybench, median per operation)', '', ...mdTable(['operation', 'ns/op', 'ops/s', 'MB/s', '±%'],
       report.micro.map((r) => [r.name, r.nsPerOp.toFixed(1), rate(r.opsPerSec), r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0), r.rme.toFixed(1)])));
+  }
+  if (report.microPairs.length > 0) {
+    out.push('', '### Pairs timed in alternation', '',
+      'The ratios the headline gives of two of these tasks: their batches timed in turn, the median of the batch-by-batch ratios. ' +
+        'Each task above was timed alone, seconds from the others, so the ratio of two of its lines can differ from these.',
+      '', ...mdTable(['pair', 'ratio', 'batch pairs'], report.microPairs.map((p) => [`${p.a} ÷ ${p.b}`, p.ratio.toFixed(2), p.batches])));
   }
   if (report.errors.length > 0) {
     out.push('', '## Errors', '', ...report.errors.map((e) => `- ${e}`));

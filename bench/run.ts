@@ -40,7 +40,7 @@ await entry(USAGE, parse, async (options, progress, errors) => {
 
   let micro: MicroRun = { tasks: [], pairs: [] };
   try {
-    micro = await runMicro(options.quick, (name) => include(`micro/${name}`), (name) => progress.show(`micro · ${name}`));
+    micro = await runMicro(options.quick, (name) => include(`micro/${name}`), (name) => progress.show(`micro · ${name}`), errors);
   } catch (error) {
     errors.push(`micro: ${message(error)}`);
   }

@@ -3,15 +3,16 @@
 // of records (timed), then drains and checks them (untimed), until its
 // quota or time limit; its rate is records per millisecond of writing.
 // steady.ts runs it beside the saturation cell that makes the same calls
-// across threads, so that "cross-thread ÷ single-thread" is a ratio of two
-// runs a few seconds apart on this machine, not of a tinybench figure and a
-// matrix cell minutes apart: a core here runs up to 1.7× slower for seconds
-// at a time when other work shares it.
+// across threads, right after it in each pass, so that "cross-thread ÷
+// single-thread" is a ratio of two runs side by side, not of a tinybench
+// figure and a matrix cell minutes apart: a core of a shared machine runs up to 1.7×
+// slower for a few hundred milliseconds to seconds at a time when other work
+// lands on it (micro.ts).
 
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
 import { ringFits, ringStride, type Contender, type RunResult } from './config.js';
 import { emitter, type Api } from './contenders/wasm-ring.js';
-import { RecordTemplate, Verifier, spawn } from './harness.js';
+import { RecordTemplate, Verifier, spawn, type Producer } from './harness.js';
 import { withTimeout } from './util.js';
 
 /** Records written between two drains: at most half the ring, so a write never finds it full. */
@@ -30,20 +31,32 @@ interface SoloData {
   out: SharedArrayBuffer;
 }
 
-/** Worker role 'solo-producer': writes and drains its own ring; throws when a record comes back wrong. */
-export async function soloProducer(data: SoloData): Promise<void> {
-  const rb = await RingBuffer.attach(data.handle);
-  const write = emitter(rb, data.api);
+/** What writeAndDrain() measured. */
+export interface SoloOutcome {
+  /** Records written, and read back in order. */
+  records: number;
+  /** Milliseconds spent in `write`, the drains left out. */
+  writingMs: number;
+}
+
+/**
+ * Writes records 0, 1, 2 … with `write` in batches, draining `rb` with a
+ * consumer of its own after each batch (untimed), until `quota` records or
+ * `timeLimitMs`; throws when a record cannot be written though the ring was
+ * just drained, or comes back missing, repeated or out of order.
+ */
+export function writeAndDrain(rb: RingBuffer, write: Producer['write'], quota: number, recordSize: number, timeLimitMs: number): SoloOutcome {
   const words = new Uint32Array(rb.memory.buffer);
   const verifier = new Verifier(1);
   const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, offset) => verifier.record(words[offset >> 2]!, words[(offset >> 2) + 1]!));
-  const record = new RecordTemplate(data.recordSize, 0);
-  const batch = Math.min(BATCH, Math.floor(rb.size / ringStride(data.recordSize) / 2));
+  const record = new RecordTemplate(recordSize, 0);
+  const batch = Math.min(BATCH, Math.floor(rb.size / ringStride(recordSize) / 2));
+  if (batch < 1) throw new RangeError(`a ${rb.size}-byte ring cannot hold two ${recordSize}-byte records`);
   let seq = 0;
   let writingMs = 0;
   try {
-    for (const t0 = performance.now(); seq < data.quota && performance.now() - t0 < data.timeLimitMs;) {
-      const last = Math.min(data.quota, seq + batch);
+    for (const t0 = performance.now(); seq < quota && performance.now() - t0 < timeLimitMs;) {
+      const last = Math.min(quota, seq + batch);
       const t = performance.now();
       for (; seq < last; seq++) {
         if (!write(record.stamp(seq), 0)) throw new Error(`record ${seq} found no room, though the ring was drained ${batch} records before`);
@@ -56,8 +69,15 @@ export async function soloProducer(data: SoloData): Promise<void> {
     consumer.close();
   }
   if (verifier.records !== seq) throw new Error(`${seq} records written, ${verifier.records} read back`);
+  return { records: seq, writingMs };
+}
+
+/** Worker role 'solo-producer': writeAndDrain() over the ring of `data.handle`. */
+export async function soloProducer(data: SoloData): Promise<void> {
+  const rb = await RingBuffer.attach(data.handle);
+  const { records, writingMs } = writeAndDrain(rb, emitter(rb, data.api), data.quota, data.recordSize, data.timeLimitMs);
   const out = new Float64Array(data.out);
-  out[0] = seq;
+  out[0] = records;
   out[1] = writingMs;
 }
 
@@ -65,15 +85,21 @@ export async function soloProducer(data: SoloData): Promise<void> {
 export function solo(name: string, api: Api): Contender {
   return {
     name,
-    validate: ringFits,
+    validate: (config) => ringFits(config) ?? (config.ringBytes < 2 * ringStride(config.recordSize) ? `a ${config.ringBytes}-byte ring cannot hold two records of ${config.recordSize} bytes` : null),
     async run(config): Promise<RunResult> {
       const rb = await RingBuffer.create({ size: config.ringBytes });
       const out = new SharedArrayBuffer(16);
       const data: SoloData = { handle: rb.handle, api, quota: config.records, recordSize: config.recordSize, timeLimitMs: config.timeLimitMs, out };
-      await withTimeout(spawn('solo-producer', data).exited, config.timeLimitMs + GRACE_MS, 'the one-thread run');
+      const { worker, exited } = spawn('solo-producer', data);
+      try {
+        await withTimeout(exited, config.timeLimitMs + GRACE_MS, 'the one-thread run');
+      } finally {
+        await worker.terminate(); // at once if it has exited; ends a worker past its time
+      }
       const [records, writingMs] = new Float64Array(out) as unknown as [number, number];
+      const stats = rb.stats();
       return {
-        records, elapsedMs: writingMs, drops: rb.stats().dropped, wakeups: rb.stats().wakeups, lockWaits: rb.stats().lockWaits,
+        records, elapsedMs: writingMs, drops: stats.dropped, wakeups: stats.wakeups, lockWaits: stats.lockWaits,
         stopped: records < config.records, producerUsPerRecord: (writingMs * 1000) / records, latency: null,
       };
     },

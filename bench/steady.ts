@@ -99,9 +99,12 @@ export function steadyCells(quick: boolean): Cell[] {
     // the time limit only guards a producer that cannot keep the rate
     for (const v of VARIANTS) add(contenders.get(v.name)!, config('steady', v, { pace: { rate: r }, full: 'drop', records: (r * ms) / 1000, timeLimitMs: ms * 1.5 }));
   }
-  for (const v of VARIANTS) add(contenders.get(v.name)!, config('saturation', v, {}));
+  for (const v of VARIANTS) {
+    add(contenders.get(v.name)!, config('saturation', v, {}));
+    // the same calls on one thread, right after the cell they are divided into
+    if (v.name === DEFAULT) add(solo(ONE_THREAD, 'reserve'), config('saturation', v, {}));
+  }
   const def = VARIANTS.find((v) => v.name === DEFAULT)!;
-  add(solo(ONE_THREAD, 'reserve'), config('saturation', def, {}));
   add(contenders.get(DEFAULT)!, config('saturation', def, { producers: 2 }));
   const blocking = VARIANTS.find((v) => v.name === BLOCKING)!;
   add(contenders.get(BLOCKING)!, config('saturation', blocking, { producers: 2 }));
@@ -164,7 +167,8 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
     '', '## steady rate: the README\'s path at a fixed rate', '',
     `One producer worker calls \`rb.reserve(${RECORD})\` → \`r.data.set(bytes)\` → \`r.submit(flags)\` (a refused record is dropped and counted), ` +
       `paced per 1 ms tick, ${quick ? 300 : 1000} ms per rate; 1 MiB ring; the main thread consumes with a view callback. ${variants}. ` +
-      'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp). ' +
+      'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp; ' +
+      `the ${ONE_THREAD} cell's: per record written, without a stamp). ` +
       'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
       'Saturation cells retry on null instead; the idle cells send one record at a time after a pause. ' +
       `The ${ONE_THREAD} cell makes the saturation cell's calls in one worker with its consumer, draining between batches of records; its records/s are per second spent writing. ` +
