@@ -111,7 +111,8 @@ function seriesOf(cells: CellReport[], scenario: string, x: (c: CellReport) => n
     }
     s.points.push({ x: x(c), y: c.median.recordsPerSec });
   }
-  return [...byContender.values()];
+  // one point draws no line (a one-producer-only contender): left out
+  return [...byContender.values()].filter((s) => s.points.length > 1);
 }
 
 /** The chart of `cells` as an SVG document; `title` goes on top. */

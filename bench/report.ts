@@ -8,7 +8,8 @@ import {
 } from './micro.js';
 import type { Budget } from './scenarios.js';
 import { steadyMarkdown } from './steady.js';
-import { median } from './util.js';
+import { wasmRawOneThread } from './contenders/index.js';
+import { median, pairedRatio } from './util.js';
 
 /** The medians of one cell's runs. */
 export interface Figures {
@@ -139,10 +140,17 @@ export function headline(cells: CellReport[], micro: MicroResult[], pairs: reado
   add('1 producer, 64 B, adaptive: wasm-ringbuf ÷ postMessage batched', ring1, rate('producers', 'postMessage batched'), '64 records per transferred message');
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ ringbuf.js', ring1, rate('no-wakeup', 'ringbuf.js'), 'ringbuf.js has no wakeup: its consumer drains and sleeps 1 ms when empty');
   add('1 producer, 64 B: wasm-ringbuf (NO_WAKEUP) ÷ ringbuf.js', rate('no-wakeup', raw), rate('no-wakeup', 'ringbuf.js'), 'both drained the same way');
-  const produce = micro.find((m) => m.name === PRODUCE_TASK);
-  add('1 producer, 64 B, raw path: cross-thread ÷ tinybench single-thread produce rate, unpaired', ring1, produce ? produce.opsPerSec : null,
-    'tinybench reserveRaw + copy + submitRaw on one thread, timed minutes before the cell, so the ratio moves with the machine; the steady section\'s cross-thread ratio is paired');
-  add('1 producer, 64 B: bare SPSC ÷ tinybench single-thread produce rate, unpaired', rate('no-wakeup', 'bare SPSC'), produce ? produce.opsPerSec : null,
+  // run by run, against the one-thread cell of the same pass (solo.ts)
+  const runsOf = (scenario: string, contender: string): number[] =>
+    cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === 1 && c.config.recordSize === 64)
+      ?.runs.map((r) => (r.records * 1000) / r.elapsedMs) ?? [];
+  const pairedRuns = (name: string, a: number[], b: number[], detail: string): void => {
+    if (a.length > 0 && b.length > 0) lines.push({ name, value: pairedRatio(a, b), detail });
+  };
+  const one = runsOf('producers', wasmRawOneThread.name);
+  pairedRuns('1 producer, 64 B: cross-thread ÷ single-thread produce rate', runsOf('producers', raw), one,
+    'reserveRaw + copy + submitRaw on one thread alone (the one-thread cell), run by run');
+  pairedRuns('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', runsOf('no-wakeup', 'bare SPSC'), one,
     'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)');
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
     'the simplest pipe: a length word, the payload, one position store; its consumer spins');

@@ -2,10 +2,10 @@
 // one worker, no other thread touching the ring. The worker writes a batch
 // of records (timed), then drains and checks them (untimed), until its
 // quota or time limit; its rate is records per millisecond of writing.
-// steady.ts runs it beside the saturation cell that makes the same calls
-// across threads, right after it in each pass, so that "cross-thread ÷
-// single-thread" is a ratio of two runs side by side, not of a tinybench
-// figure and a matrix cell minutes apart: a core of a shared machine runs up to 1.7×
+// steady.ts runs it right after the saturation cell that makes the same
+// calls across threads, and the matrix (contenders/index.ts) right after the
+// raw path's cells, so that "cross-thread ÷ single-thread" is a ratio of two
+// runs of the same pass, not of a tinybench figure and a cell minutes apart: a core of a shared machine runs up to 1.7×
 // slower for a few hundred milliseconds to seconds at a time when other work
 // lands on it (micro.ts).
 
@@ -85,7 +85,11 @@ export async function soloProducer(data: SoloData): Promise<void> {
 export function solo(name: string, api: Api): Contender {
   return {
     name,
-    validate: (config) => ringFits(config) ?? (config.ringBytes < 2 * ringStride(config.recordSize) ? `a ${config.ringBytes}-byte ring cannot hold two records of ${config.recordSize} bytes` : null),
+    validate: (config) => {
+      if (config.producers !== 1 || config.wakeup !== 'adaptive') return 'one thread: one producer, committing with flags 0';
+      if (config.ringBytes < 2 * ringStride(config.recordSize)) return `a ${config.ringBytes}-byte ring cannot hold two records of ${config.recordSize} bytes`;
+      return ringFits(config);
+    },
     async run(config): Promise<RunResult> {
       const rb = await RingBuffer.create({ size: config.ringBytes });
       const out = new SharedArrayBuffer(16);

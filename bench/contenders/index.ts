@@ -8,11 +8,15 @@ import { jsTwin, jsTwinProducer } from './js-twin.js';
 import { perfbufOrdered, perfbufProducer, perfbufUnordered, shardProducer, sharded } from './perfbuf.js';
 import { batchedProducer, postMessage, postMessageBatched, postMessageProducer } from './post-message.js';
 import { ringbufjs, ringbufjsProducer } from './ringbufjs.js';
+import { solo } from '../solo.js';
 import { wasmOutput, wasmRawCas, wasmRawLock, wasmReserve, wasmRingProducer } from './wasm-ring.js';
+
+/** The raw path's calls on one thread alone (bench/solo.ts): the single-thread rate of the cross-thread ratio. */
+export const wasmRawOneThread = solo('wasm-ringbuf raw, one thread', 'raw');
 
 /** The contenders of every scenario; postMessage is the baseline of the ratios. */
 export const contenders: readonly Contender[] = [
-  wasmRawLock, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs, bare,
+  wasmRawLock, wasmRawOneThread, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs, bare,
 ];
 
 /** The name of the contender every ratio is taken against. */

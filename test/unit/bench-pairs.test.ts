@@ -46,6 +46,21 @@ it('writes its whole quota on one thread, reads every record back, and pairs wit
   }
 }, 150_000);
 
+it('divides the raw path\'s cross-thread cell by the matrix\'s one-thread cell run by run', async () => {
+  type Run = { records: number; elapsedMs: number };
+  const { report } = await bench<{ cells: (Cell & { runs: Run[] })[]; headline: { name: string; value: number }[] }>(
+    'producers/wasm-ringbuf raw lock/1p,producers/wasm-ringbuf raw, one thread/1p');
+  expect(report.errors).toEqual([]);
+  const rates = (contender: string): number[] =>
+    report.cells.find((c) => c.contender === contender)!.runs.map((r) => (r.records * 1000) / r.elapsedMs);
+  const across = rates('wasm-ringbuf raw lock');
+  const alone = rates('wasm-ringbuf raw, one thread');
+  expect(alone).toHaveLength(across.length);
+  const ratios = across.map((r, i) => r / alone[i]!).sort((a, b) => a - b);
+  const line = report.headline.find((h) => h.name === '1 producer, 64 B: cross-thread ÷ single-thread produce rate');
+  expect(line?.value).toBeCloseTo(ratios[ratios.length >> 1]!, 9);
+}, 150_000);
+
 it('the one-thread loop writes its quota in batches and reads every record back', async () => {
   const rb = await RingBuffer.create({ size: 4096 }); // 56 records of 64 B: batches of 28, many laps
   expect(writeAndDrain(rb, emitter(rb, 'reserve'), 5000, 64, 60_000).records).toBe(5000);
