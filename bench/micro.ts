@@ -54,7 +54,7 @@ export interface MicroRun {
   pairs: MicroPair[];
 }
 
-/** The single-thread produce path, against which the cross-thread rate is compared. */
+/** The single-thread produce path (the cross-thread rates are divided by the one-thread cells of solo.ts instead: timed in the same pass). */
 export const PRODUCE_TASK = 'reserveRaw + copy + submitRaw, 64 B (lock)';
 /** The wasm consumer, per record. */
 export const CONSUME_TASK = 'consume, per 64 B record';
