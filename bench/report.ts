@@ -94,9 +94,19 @@ function medianOrNull(values: (number | null)[]): number | null {
   return present.length === values.length && present.length > 0 ? median(present) : null;
 }
 
+/** A run's records per second. */
+export function runRate(run: RunResult): number {
+  return (run.records * 1000) / run.elapsedMs;
+}
+
+/** The line `name`: the median of the run-by-run ratios `a[i] / b[i]` (none when either side has no runs). */
+export function pairedHeadline(name: string, a: readonly number[], b: readonly number[], detail: string): Headline[] {
+  return a.length > 0 && b.length > 0 ? [{ name, value: pairedRatio(a, b), detail }] : [];
+}
+
 /** The medians of `runs`, each figure taken separately. */
 export function figures(config: BenchConfig, runs: RunResult[]): Figures {
-  const rates = runs.map((r) => (r.records * 1000) / r.elapsedMs);
+  const rates = runs.map(runRate);
   const recordsPerSec = median(rates);
   return {
     recordsPerSec,
@@ -143,15 +153,12 @@ export function headline(cells: CellReport[], micro: MicroResult[], pairs: reado
   // run by run, against the one-thread cell of the same pass (solo.ts)
   const runsOf = (scenario: string, contender: string): number[] =>
     cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === 1 && c.config.recordSize === 64)
-      ?.runs.map((r) => (r.records * 1000) / r.elapsedMs) ?? [];
-  const pairedRuns = (name: string, a: number[], b: number[], detail: string): void => {
-    if (a.length > 0 && b.length > 0) lines.push({ name, value: pairedRatio(a, b), detail });
-  };
+      ?.runs.map(runRate) ?? [];
   const one = runsOf('producers', wasmRawOneThread.name);
-  pairedRuns('1 producer, 64 B: cross-thread ÷ single-thread produce rate', runsOf('producers', raw), one,
-    'reserveRaw + copy + submitRaw on one thread alone (the one-thread cell), run by run');
-  pairedRuns('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', runsOf('no-wakeup', 'bare SPSC'), one,
-    'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)');
+  lines.push(...pairedHeadline('1 producer, 64 B: cross-thread ÷ single-thread produce rate', runsOf('producers', raw), one,
+    'reserveRaw + copy + submitRaw on one thread alone (the one-thread cell), run by run'));
+  lines.push(...pairedHeadline('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', runsOf('no-wakeup', 'bare SPSC'), one,
+    'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)'));
   add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
     'the simplest pipe: a length word, the payload, one position store; its consumer spins');
   add('adaptive ÷ NO_WAKEUP throughput, 1 producer', ring1, rate('no-wakeup', raw), 'the adaptive rule\'s cost when the consumer keeps up');

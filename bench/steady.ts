@@ -16,10 +16,10 @@
 import type { BenchConfig, ConsumeMode, Contender, RunResult, Wakeup } from './config.js';
 import { wasmRing, type Api } from './contenders/wasm-ring.js';
 import { once, type Transport } from './extras/latency.js';
-import { fixed, mdTable, rate, type CellReport, type Headline } from './report.js';
+import { fixed, mdTable, pairedHeadline, rate, runRate, type CellReport, type Headline } from './report.js';
 import { budget, cellLabel, type Cell } from './scenarios.js';
 import { solo } from './solo.js';
-import { pairedRatio, percentile } from './util.js';
+import { percentile } from './util.js';
 
 /** One way to run the README's path. Add a line to VARIANTS to add one. */
 export interface SteadyVariant {
@@ -121,11 +121,8 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
       (r === undefined || (typeof c.config.pace === 'object' && 'rate' in c.config.pace && c.config.pace.rate === r)));
   const of = (cell: CellReport | undefined, f: (run: RunResult) => number | null): number[] =>
     cell?.runs.map((run) => f(run) ?? NaN) ?? [];
-  const throughput = (run: RunResult): number => (run.records * 1000) / run.elapsedMs;
   const lines: Headline[] = [];
-  const add = (name: string, a: number[], b: number[], detail: string): void => {
-    if (a.length > 0 && b.length > 0) lines.push({ name, value: pairedRatio(a, b), detail });
-  };
+  const add = (name: string, a: number[], b: number[], detail: string): void => void lines.push(...pairedHeadline(name, a, b, detail));
   for (const r of RATES) {
     for (const v of VARIANTS.filter((w) => w.name !== STEADY_BASELINE)) {
       const cost = (run: RunResult): number | null => run.producerUsPerRecord;
@@ -137,14 +134,14 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
   add('idle → first record p50: wasm-ringbuf ÷ postMessage', of(find('idle', 'wasm-ringbuf'), p50), of(find('idle', 'postMessage'), p50),
     `consumer asleep in poll(-1); one record per ${IDLE_GAP_MS} ms; postMessage one-way`);
   for (const v of VARIANTS.filter((w) => w.name !== STEADY_BASELINE)) {
-    add(`saturation: ${v.name} ÷ ${STEADY_BASELINE}, records/s`, of(find('saturation', v.name), throughput),
-      of(find('saturation', STEADY_BASELINE), throughput), 'one producer as fast as it goes, retrying on null');
+    add(`saturation: ${v.name} ÷ ${STEADY_BASELINE}, records/s`, of(find('saturation', v.name), runRate),
+      of(find('saturation', STEADY_BASELINE), runRate), 'one producer as fast as it goes, retrying on null');
   }
-  add(`cross-thread ÷ single-thread produce rate: saturation, ${DEFAULT} ÷ ${ONE_THREAD}`, of(find('saturation', DEFAULT), throughput),
-    of(find('saturation', ONE_THREAD), throughput), 'the same reserve + data.set + submit on one thread alone, its consumer\'s passes between batches untimed');
-  add(`2 producers ÷ 1 producer, ${DEFAULT}, aggregate records/s`, of(find('saturation', DEFAULT, 2), throughput), of(find('saturation', DEFAULT), throughput),
+  add(`cross-thread ÷ single-thread produce rate: saturation, ${DEFAULT} ÷ ${ONE_THREAD}`, of(find('saturation', DEFAULT), runRate),
+    of(find('saturation', ONE_THREAD), runRate), 'the same reserve + data.set + submit on one thread alone, its consumer\'s passes between batches untimed');
+  add(`2 producers ÷ 1 producer, ${DEFAULT}, aggregate records/s`, of(find('saturation', DEFAULT, 2), runRate), of(find('saturation', DEFAULT), runRate),
     'each producer retries on null after a 50 µs sleep');
-  add(`2 producers ÷ 1 producer, ${BLOCKING}, aggregate records/s`, of(find('saturation', BLOCKING, 2), throughput), of(find('saturation', BLOCKING), throughput),
+  add(`2 producers ÷ 1 producer, ${BLOCKING}, aggregate records/s`, of(find('saturation', BLOCKING, 2), runRate), of(find('saturation', BLOCKING), runRate),
     'each producer waits for room in reserveBlocking()');
   for (const r of RATES) {
     const wakes = (run: RunResult): number | null => (run.wakeups === null ? null : run.wakeups / run.records);

@@ -16,6 +16,7 @@ import type { BenchConfig } from '../config.js';
 import { postMessage, postMessageBatched } from '../contenders/post-message.js';
 import { wasmRawLock, wasmRawLockNap0, wasmRing } from '../contenders/wasm-ring.js';
 import { runCells } from '../scenarios.js';
+import { runRate } from '../report.js';
 import { median, pairedRatio, type StepOptions } from '../util.js';
 
 const RECORD = 64;
@@ -60,7 +61,7 @@ export async function runBackToBack(options: StepOptions, errors: string[]): Pro
   const rows: B2bRow[] = [];
   for (const batch of batches) {
     const rates = CONTENDERS.map((c) =>
-      reports.find((r) => r.contender === c.name && r.label.endsWith(`/batch ${batch}`))!.runs.map((r) => (r.records * 1000) / r.elapsedMs));
+      reports.find((r) => r.contender === c.name && r.label.endsWith(`/batch ${batch}`))!.runs.map(runRate));
     CONTENDERS.forEach((c, i) => {
       if (rates[i]!.length === 0) return;
       rows.push({
