@@ -11,10 +11,12 @@
 //             │ MAGIC u32 │ VERSION u32 │ SIZE u32 │ MASK u32 │ FLAGS u32 │    │
 //             │ MAX_RECORD u32 (largest payload)                              │
 //  ctl +   64 ├──────────────────────────────────────────────────────────────┤
-//             │ line 1, producer side, written under the lock:               │
-//             │ LOCK u32 │ pad │ PENDING_POS u64 │ CONS_SEEN u64 │            │
-//             │ OVERWRITE_POS u64 │ OVERWRITTEN u64 │ LOSS_BASE u64           │
-//  ctl +  128 ├── line 2: PRODUCER_POS u64 (producers write, consumer reads) ─┤
+//             │ line 1, what a reservation touches under the lock, and only  │
+//             │ lock holders write (one line moves between producers):       │
+//             │ LOCK u32 │ pad │ PRODUCER_POS u64 (the consumer reads it)    │
+//             │ PENDING_POS u64 │ CONS_SEEN u64 │ LOSS_BASE u64              │
+//             │ OVERWRITE_POS u64 │ OVERWRITTEN u64                          │
+//  ctl +  128 ├── line 2: unused ────────────────────────────────────────────┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 │ CONSUMER u32 ┤
 //             │ CONSUMER_OVERWRITTEN f64 (the consumer's own)                 │
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word ───────────────┤
@@ -50,7 +52,7 @@
 // stream is exact at any rate.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
-export const VERSION: u32 = 2;
+export const VERSION: u32 = 3;
 
 /** Address of the control block when the host does not choose one. */
 export const RING_BASE: u32 = 65536;
@@ -62,17 +64,18 @@ export const OFF_SIZE: u32 = 8;
 export const OFF_MASK: u32 = 12;
 export const OFF_FLAGS: u32 = 16;
 export const OFF_MAX_RECORD: u32 = 20;
-// line 1
+// line 1: the lock and what its holder reads and writes (a cmpxchg on LOCK
+// brings the whole reservation's state to the producer that takes it)
 export const OFF_LOCK: u32 = 64;
-export const OFF_PENDING_POS: u32 = 72;
+export const OFF_PRODUCER_POS: u32 = 72;
+/** The oldest position that may still be BUSY: walked forward lazily under the lock. */
+export const OFF_PENDING_POS: u32 = 80;
 /** CONSUMER_POS as the last producer under the lock read it: re-read only when space looks short. */
-export const OFF_CONS_SEEN: u32 = 80;
-export const OFF_OVERWRITE_POS: u32 = 88;
-export const OFF_OVERWRITTEN: u32 = 96;
+export const OFF_CONS_SEEN: u32 = 88;
 /** DROPPED as accounted for by the last reservation's word 1 (and loss record). */
-export const OFF_LOSS_BASE: u32 = 104;
-// line 2
-export const OFF_PRODUCER_POS: u32 = 128;
+export const OFF_LOSS_BASE: u32 = 96;
+export const OFF_OVERWRITE_POS: u32 = 104;
+export const OFF_OVERWRITTEN: u32 = 112;
 // line 3
 export const OFF_CONSUMER_POS: u32 = 192;
 export const OFF_CONSUMER_DROPS: u32 = 200;
@@ -165,6 +168,9 @@ export const BPF_RB_OVERWRITE_POS: u32 = 4;
 export const RESERVE_CAN_BLOCK: u32 = 1;
 /** reserve()'s `opts`: a refusal is not counted (the caller waits for room and tries again). */
 export const RESERVE_QUIET: u32 = 2;
+
+/** Records the lazy PENDING_POS walk takes at a time, once half a ring behind (reserveLocked() in ring.ts). */
+export const WALK_STRETCH: u32 = 32;
 
 /** Spins on a held lock before a producer sleeps on it. */
 export const LOCK_SPINS: i32 = 4096;

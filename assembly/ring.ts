@@ -11,7 +11,7 @@ import {
   DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
   FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
-  BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET,
+  BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET, WALK_STRETCH,
 } from "./layout";
 import { lockAcquire, lockRelease } from "./lock";
 import { reserveSpecialIds } from "./ids";
@@ -109,17 +109,6 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
 function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool, busy: bool = true): usize {
   const data = ctl + DATA_OFFSET;
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
-  // Walk PENDING_POS past committed records: a new reservation must never run
-  // over a record that is still BUSY, whatever CONSUMER_POS says.
-  let pend = load<u64>(ctl, OFF_PENDING_POS);
-  while (pend < prod) {
-    // pairs with the xchg in commit()
-    const hdr = atomic.load<u32>(data + <usize>(pend & mask));
-    if (hdr & BUSY_BIT) break;
-    pend += stride(hdr & LEN_MASK);
-  }
-  if (pend > prod) pend = prod; // a scribbled length; never trust it past the producer
-  store<u64>(ctl, pend, OFF_PENDING_POS);
   // Refusals beyond what word 1's 20 bits carry go first, in a loss record.
   const base = load<u64>(ctl, OFF_LOSS_BASE);
   const dropped = atomic.load<u64>(ctl, OFF_DROPPED);
@@ -127,6 +116,26 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
   // outputAt(): the payload is already where the record would land without a loss record
   if (loss && !busy) return 0;
   const next = prod + loss + stride(len);
+  // A new reservation must never run over a record that is still BUSY,
+  // whatever CONSUMER_POS says: PENDING_POS bounds it. The walk that moves it
+  // past committed records is lazy, because its first header is usually the
+  // record another producer has just reserved (a line from its core, in the
+  // critical section): it starts once PENDING_POS is half a ring behind,
+  // takes WALK_STRETCH records at a time, and walks as far as it can before
+  // a refusal, so it refuses exactly when the eager walk would.
+  let pend = load<u64>(ctl, OFF_PENDING_POS);
+  if (next - pend > (mask >> 1)) {
+    let n: u32 = 0;
+    while (pend < prod && (n < WALK_STRETCH || next - pend > mask)) {
+      // pairs with the xchg in commit()
+      const hdr = atomic.load<u32>(data + <usize>(pend & mask));
+      if (hdr & BUSY_BIT) break;
+      pend += stride(hdr & LEN_MASK);
+      n++;
+    }
+    if (pend > prod) pend = prod; // a scribbled length; never trust it past the producer
+    store<u64>(ctl, pend, OFF_PENDING_POS);
+  }
   // CONS_SEEN is CONSUMER_POS as some producer last read it; it only lags,
   // so a ring never looks emptier than it is. Read the consumer's line only
   // when space looks short. Pairs with the CONSUMER_POS cmpxchg in advanceConsumer().
@@ -144,7 +153,8 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
     store<u32>(hdr, LOSS_LEN | DISCARD_BIT); // committed at once: the consumer counts it and skips it
     hdr += <usize>loss;
   }
-  store<u64>(ctl, dropped, OFF_LOSS_BASE);
+  // a store only when it moves: the lock's line stays as the last holder left it otherwise
+  if (dropped != base) store<u64>(ctl, dropped, OFF_LOSS_BASE);
   store<u32>(hdr, wordOne(id, dropped), 4);
   store<u32>(hdr, busy ? len | BUSY_BIT : len);
   // release: the header is in place before the consumer can see the new position;

@@ -1,9 +1,10 @@
 // The measurements beside the throughput matrix of run.ts: wakeup latency,
-// allocation per record, burst absorption and back-to-back batches. The
+// allocation per record, burst absorption, back-to-back batches and
+// producers contending with no consumer beside them. The
 // plain-JavaScript twin is measured by run.ts (contender `js-twin raw lock`,
 // micro-benchmarks `… (js-twin)`).
 //
-//   node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b] [--out=<dir>]
+//   node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b,contention] [--out=<dir>]
 //
 // Prints Markdown tables, draws a progress line on stderr, and writes
 // extras.json and extras.md into --out (default bench/results/, or
@@ -15,12 +16,13 @@ import { QUICK_NOTICE, entry, parseArgs, writeResults } from './cli.js';
 import { runAllocation } from './extras/alloc.js';
 import { runBackToBack } from './extras/b2b.js';
 import { runBurstAbsorption } from './extras/burst.js';
+import { runContention } from './extras/contention.js';
 import { runWakeupLatency } from './extras/latency.js';
 import { extrasMarkdown, type ExtrasReport } from './extras/markdown.js';
 import { machine } from './report.js';
 
-const USAGE = 'node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b] [--out=<dir>]';
-const SECTIONS = ['latency', 'alloc', 'burst', 'b2b'] as const;
+const USAGE = 'node build/bench/extras.js [--quick] [--only=latency,alloc,burst,b2b,contention] [--out=<dir>]';
+const SECTIONS = ['latency', 'alloc', 'burst', 'b2b', 'contention'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parse(argv: readonly string[]) {
@@ -43,7 +45,7 @@ await entry(USAGE, parse, async ({ quick, only, out, command }, progress, errors
     machine: host,
     mode: quick ? 'quick' : 'full',
     command,
-    latency: null, allocation: null, burst: null, backToBack: null,
+    latency: null, allocation: null, burst: null, backToBack: null, contention: null,
     errors,
   };
   const step = async <T>(section: Section, run: () => Promise<T>): Promise<T | null> => {
@@ -60,6 +62,7 @@ await entry(USAGE, parse, async ({ quick, only, out, command }, progress, errors
   report.allocation = await step('alloc', () => runAllocation(o));
   report.burst = await step('burst', () => runBurstAbsorption(o));
   report.backToBack = await step('b2b', () => runBackToBack(o, errors));
+  report.contention = await step('contention', () => runContention(o));
   progress.done();
   report.machine = { ...host, load: [...host.load, os.loadavg()[0]!] };
   const md = extrasMarkdown(report);

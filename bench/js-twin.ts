@@ -5,8 +5,10 @@
 //
 // - reserve: CONSUMER_POS read outside the lock; a futex lock that spins
 //   LOCK_SPINS times and then sleeps (Drepper's mutex, without the owner id);
-//   PENDING_POS walked past committed records; header written BUSY, then
-//   PRODUCER_POS published. No room: 0, counted in DROPPED.
+//   PENDING_POS walked past committed records, lazily (from half a ring
+//   behind, WALK_STRETCH records at a time, all the way before a refusal);
+//   header written BUSY, then PRODUCER_POS published, on the lock's line.
+//   No room: 0, counted in DROPPED.
 // - commit: the header swapped with Atomics.exchange (a full barrier), then
 //   the kernel's adaptive rule: wake only when CONSUMER_POS is this record's.
 // - consume: PRODUCER_POS read, headers walked, stop at BUSY, skip DISCARD,
@@ -18,8 +20,9 @@
 // DROPPED snapshot, there is no producer table, overwrite mode, claim mode or
 // reaping of dead producers.
 //
-//  byte    0 ┌ line 0: LOCK i32 │ PENDING_POS i32 │ DROPPED i32 ┐ (producers, under the lock)
-//  byte   64 ├ line 1: PRODUCER_POS i32                          ┤ (producers write, consumer reads)
+//  byte    0 ┌ line 0: LOCK i32 │ PENDING_POS i32 │ DROPPED i32 ┐ (producers, under the lock;
+//            │ PRODUCER_POS i32                                  │  the consumer reads PRODUCER_POS)
+//  byte   64 ├ line 1: unused                                    ┤
 //  byte  128 ├ line 2: CONSUMER_POS i32                          ┤ (consumer writes, producers read)
 //  byte  192 ├ line 3: WAIT i32, 1 while the consumer may sleep  ┤
 //  byte  256 ├ line 4: WAKEUPS i32 │ LOCK_WAITS i32              ┤
@@ -31,7 +34,7 @@
 const LOCK = 0;
 const PENDING = 1;
 const DROPPED = 2;
-const PROD = 16;
+const PROD = 3;
 const CONS = 32;
 const WAIT = 48;
 const WAKEUPS = 64;
@@ -45,6 +48,7 @@ const LEN_MASK = 0x3fffffff;
 const NO_WAKEUP = 1; // BPF_RB_NO_WAKEUP
 const FORCE_WAKEUP = 2; // BPF_RB_FORCE_WAKEUP
 const LOCK_SPINS = 4096; // as assembly/layout.ts
+const WALK_STRETCH = 32; // as assembly/layout.ts
 
 function stride(len: number): number {
   return (len + 15) & ~7;
@@ -117,14 +121,16 @@ export class JsRing {
     if (Atomics.compareExchange(i32, LOCK, 0, 1) !== 0) this.#lockSlow();
     const prod = i32[PROD]!; // written only under the lock
     const next = (prod + stride(len)) | 0;
-    // walk PENDING_POS past committed records: never run over a BUSY one
+    // walk PENDING_POS past committed records, lazily: never run over a BUSY one
     let pend = i32[PENDING]!;
-    while (pend !== prod) {
-      const hdr = Atomics.load(i32, (DATA + (pend & mask)) >> 2); // pairs with the exchange in commitRaw()
-      if (hdr < 0) break;
-      pend = (pend + stride(hdr & LEN_MASK)) | 0;
+    if (((next - pend) | 0) > mask >> 1) {
+      for (let n = 0; pend !== prod && (n < WALK_STRETCH || ((next - pend) | 0) > mask); n++) {
+        const hdr = Atomics.load(i32, (DATA + (pend & mask)) >> 2); // pairs with the exchange in commitRaw()
+        if (hdr < 0) break;
+        pend = (pend + stride(hdr & LEN_MASK)) | 0;
+      }
+      i32[PENDING] = pend;
     }
-    i32[PENDING] = pend;
     const dropped = i32[DROPPED]!;
     if (((next - pend) | 0) > mask || ((next - cons) | 0) > mask) {
       i32[DROPPED] = dropped + 1;

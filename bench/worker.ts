@@ -6,6 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { producerKinds } from './contenders/index.js';
 import { allocProducer } from './extras/alloc.js';
 import { burstProducer } from './extras/burst.js';
+import { contentionProducer } from './extras/contention.js';
 import { latencyConsumer, latencyProducer } from './extras/latency.js';
 import { runProducer, type ProducerInit } from './harness.js';
 import { soloProducer } from './solo.js';
@@ -23,6 +24,7 @@ const roles: Record<string, (data: never) => Promise<void> | void> = {
   'alloc-producer': allocProducer,
   'burst-producer': burstProducer,
   'solo-producer': soloProducer,
+  'contention-producer': contentionProducer,
 };
 
 const data = workerData as { role: string };

@@ -64,6 +64,10 @@
 #ifndef NPROD
 #define NPROD 2
 #endif
+/* records the lazy pending walk takes at a time (WALK_STRETCH in assembly/layout.ts): 1 here, so that a walk of a stretch and a walk before a refusal both happen */
+#ifndef STRETCH
+#define STRETCH 1
+#endif
 #ifndef SIZE
 #define SIZE 4
 #endif
@@ -376,13 +380,21 @@ inline overwrite_oldest() {
 inline reserve_entry() {
   t_prod = PRODUCER_POS; t_next = t_prod + L;
 #ifndef M_NO_PENDING_WALK
+  /* lazy: once PENDING_POS is half a ring behind, STRETCH records at a time,
+     and as far as it goes before a refusal */
   t_pend = PENDING_POS;
-  do
-  :: t_pend < t_prod && (hdr[t_pend & MASK] & BUSY) == 0 ->
-     t_pend = t_pend + (hdr[t_pend & MASK] & LENMASK)
-  :: else -> break
-  od;
-  PENDING_POS = t_pend;
+  if
+  :: t_next - t_pend > (MASK >> 1) ->
+     t_n = 0;
+     do
+     :: t_pend < t_prod && (hdr[t_pend & MASK] & BUSY) == 0 && (t_n < STRETCH || t_next - t_pend > SIZE - 1) ->
+        t_pend = t_pend + (hdr[t_pend & MASK] & LENMASK); t_n++
+     :: else -> break
+     od;
+     t_n = 0;
+     PENDING_POS = t_pend
+  :: else -> skip
+  fi;
 #else
   t_pend = NONE;
 #endif

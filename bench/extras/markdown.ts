@@ -4,6 +4,7 @@
 import type { AllocResult } from './alloc.js';
 import type { B2bResult } from './b2b.js';
 import type { BurstResult } from './burst.js';
+import type { ContentionResult } from './contention.js';
 import type { LatencyResult } from './latency.js';
 import { fixed, mdTable, rate, times, type Machine } from '../report.js';
 
@@ -18,6 +19,7 @@ export interface ExtrasReport {
   allocation: AllocResult | null;
   burst: BurstResult | null;
   backToBack: B2bResult | null;
+  contention: ContentionResult | null;
   errors: string[];
 }
 
@@ -64,6 +66,16 @@ export function b2bTable(r: B2bResult): string {
       r.rows.map((row) => [row.contender, row.batch, rate(row.recordsPerSec), rate(row.batchesPerSec), x(row.vsPostMessage), x(row.vsBatched)]));
 }
 
+export function contentionTable(r: ContentionResult): string {
+  return `### Producers alone: one and two producers contending for the claim, no consumer beside them\n\n` +
+    `Each run, producer workers write ${r.recordsPerRun.toLocaleString('en-US')} records of ${r.recordSize} B in all, as fast as they go, into a ${r.ringBytes / 2 ** 20} MiB ring that holds them all, with flags 0; ` +
+    'the main thread reads back and checks every record after they stopped (untimed). Records/s from the first producer\'s start to the last one\'s end. ' +
+    'On two cores, this is where two producers each have a core: in the saturation cells the consumer shares them. ' +
+    `One and two producers alternate run by run (ABBA), ${r.runs} runs each; the ratio is taken run by run, then its median.\n\n` +
+    table(['claim', 'producer calls', '1 producer, records/s', '2 producers, records/s', '2 ÷ 1', 'lock sleeps per record, 2 producers'],
+      r.rows.map((row) => [row.claim, row.calls, rate(row.oneProducer), rate(row.twoProducers), f(row.ratio, 2), row.claim === 'cas' ? '–' : row.lockWaitsPerRecord.toPrecision(2)]));
+}
+
 /** The whole extras report. */
 export function extrasMarkdown(r: ExtrasReport): string {
   const m = r.machine;
@@ -74,6 +86,7 @@ export function extrasMarkdown(r: ExtrasReport): string {
   if (r.allocation !== null) parts.push(allocTable(r.allocation));
   if (r.burst !== null) parts.push(burstTable(r.burst));
   if (r.backToBack !== null) parts.push(b2bTable(r.backToBack));
+  if (r.contention !== null) parts.push(contentionTable(r.contention));
   if (r.errors.length > 0) parts.push(`### Errors\n\n${r.errors.map((e) => `- ${e}`).join('\n')}`);
   return `${parts.join('\n\n')}\n`;
 }
