@@ -229,6 +229,13 @@ function table(cells: CellReport[], baseline: string): string[] {
     }), 'lrrlrrrrrr');
 }
 
+/** The sentence naming the matrix cells that ran more than the budget's runs (for a ratio taken run by run), or nothing. */
+function moreRuns(cells: readonly CellReport[], runs: number): string {
+  const more = cells.filter((c) => c.runs.length > runs);
+  if (more.length === 0) return '';
+  return ` ${more.map((c) => `\`${c.label}\``).join(', ')} ran ${Math.max(...more.map((c) => c.runs.length))} times, for the headline ratios taken run by run.`;
+}
+
 /** The Markdown report. `about` gives each scenario's one-line description, in order. */
 export function markdown(report: Report, about: readonly { name: string; about: string }[]): string {
   const { machine: m, budget: b } = report;
@@ -240,7 +247,8 @@ export function markdown(report: Report, about: readonly { name: string; about: 
     '',
     `Command: \`${report.command}\` (${report.mode} mode: ${b.runs === 1 ? 'one run' : `median of ${b.runs} runs`} per cell; ` +
       `each run sends up to ${b.records.toLocaleString('en-US')} records or stops after ${b.timeLimitMs} ms; ` +
-      `every contender gets ${b.ringBytes / 1024} KiB of buffering).`,
+      `every contender gets ${b.ringBytes / 1024} KiB of buffering).` +
+      moreRuns(report.cells, b.runs),
     '',
     'Figures are taken at the consumer, on the main thread, from the start barrier to the last record; every record is checked ' +
       '(producer id, sequence). MB = 10^6 bytes of records. Drops: times a producer found no room, slept 50 µs and retried. ' +

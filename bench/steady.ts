@@ -17,7 +17,7 @@ import type { BenchConfig, ConsumeMode, Contender, RunResult, Wakeup } from './c
 import { wasmRing, type Api } from './contenders/wasm-ring.js';
 import { once, type Transport } from './extras/latency.js';
 import { fixed, mdTable, pairedHeadline, rate, runRate, type CellReport, type Headline } from './report.js';
-import { budget, cellLabel, type Cell } from './scenarios.js';
+import { JUDGED_RUNS, budget, cellLabel, type Cell } from './scenarios.js';
 import { solo } from './solo.js';
 import { percentile } from './util.js';
 
@@ -55,14 +55,6 @@ const RECORD = 64;
 const POLL_MS = 100;
 const IDLE_SAMPLES = 200;
 const IDLE_GAP_MS = 2;
-/**
- * Full-mode runs of every cell of this section. Its ratios move most from
- * run to run on a shared machine (two busy producers and a consumer on two
- * cores; one wakeup at a time; a latency p99 that one stall of a few
- * milliseconds on the consumer's thread moves), and its runs are short:
- * more pairs, for a median that stays put.
- */
-export const JUDGED_RUNS = 7;
 /** The scenarios of this section, in report order. */
 export const STEADY_SCENARIOS = ['steady', 'saturation', 'idle'];
 
@@ -89,6 +81,10 @@ export function steadyCells(quick: boolean): Cell[] {
   const ms = quick ? 300 : 1000;
   const b = budget(quick);
   const cells: Cell[] = [];
+  // Every cell of this section: its ratios move most from run to run on a
+  // shared machine (two busy producers and a consumer on two cores; one
+  // wakeup at a time; a latency p99 that one stall of a few milliseconds on
+  // the consumer's thread moves), and its runs are short.
   const judged = quick ? b.runs : JUDGED_RUNS;
   const add = (contender: Contender, config: BenchConfig): void => void cells.push({ label: cellLabel(contender.name, config), contender, config, runs: judged });
   const config = (scenario: string, v: Pick<SteadyVariant, 'wakeup' | 'consume'>, more: Partial<BenchConfig>): BenchConfig => ({

@@ -4,7 +4,8 @@
 // pairs run side by side. The contenders here only record when they ran.
 import { expect, it } from 'vitest';
 import type { BenchConfig, Contender, RunResult } from '../../bench/config.js';
-import { runCells, type Cell } from '../../bench/scenarios.js';
+import { contenders } from '../../bench/contenders/index.js';
+import { JUDGED_RUNS, matrix, runCells, type Cell } from '../../bench/scenarios.js';
 
 const config = { scenario: 'test' } as BenchConfig;
 
@@ -41,4 +42,12 @@ it('stops running a cell that erred and reports it', async () => {
   expect(errors).toEqual(['test/a: a failed']);
   expect(reports[0]!.median).toBeNull();
   expect(reports[1]!.runs).toHaveLength(3);
+});
+
+it('runs the two cells of the headline\'s cross-thread ratio JUDGED_RUNS times in full mode, and no other matrix cell', () => {
+  const extra = (quick: boolean): string[] => matrix(contenders, quick).cells.filter((c) => c.runs !== undefined).map((c) => `${c.label} ${c.runs}`);
+  expect(extra(false)).toEqual([
+    `producers/wasm-ringbuf raw lock/1p/64B/adaptive ${JUDGED_RUNS}`, `producers/wasm-ringbuf raw, one thread/1p/64B/adaptive ${JUDGED_RUNS}`,
+  ]);
+  expect(extra(true)).toEqual([]);
 });
