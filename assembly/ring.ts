@@ -117,16 +117,20 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
   if (loss && !busy) return 0;
   const next = prod + loss + stride(len);
   // A new reservation must never run over a record that is still BUSY,
-  // whatever CONSUMER_POS says: PENDING_POS bounds it. The walk that moves it
-  // past committed records is lazy, because its first header is usually the
-  // record another producer has just reserved (a line from its core, in the
-  // critical section): it starts once PENDING_POS is half a ring behind,
-  // takes WALK_STRETCH records at a time, and walks as far as it can before
-  // a refusal, so it refuses exactly when the eager walk would.
+  // whatever CONSUMER_POS says: PENDING_POS bounds it. Under the lock the
+  // walk that moves it past committed records is lazy, because its first
+  // header is usually the record another producer has just reserved (a line
+  // from its core, in the critical section): it starts once PENDING_POS is
+  // half a ring behind, takes WALK_STRETCH records at a time, and walks as
+  // far as it can before a refusal, so it refuses exactly when the eager walk
+  // would. A single-producer ring walks eagerly: it has no lock to hand over,
+  // and its output() writes the payload before this call, against CONS_SEEN
+  // only, so space behind PRODUCER_POS must hold no header still to walk.
+  const eager = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
   let pend = load<u64>(ctl, OFF_PENDING_POS);
-  if (next - pend > (mask >> 1)) {
+  if (eager || next - pend > (mask >> 1)) {
     let n: u32 = 0;
-    while (pend < prod && (n < WALK_STRETCH || next - pend > mask)) {
+    while (pend < prod && (eager || n < WALK_STRETCH || next - pend > mask)) {
       // pairs with the xchg in commit()
       const hdr = atomic.load<u32>(data + <usize>(pend & mask));
       if (hdr & BUSY_BIT) break;

@@ -66,7 +66,17 @@
 #endif
 /* records the lazy pending walk takes at a time (WALK_STRETCH in assembly/layout.ts): 1 here, so that a walk of a stretch and a walk before a refusal both happen */
 #ifndef STRETCH
+#ifdef SINGLE
+#define STRETCH 255
+#else
 #define STRETCH 1
+#endif
+#endif
+/* the lag at which the walk starts: half a ring, or at once on a single-producer ring */
+#ifdef SINGLE
+#define LAZY_FROM 0
+#else
+#define LAZY_FROM (MASK >> 1)
 #endif
 #ifndef SIZE
 #define SIZE 4
@@ -381,13 +391,15 @@ inline reserve_entry() {
   t_prod = PRODUCER_POS; t_next = t_prod + L;
 #ifndef M_NO_PENDING_WALK
   /* lazy: once PENDING_POS is half a ring behind, STRETCH records at a time,
-     and as far as it goes before a refusal */
+     and as far as it goes before a refusal; eager on a single-producer ring,
+     whose output() writes the payload past PRODUCER_POS before this step */
   t_pend = PENDING_POS;
   if
-  :: t_next - t_pend > (MASK >> 1) ->
+  :: t_next - t_pend > LAZY_FROM ->
      t_n = 0;
      do
      :: t_pend < t_prod && (hdr[t_pend & MASK] & BUSY) == 0 && (t_n < STRETCH || t_next - t_pend > SIZE - 1) ->
+        assert(hpos[t_pend & MASK] == t_pend);   /* a header, the record's at this position */
         t_pend = t_pend + (hdr[t_pend & MASK] & LENMASK); t_n++
      :: else -> break
      od;

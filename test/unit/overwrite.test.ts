@@ -139,7 +139,7 @@ describe('overwrite mode', () => {
   it('walks as far as a reservation needs: large records right after a ring of the smallest', async () => {
     const rb = await RingBuffer.create({ size: 4096, overwrite: true });
     for (let i = 0; i < 1000; i++) rb.output(new Uint8Array(0)); // 8 bytes each: two laps, all committed
-    // each one needs the walk to pass 77 of them, more than one stretch (WALK_STRETCH, 32)
+    // from about the fifth on, each needs the walk to pass 77 of them, more than one stretch (WALK_STRETCH, 32)
     for (let i = 0; i < 20; i++) expect(rb.output(new Uint8Array(600).fill(i))).toBe(true);
     expect(rb.stats().dropped).toBe(0);
   });

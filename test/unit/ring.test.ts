@@ -183,6 +183,30 @@ describe('output() on a single-producer ring', () => {
     expect(rb.wasm.outputAt(rb.ctl, at + 16, 8, rb.producerId, 0)).toBe(1);
     expect(rb.query(BPF_RB_PROD_POS)).toBe(32);
   });
+
+  it('writes a large payload ahead of its record over space the pending walk no longer needs', async () => {
+    // output() on this ring writes the payload before its one call, against the
+    // consumer position it last saw: the headers behind PRODUCER_POS must all be
+    // walked by then (a lazy walk would read that payload as headers)
+    const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
+    const got: { len: number; ok: boolean; lost: number }[] = [];
+    const c = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, ok: d.every((x) => x === (d.length & 255)), lost }));
+    const lens: number[] = [];
+    const out = (len: number): void => {
+      expect(rb.output(new Uint8Array(len).fill(len & 255)), `record ${lens.length}`).toBe(true);
+      lens.push(len);
+    };
+    for (let cycle = 0; cycle < 5; cycle++) {
+      for (let i = 0; i < 255; i++) out(8); // 4080 bytes of 16-byte records, unread
+      c.consume();
+      out(8); // finds the ring full by the consumer position it saw, and reads the new one
+      out(3000); // fits by that position: its payload goes in before its one call
+      c.consume();
+    }
+    c.consume();
+    expect(got).toEqual(lens.map((len) => ({ len, ok: true, lost: 0 })));
+    expect(rb.stats().dropped).toBe(0);
+  });
 });
 
 describe('space', () => {
