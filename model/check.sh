@@ -11,7 +11,7 @@
 # Environment: MODEL_JOBS (parallel runs, default: cores, at most 2),
 # MODEL_OUT (where each run's pan and trail go, default: a temporary
 # directory, kept when something fails), MODEL_MEMLIM (MB per run, default 4096;
-# 6144 with MODEL_FULL=1, whose largest runs need about 5 GB each).
+# 8192 with MODEL_FULL=1, whose largest run, lock-2p-any, needs about 7 GB).
 #
 # One line per run:
 #   ok   config   NAME  states=N  seconds=S  (no errors, search complete)
@@ -119,7 +119,7 @@ out="${MODEL_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ringbuf-model.XXXXXX")}"
 mkdir -p "$out"
 cores=$(nproc 2>/dev/null || echo 1)
 jobs="${MODEL_JOBS:-$(( cores < 2 ? cores : 2 ))}"
-memlim="${MODEL_MEMLIM:-$([ "${MODEL_FULL:-}" = 1 ] && echo 6144 || echo 4096)}"
+memlim="${MODEL_MEMLIM:-$([ "${MODEL_FULL:-}" = 1 ] && echo 8192 || echo 4096)}"
 
 # what a failed assertion means, from its text
 describe() {
