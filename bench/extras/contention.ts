@@ -54,6 +54,7 @@ export async function contentionProducer(data: ContentionData): Promise<void> {
   const out = new Float64Array(data.out);
   out[2 * data.index] = t0;
   out[2 * data.index + 1] = performance.timeOrigin + performance.now();
+  rb.close(); // its producer id back to the ring, which the next runs reuse
 }
 
 /**
@@ -155,6 +156,7 @@ export async function runContention(options: StepOptions): Promise<ContentionRes
         if (producers === 2) waits.push(run.lockWaits / records);
       }
     }
+    rb.close();
     rows.push({
       claim, calls: CALLS[api] ?? api, oneProducer: median(rates[1]), twoProducers: median(rates[2]),
       ratio: pairedRatio(rates[2], rates[1]), lockWaitsPerRecord: median(waits),
