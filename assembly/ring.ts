@@ -87,7 +87,7 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
   // a ring with one producer (a per-producer buffer) needs no lock
   const locked = (flags & FLAG_SINGLE) == 0;
   if (locked) lockAcquire(ctl, LOCK_HELD | id, (opts & RESERVE_CAN_BLOCK) != 0);
-  const at = reserveLocked(ctl, mask, len, id, overwrite, quiet);
+  const at = reserveLocked(ctl, mask, len, id, overwrite, quiet, locked);
   if (locked) lockRelease(ctl);
   return at;
 }
@@ -105,8 +105,8 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
   return atomic.load<u64>(ctl, OFF_PRODUCER_POS) + bytes - cons > mask;
 }
 
-/** reserve() under the producer lock (or on a single-producer ring). */
-function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool, busy: bool = true): usize {
+/** reserve() under the producer lock (`locked`), or on a single-producer ring. */
+function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool, quiet: bool, locked: bool, busy: bool = true): usize {
   const data = ctl + DATA_OFFSET;
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
   // Refusals beyond what word 1's 20 bits carry go first, in a loss record.
@@ -123,14 +123,14 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
   // from its core, in the critical section): it starts once PENDING_POS is
   // half a ring behind, takes WALK_STRETCH records at a time, and walks as
   // far as it can before a refusal, so it refuses exactly when the eager walk
-  // would. A single-producer ring walks eagerly: it has no lock to hand over,
-  // and its output() writes the payload before this call, against CONS_SEEN
-  // only, so space behind PRODUCER_POS must hold no header still to walk.
-  const eager = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
+  // would. Without the lock (a single-producer ring) the walk is eager: there
+  // is no lock to hand over, and output() writes the payload before this call,
+  // against CONS_SEEN only, so space behind PRODUCER_POS must hold no header
+  // still to walk.
   let pend = load<u64>(ctl, OFF_PENDING_POS);
-  if (eager || next - pend > (mask >> 1)) {
+  if (!locked || next - pend > (mask >> 1)) {
     let n: u32 = 0;
-    while (pend < prod && (eager || n < WALK_STRETCH || next - pend > mask)) {
+    while (pend < prod && (!locked || n < WALK_STRETCH || next - pend > mask)) {
       // pairs with the xchg in commit()
       const hdr = atomic.load<u32>(data + <usize>(pend & mask));
       if (hdr & BUSY_BIT) break;
@@ -187,7 +187,7 @@ export function outputAt(ctl: usize, sample: usize, len: u32, id: u32, flags: u3
   // PRODUCER_POS changes only by this ring's one producer
   if ((load<u64>(ctl, OFF_PRODUCER_POS) & mask) != <u64>at) return 0;
   // born committed: reserveLocked() refuses, quietly, where a loss record would go first
-  if (reserveLocked(ctl, mask, len, id, false, true, false) == 0) return 0;
+  if (reserveLocked(ctl, mask, len, id, false, true, false, false) == 0) return 0;
   return 1 | (wakeRule(ctl, <u64>at, len, flags) << 1);
 }
 
