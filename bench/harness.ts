@@ -152,9 +152,7 @@ export function runProducer(init: ProducerInit, producer: Producer): void {
   };
   let busyMs = 0;
   if (init.calibration !== null) calibrateWorker(init.calibration);
-  Atomics.add(ctl, READY, 1);
-  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
-  Atomics.wait(ctl, GO, 0); // pairs with the GO store in measure()
+  atBarrier(ctl);
   let seq = 0;
   if (pace === 'free') {
     for (; seq < quota; seq++) {
@@ -357,12 +355,29 @@ export function firstFailure(workers: readonly Spawned[]): Promise<never> {
   return failed;
 }
 
-async function waitForReady(ctl: Int32Array, producers: number): Promise<void> {
+/**
+ * The start barrier, a producer worker's side: counts itself ready on
+ * `ctl` (a control block of this module's layout) and waits for release().
+ */
+export function atBarrier(ctl: Int32Array): void {
+  Atomics.add(ctl, READY, 1);
+  Atomics.notify(ctl, READY); // pairs with the waitAsync on READY in waitForReady()
+  Atomics.wait(ctl, GO, 0); // pairs with the GO store in release()
+}
+
+/** Lets every producer waiting in atBarrier() go. */
+export function release(ctl: Int32Array): void {
+  Atomics.store(ctl, GO, 1);
+  Atomics.notify(ctl, GO); // pairs with the wait on GO in atBarrier()
+}
+
+/** Resolves once `producers` workers wait in atBarrier(); throws if they have not within GRACE_MS. */
+export async function waitForReady(ctl: Int32Array, producers: number): Promise<void> {
   const deadline = performance.now() + GRACE_MS;
   for (let ready = Atomics.load(ctl, READY); ready < producers; ready = Atomics.load(ctl, READY)) {
     const left = deadline - performance.now();
     if (left <= 0) throw new Error(`only ${ready} of ${producers} producers started within ${GRACE_MS} ms`);
-    // pairs with the notify on READY in runProducer(); the workers keep the event loop alive
+    // pairs with the notify on READY in atBarrier(); the workers keep the event loop alive
     const wait = Atomics.waitAsync(ctl, READY, ready, Math.max(1, Math.min(left, 100)));
     if (wait.async) await wait.value;
   }
@@ -412,8 +427,7 @@ export async function measure<T>(
     const t0 = performance.now();
     const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config, offsets);
     Atomics.store(ctl, TRIGGER, 1); // back-to-back: the first batch
-    Atomics.store(ctl, GO, 1);
-    Atomics.notify(ctl, GO); // pairs with the wait on GO in runProducer()
+    release(ctl);
     await race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));
     const elapsedMs = performance.now() - t0;
     if (verifier.error !== null) throw new Error(verifier.error);

@@ -13,7 +13,7 @@
 import { RingBuffer, RingBufferConsumer, type RingBufferHandle } from 'wasm-ringbuf';
 import { ringStride } from '../config.js';
 import { emitter, type Api } from '../contenders/wasm-ring.js';
-import { RecordTemplate, Verifier, firstFailure, spawn, type Spawned } from '../harness.js';
+import { RecordTemplate, Verifier, atBarrier, firstFailure, release, spawn, waitForReady, type Spawned } from '../harness.js';
 import { median, pairedRatio, withTimeout, type StepOptions } from '../util.js';
 
 const RECORD = 64;
@@ -32,7 +32,7 @@ interface ContentionData {
   api: Api;
   index: number;
   quota: number;
-  /** Int32Array: [0] GO, [1] producers ready. */
+  /** The start barrier (harness.ts atBarrier()). */
   control: SharedArrayBuffer;
   /** Float64Array: each producer's first and last clock reading (timeOrigin + now), at 2 × index. */
   out: SharedArrayBuffer;
@@ -43,10 +43,7 @@ export async function contentionProducer(data: ContentionData): Promise<void> {
   const rb = await RingBuffer.attach(data.handle);
   const write = emitter(rb, data.api);
   const record = new RecordTemplate(RECORD, data.index);
-  const control = new Int32Array(data.control);
-  Atomics.add(control, 1, 1);
-  Atomics.notify(control, 1); // pairs with the waitAsync on [1] in oneRun()
-  Atomics.wait(control, 0, 0); // pairs with the GO store in oneRun()
+  atBarrier(new Int32Array(data.control));
   const t0 = performance.timeOrigin + performance.now();
   for (let seq = 0; seq < data.quota; seq++) {
     if (!write(record.stamp(seq), 0)) throw new Error(`producer ${data.index}: record ${seq} found no room in a ring sized for every record`);
@@ -91,14 +88,8 @@ async function oneRun(rb: RingBuffer, api: Api, producers: number, records: numb
       workers.push(spawn('contention-producer', data));
     }
     const failed = firstFailure(workers);
-    const deadline = performance.now() + RUN_TIMEOUT_MS;
-    for (let ready = Atomics.load(ctl, 1); ready < producers; ready = Atomics.load(ctl, 1)) {
-      if (performance.now() > deadline) throw new Error(`only ${ready} of ${producers} producers started`);
-      // pairs with the notify on [1] in contentionProducer(); the workers keep the event loop alive
-      await Promise.race([Atomics.waitAsync(ctl, 1, ready, 100).value, failed]);
-    }
-    Atomics.store(ctl, 0, 1);
-    Atomics.notify(ctl, 0); // pairs with the wait on GO in contentionProducer()
+    await Promise.race([waitForReady(ctl, producers), failed]);
+    release(ctl);
     await withTimeout(Promise.race([Promise.all(workers.map((w) => w.exited)), failed]), RUN_TIMEOUT_MS, `${producers} producer(s) writing ${records} records`);
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
