@@ -59,6 +59,17 @@ const IDLE_GAP_MS = 2;
 export const STEADY_SCENARIOS = ['steady', 'saturation', 'idle'];
 
 const contenders = new Map(VARIANTS.map((v) => [v.name, wasmRing(v.name, v.api ?? 'reserve', 'lock', { view: true, options: v.consumerOptions })]));
+/**
+ * The two-producer cells again with the consumer's zero-allocation callback
+ * (`addRaw`) instead of the README's view callback: the same producers, the
+ * consumer's share of the cores without a view (about 30 ns and 96 B) per
+ * record. Their ratios tell the producers' contention from the consumer's cost.
+ */
+const RAW_CALLBACK = ', raw callback';
+const rawCallback = new Map([DEFAULT, BLOCKING].map((name) => {
+  const v = VARIANTS.find((w) => w.name === name)!;
+  return [name, wasmRing(`${name}${RAW_CALLBACK}`, v.api ?? 'reserve', 'lock', { view: false, options: v.consumerOptions })];
+}));
 
 /** Idle → first record: latency.ts's one-at-a-time run, consumer on this thread, the ring written the README's way. */
 function idle(name: string, transport: Transport): Contender {
@@ -101,9 +112,11 @@ export function steadyCells(quick: boolean): Cell[] {
     if (v.name === DEFAULT) add(solo(ONE_THREAD, 'reserve'), config('saturation', v, {}));
   }
   const def = VARIANTS.find((v) => v.name === DEFAULT)!;
-  add(contenders.get(DEFAULT)!, config('saturation', def, { producers: 2 }));
   const blocking = VARIANTS.find((v) => v.name === BLOCKING)!;
-  add(contenders.get(BLOCKING)!, config('saturation', blocking, { producers: 2 }));
+  for (const v of [def, blocking]) {
+    add(contenders.get(v.name)!, config('saturation', v, { producers: 2 }));
+    for (const producers of [1, 2]) add(rawCallback.get(v.name)!, config('saturation', v, { producers }));
+  }
   for (const [name, transport] of [['wasm-ringbuf', 'ring'], ['postMessage', 'pm']] as const) {
     add(idle(name, transport), config('idle', def, { records: IDLE_SAMPLES }));
   }
@@ -139,6 +152,13 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
     'each producer retries on null after a 50 µs sleep');
   add(`2 producers ÷ 1 producer, ${BLOCKING}, aggregate records/s`, of(find('saturation', BLOCKING, 2), runRate), of(find('saturation', BLOCKING), runRate),
     'each producer waits for room in reserveBlocking()');
+  for (const name of [DEFAULT, BLOCKING]) {
+    const raw = `${name}${RAW_CALLBACK}`;
+    add(`2 producers ÷ 1 producer, ${raw}, aggregate records/s`, of(find('saturation', raw, 2), runRate), of(find('saturation', raw), runRate),
+      'the same cells with the consumer\'s zero-allocation callback (addRaw) instead of the view callback');
+    add(`2 producers, ${name}: view callback ÷ raw callback, records/s`, of(find('saturation', name, 2), runRate), of(find('saturation', raw, 2), runRate),
+      'what the README\'s view callback costs two producers that share the machine\'s cores with the consumer');
+  }
   for (const r of RATES) {
     const wakes = (run: RunResult): number | null => (run.wakeups === null ? null : run.wakeups / run.records);
     const w = of(find('steady', DEFAULT, 1, r), wakes).filter((x) => !Number.isNaN(x));
@@ -165,7 +185,8 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
       'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
       'Saturation cells retry on null instead; the idle cells send one record at a time after a pause. ' +
       `The ${ONE_THREAD} cell makes the saturation cell's calls in one worker with its consumer, draining between batches of records; its records/s are per second spent writing. ` +
-      `${quick ? '' : `Each cell runs ${JUDGED_RUNS} times; `}each ratio below is the median of its run-by-run ratios, each other figure the median of the runs.`,
+      `The cells named "…${RAW_CALLBACK}" are the ${DEFAULT} and ${BLOCKING} saturation cells again, at 1 and 2 producers, with the consumer's zero-allocation callback (\`addRaw\`) instead of the view callback. ` +
+      `${quick ? 'Each' : `Each cell runs ${JUDGED_RUNS} times; each`} ratio below is the median of its run-by-run ratios, each other figure the median of the runs.`,
     '',
     ...mdTable(['scenario', 'variant', 'producers', 'rate', 'records/s', 'producer µs/record', 'wakeups/record', 'refused', 'latency p50 µs', 'latency p99 µs'],
       cells.map((c) => {

@@ -46,6 +46,25 @@ it('writes its whole quota on one thread, reads every record back, and pairs wit
   }
 }, 150_000);
 
+it('runs the two-producer saturation cells again with a raw consumer callback and divides them run by run', async () => {
+  type Report = { steady: { cells: Cell[]; ratios: { name: string; value: number }[] } };
+  const { report } = await bench<Report>('saturation/reserveBlocking/2p,saturation/reserveBlocking, raw callback/');
+  expect(report.errors).toEqual([]);
+  const rates = (contender: string, producers: number): number[] => {
+    const cell = report.steady.cells.find((c) => c.contender === contender && c.config.producers === producers);
+    expect(cell?.error).toBeNull();
+    for (const run of cell!.runs) expect(run).toMatchObject({ records: cell!.config.records, drops: 0, stopped: false });
+    return cell!.runs.map((r) => (r.records * 1000) / r.elapsedMs);
+  };
+  const view2 = rates('reserveBlocking', 2);
+  const raw1 = rates('reserveBlocking, raw callback', 1);
+  const raw2 = rates('reserveBlocking, raw callback', 2);
+  const median = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
+  const ratio = (name: string): number | undefined => report.steady.ratios.find((h) => h.name === name)?.value;
+  expect(ratio('2 producers ÷ 1 producer, reserveBlocking, raw callback, aggregate records/s')).toBeCloseTo(median(raw2.map((r, i) => r / raw1[i]!)), 9);
+  expect(ratio('2 producers, reserveBlocking: view callback ÷ raw callback, records/s')).toBeCloseTo(median(view2.map((r, i) => r / raw2[i]!)), 9);
+}, 150_000);
+
 it('divides the raw path\'s cross-thread cell by the matrix\'s one-thread cell run by run', async () => {
   type Run = { records: number; elapsedMs: number };
   const { report } = await bench<{ cells: (Cell & { runs: Run[] })[]; headline: { name: string; value: number }[] }>(
