@@ -11,7 +11,9 @@
 // against postMessage one-way in the same run), saturation (each variant as
 // fast as the producer can go, retrying on null), two producers that retry
 // on null against one, and the same calls on one thread alone (solo.ts), the
-// single-thread rate the cross-thread one is compared with.
+// single-thread rate the cross-thread one is compared with. The two-producer
+// cells run again with a raw consumer callback, to show what the view
+// callback's consumer takes from producers that share its cores.
 
 import type { BenchConfig, ConsumeMode, Contender, RunResult, Wakeup } from './config.js';
 import { wasmRing, type Api } from './contenders/wasm-ring.js';
@@ -60,10 +62,11 @@ export const STEADY_SCENARIOS = ['steady', 'saturation', 'idle'];
 
 const contenders = new Map(VARIANTS.map((v) => [v.name, wasmRing(v.name, v.api ?? 'reserve', 'lock', { view: true, options: v.consumerOptions })]));
 /**
- * The two-producer cells again with the consumer's zero-allocation callback
- * (`addRaw`) instead of the README's view callback: the same producers, the
- * consumer's share of the cores without a view (about 30 ns and 96 B) per
- * record. Their ratios tell the producers' contention from the consumer's cost.
+ * The two-producer cells again, and their one-producer cells, with the
+ * consumer's zero-allocation callback (`addRaw`) instead of the README's view
+ * callback: the same producers beside a consumer that makes no view (a new
+ * Uint8Array, 96 B) per record. Their ratios tell the producers' contention
+ * from the consumer's share of the cores.
  */
 const RAW_CALLBACK = ', raw callback';
 const rawCallback = new Map([DEFAULT, BLOCKING].map((name) => {
