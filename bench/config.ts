@@ -74,6 +74,13 @@ export interface RunResult {
   producerUsPerRecord: number | null;
   /** Paced runs: send → consumer callback in µs, the first 10 % of each run's records left out as warm-up. */
   latency: { p50Us: number; p99Us: number } | null;
+  /**
+   * Nanoseconds per record the consumer's thread (this one) was busy, from
+   * the start barrier to the last record: its event loop's active time
+   * (`performance.eventLoopUtilization()`), sleeps in poll() not counted; null
+   * where the contender does not measure it.
+   */
+  consumerNsPerRecord: number | null;
 }
 
 /**

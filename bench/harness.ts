@@ -8,6 +8,7 @@
 // of clock()). Each producer ends its stream with one record whose sequence
 // number is END.
 
+import { performance as perfHooks } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BPF_RB_FORCE_WAKEUP } from 'wasm-ringbuf';
 import { flagsFor, ringStride, type BenchConfig, type Pace, type RunResult, type Wakeup } from './config.js';
@@ -427,9 +428,11 @@ export async function measure<T>(
     const t0 = performance.now();
     const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config, offsets);
     Atomics.store(ctl, TRIGGER, 1); // back-to-back: the first batch
+    const busy0 = perfHooks.eventLoopUtilization();
     release(ctl);
     await race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));
     const elapsedMs = performance.now() - t0;
+    const consumerNsPerRecord = (perfHooks.eventLoopUtilization(busy0).active * 1e6) / Math.max(1, verifier.records);
     if (verifier.error !== null) throw new Error(verifier.error);
     await race(withTimeout(Promise.all(workers.map((w) => w.exited)), GRACE_MS, 'the producers exiting'));
     let drops = 0;
@@ -449,7 +452,7 @@ export async function measure<T>(
     }
     return {
       records: verifier.records, elapsedMs, drops, wakeups: null, lockWaits: null, stopped,
-      producerUsPerRecord: paced ? (busyMs * 1000) / Math.max(1, attempts) : null, latency: session.latency(),
+      producerUsPerRecord: paced ? (busyMs * 1000) / Math.max(1, attempts) : null, latency: session.latency(), consumerNsPerRecord,
     };
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));

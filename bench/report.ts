@@ -24,6 +24,8 @@ export interface Figures {
   /** Paced runs (and the idle cells): send → callback, µs. */
   latencyP50Us: number | null;
   latencyP99Us: number | null;
+  /** ns per record the consumer's thread was busy (RunResult.consumerNsPerRecord). */
+  consumerNsPerRecord: number | null;
 }
 
 /** Everything measured for one contender in one configuration. */
@@ -117,6 +119,7 @@ export function figures(config: BenchConfig, runs: RunResult[]): Figures {
     producerUsPerRecord: medianOrNull(runs.map((r) => r.producerUsPerRecord)),
     latencyP50Us: medianOrNull(runs.map((r) => r.latency?.p50Us ?? null)),
     latencyP99Us: medianOrNull(runs.map((r) => r.latency?.p99Us ?? null)),
+    consumerNsPerRecord: medianOrNull(runs.map((r) => r.consumerNsPerRecord)),
   };
 }
 

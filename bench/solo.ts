@@ -104,7 +104,7 @@ export function solo(name: string, api: Api): Contender {
       const stats = rb.stats();
       return {
         records, elapsedMs: writingMs, drops: stats.dropped, wakeups: stats.wakeups, lockWaits: stats.lockWaits,
-        stopped: records < config.records, producerUsPerRecord: (writingMs * 1000) / records, latency: null,
+        stopped: records < config.records, producerUsPerRecord: (writingMs * 1000) / records, latency: null, consumerNsPerRecord: null,
       };
     },
   };

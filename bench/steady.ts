@@ -84,7 +84,7 @@ function idle(name: string, transport: Transport): Contender {
       const r = await once(transport, 'main', config.records, IDLE_GAP_MS, 'reserve');
       return {
         records: config.records, elapsedMs: performance.now() - t0, drops: 0, wakeups: r.wakeups, lockWaits: null, stopped: false,
-        producerUsPerRecord: null, latency: { p50Us: percentile(r.us, 50), p99Us: percentile(r.us, 99) },
+        producerUsPerRecord: null, latency: { p50Us: percentile(r.us, 50), p99Us: percentile(r.us, 99) }, consumerNsPerRecord: null,
       };
     },
   };
@@ -161,6 +161,9 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
       'the same cells with the consumer\'s zero-allocation callback (addRaw) instead of the view callback');
     add(`2 producers, ${name}: view callback ÷ raw callback, records/s`, of(find('saturation', name, 2), runRate), of(find('saturation', raw, 2), runRate),
       'what the README\'s view callback costs two producers that share the machine\'s cores with the consumer');
+    const busy = (run: RunResult): number | null => run.consumerNsPerRecord;
+    add(`2 producers, ${name}: consumer's busy ns per record, view callback ÷ raw callback`, of(find('saturation', name, 2), busy), of(find('saturation', raw, 2), busy),
+      'the main thread\'s active time per record delivered, each callback\'s cell');
   }
   for (const r of RATES) {
     const wakes = (run: RunResult): number | null => (run.wakeups === null ? null : run.wakeups / run.records);
@@ -185,20 +188,21 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
       `paced per 1 ms tick, ${quick ? 300 : 1000} ms per rate; 1 MiB ring; the main thread consumes with a view callback. ${variants}. ` +
       'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp; ' +
       `the ${ONE_THREAD} cell's: per record written, without a stamp). ` +
+      'Consumer ns/record: time the main thread, the consumer\'s, was busy per record delivered (its event loop\'s active time; sleeps in poll() are idle). ' +
       'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
       'Saturation cells retry on null instead; the idle cells send one record at a time after a pause. ' +
       `The ${ONE_THREAD} cell makes the saturation cell's calls in one worker with its consumer, draining between batches of records; its records/s are per second spent writing. ` +
       `The cells named "…${RAW_CALLBACK}" are the ${DEFAULT} and ${BLOCKING} saturation cells again, at 1 and 2 producers, with the consumer's zero-allocation callback (\`addRaw\`) instead of the view callback. ` +
       `${quick ? 'Each' : `Each cell runs ${JUDGED_RUNS} times; each`} ratio below is the median of its run-by-run ratios, each other figure the median of the runs.`,
     '',
-    ...mdTable(['scenario', 'variant', 'producers', 'rate', 'records/s', 'producer µs/record', 'wakeups/record', 'refused', 'latency p50 µs', 'latency p99 µs'],
+    ...mdTable(['scenario', 'variant', 'producers', 'rate', 'records/s', 'producer µs/record', 'consumer ns/record', 'wakeups/record', 'refused', 'latency p50 µs', 'latency p99 µs'],
       cells.map((c) => {
         const m = c.median;
         const head = [c.config.scenario, c.contender, c.config.producers, pace(c)];
-        if (m === null) return [...head, '**error**', '', '', '', '', ''];
-        return [...head, c.config.scenario === 'idle' ? '–' : rate(m.recordsPerSec), fixed(m.producerUsPerRecord, 3), fixed(m.wakeupsPerRecord, 3), Math.round(m.drops),
-          fixed(m.latencyP50Us), fixed(m.latencyP99Us)];
-      }), 'lllrrrrrrr'),
+        if (m === null) return [...head, '**error**', '', '', '', '', '', ''];
+        return [...head, c.config.scenario === 'idle' ? '–' : rate(m.recordsPerSec), fixed(m.producerUsPerRecord, 3), fixed(m.consumerNsPerRecord, 0), fixed(m.wakeupsPerRecord, 3),
+          Math.round(m.drops), fixed(m.latencyP50Us), fixed(m.latencyP99Us)];
+      }), 'lllrrrrrrrr'),
     '', ...mdTable(['ratio', 'measured', ''], ratios.map((h) => [h.name, Math.abs(h.value) < 0.1 && h.value !== 0 ? h.value.toPrecision(2) : h.value.toFixed(2), h.detail]), 'lrl'),
   ];
 }

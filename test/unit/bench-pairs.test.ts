@@ -18,7 +18,7 @@ interface Cell {
   contender: string;
   config: { scenario: string; records: number; producers: number };
   error: string | null;
-  runs: { records: number; drops: number; stopped: boolean; elapsedMs: number; producerUsPerRecord: number | null }[];
+  runs: { records: number; drops: number; stopped: boolean; elapsedMs: number; producerUsPerRecord: number | null; consumerNsPerRecord: number | null }[];
 }
 
 /** Runs the benchmark in quick mode with `filter`; its stdout and results.json. */
@@ -53,7 +53,12 @@ it('runs the two-producer saturation cells again with a raw consumer callback an
   const rates = (contender: string, producers: number): number[] => {
     const cell = report.steady.cells.find((c) => c.contender === contender && c.config.producers === producers);
     expect(cell?.error).toBeNull();
-    for (const run of cell!.runs) expect(run).toMatchObject({ records: cell!.config.records, drops: 0, stopped: false });
+    for (const run of cell!.runs) {
+      expect(run).toMatchObject({ records: cell!.config.records, drops: 0, stopped: false });
+      // the consumer's thread did work for every record: its busy time is positive and below the whole run's
+      expect(run.consumerNsPerRecord).toBeGreaterThan(0);
+      expect(run.consumerNsPerRecord! * run.records).toBeLessThanOrEqual(run.elapsedMs * 1e6);
+    }
     return cell!.runs.map((r) => (r.records * 1000) / r.elapsedMs);
   };
   const view2 = rates('reserveBlocking', 2);
@@ -63,6 +68,10 @@ it('runs the two-producer saturation cells again with a raw consumer callback an
   const ratio = (name: string): number | undefined => report.steady.ratios.find((h) => h.name === name)?.value;
   expect(ratio('2 producers ÷ 1 producer, reserveBlocking, raw callback, aggregate records/s')).toBeCloseTo(median(raw2.map((r, i) => r / raw1[i]!)), 9);
   expect(ratio('2 producers, reserveBlocking: view callback ÷ raw callback, records/s')).toBeCloseTo(median(view2.map((r, i) => r / raw2[i]!)), 9);
+  const busy = (producers: number, contender: string): number[] =>
+    report.steady.cells.find((c) => c.contender === contender && c.config.producers === producers)!.runs.map((r) => r.consumerNsPerRecord!);
+  const busyRatio = median(busy(2, 'reserveBlocking').map((b, i) => b / busy(2, 'reserveBlocking, raw callback')[i]!));
+  expect(ratio('2 producers, reserveBlocking: consumer\'s busy ns per record, view callback ÷ raw callback')).toBeCloseTo(busyRatio, 9);
 }, 150_000);
 
 it('divides the raw path\'s cross-thread cell by the matrix\'s one-thread cell run by run', async () => {

@@ -17,7 +17,7 @@ function cells(order: string[], plan: [string, number | undefined][], failing = 
       async run(): Promise<RunResult> {
         order.push(name);
         if (name === failing) throw new Error(`${name} failed`);
-        return { records: 10, elapsedMs: order.length, drops: 0, wakeups: null, lockWaits: null, stopped: false, producerUsPerRecord: null, latency: null };
+        return { records: 10, elapsedMs: order.length, drops: 0, wakeups: null, lockWaits: null, stopped: false, producerUsPerRecord: null, latency: null, consumerNsPerRecord: null };
       },
     };
     return { label: `test/${name}`, contender, config, ...(runs === undefined ? {} : { runs }) };
