@@ -75,10 +75,10 @@ export interface RunResult {
   /** Paced runs: send → consumer callback in µs, the first 10 % of each run's records left out as warm-up. */
   latency: { p50Us: number; p99Us: number } | null;
   /**
-   * Nanoseconds per record the consumer's thread (this one) was busy, from
-   * the start barrier to the last record: its event loop's active time
-   * (`performance.eventLoopUtilization()`), sleeps in poll() not counted; null
-   * where the contender does not measure it.
+   * CPU time the consumer's thread (this one) ran per record, in ns, from
+   * the start barrier to the last record (bench/util.ts threadCpuNs(): sleeps
+   * in poll() and waits for a core not counted); null off Linux and where the
+   * contender does not measure it.
    */
   consumerNsPerRecord: number | null;
 }

@@ -8,11 +8,10 @@
 // of clock()). Each producer ends its stream with one record whose sequence
 // number is END.
 
-import { performance as perfHooks } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BPF_RB_FORCE_WAKEUP } from 'wasm-ringbuf';
 import { flagsFor, ringStride, type BenchConfig, type Pace, type RunResult, type Wakeup } from './config.js';
-import { calibrateMain, calibrateWorker, calibrationBuffer, clock, percentile, sleep, withTimeout } from './util.js';
+import { calibrateMain, calibrateWorker, calibrationBuffer, clock, percentile, sleep, threadCpuNs, withTimeout } from './util.js';
 
 /** Sequence number of the record that ends a producer's stream. */
 export const END = 0xffffffff;
@@ -428,11 +427,12 @@ export async function measure<T>(
     const t0 = performance.now();
     const session = new Session(workers.map((w) => w.worker), ctl, verifier, t0 + config.timeLimitMs, config, offsets);
     Atomics.store(ctl, TRIGGER, 1); // back-to-back: the first batch
-    const busy0 = perfHooks.eventLoopUtilization();
+    const cpu0 = threadCpuNs();
     release(ctl);
     await race(withTimeout(consume(session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));
+    const cpu1 = threadCpuNs();
     const elapsedMs = performance.now() - t0;
-    const consumerNsPerRecord = (perfHooks.eventLoopUtilization(busy0).active * 1e6) / Math.max(1, verifier.records);
+    const consumerNsPerRecord = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / Math.max(1, verifier.records);
     if (verifier.error !== null) throw new Error(verifier.error);
     await race(withTimeout(Promise.all(workers.map((w) => w.exited)), GRACE_MS, 'the producers exiting'));
     let drops = 0;

@@ -24,7 +24,7 @@ export interface Figures {
   /** Paced runs (and the idle cells): send → callback, µs. */
   latencyP50Us: number | null;
   latencyP99Us: number | null;
-  /** ns per record the consumer's thread was busy (RunResult.consumerNsPerRecord). */
+  /** CPU ns per record of the consumer's thread (RunResult.consumerNsPerRecord). */
   consumerNsPerRecord: number | null;
 }
 

@@ -68,7 +68,7 @@ const contenders = new Map(VARIANTS.map((v) => [v.name, wasmRing(v.name, v.api ?
  * Uint8Array, 96 B) per record. Their ratios tell the producers' contention
  * from the consumer's share of the cores.
  */
-const RAW_CALLBACK = ', raw callback';
+const RAW_CALLBACK = ' + addRaw';
 const rawCallback = new Map([DEFAULT, BLOCKING].map((name) => {
   const v = VARIANTS.find((w) => w.name === name)!;
   return [name, wasmRing(`${name}${RAW_CALLBACK}`, v.api ?? 'reserve', 'lock', { view: false, options: v.consumerOptions })];
@@ -162,8 +162,9 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
     add(`2 producers, ${name}: view callback ÷ raw callback, records/s`, of(find('saturation', name, 2), runRate), of(find('saturation', raw, 2), runRate),
       'what the README\'s view callback costs two producers that share the machine\'s cores with the consumer');
     const busy = (run: RunResult): number | null => run.consumerNsPerRecord;
-    add(`2 producers, ${name}: consumer's busy ns per record, view callback ÷ raw callback`, of(find('saturation', name, 2), busy), of(find('saturation', raw, 2), busy),
-      'the main thread\'s active time per record delivered, each callback\'s cell');
+    // off Linux there is no thread CPU clock (bench/util.ts threadCpuNs()), and no line
+    if (cells.some((c) => c.runs.some((run) => run.consumerNsPerRecord !== null))) add(`2 producers, ${name}: consumer's CPU ns per record, view callback ÷ raw callback`, of(find('saturation', name, 2), busy), of(find('saturation', raw, 2), busy),
+      'the main thread\'s CPU time per record delivered, each callback\'s cell');
   }
   for (const r of RATES) {
     const wakes = (run: RunResult): number | null => (run.wakeups === null ? null : run.wakeups / run.records);
@@ -188,7 +189,7 @@ export function steadyMarkdown(cells: readonly CellReport[], ratios: readonly He
       `paced per 1 ms tick, ${quick ? 300 : 1000} ms per rate; 1 MiB ring; the main thread consumes with a view callback. ${variants}. ` +
       'Producer µs/record: time inside the write calls per attempted record, measured in the producer (it includes one clock read, the send-time stamp; ' +
       `the ${ONE_THREAD} cell's: per record written, without a stamp). ` +
-      'Consumer ns/record: time the main thread, the consumer\'s, was busy per record delivered (its event loop\'s active time; sleeps in poll() are idle). ' +
+      'Consumer ns/record: CPU time of the main thread, the consumer\'s, per record delivered (Linux\'s /proc/thread-self/schedstat; sleeps in poll() and waits for a core not counted). ' +
       'Latency: stamp at the write → the consumer\'s callback (clocks calibrated between the threads), the first 10 % of records left out. ' +
       'Saturation cells retry on null instead; the idle cells send one record at a time after a pause. ' +
       `The ${ONE_THREAD} cell makes the saturation cell's calls in one worker with its consumer, draining between batches of records; its records/s are per second spent writing. ` +

@@ -1,5 +1,7 @@
 // Small helpers every part of the benchmark uses: statistics, sleeping,
-// timeouts, and a clock that can be compared between threads.
+// timeouts, a clock that can be compared between threads, and a thread's CPU time.
+
+import { readFileSync } from 'node:fs';
 
 /** Reports what is running now (the entry draws it as the progress line on stderr). */
 export type Progress = (text: string) => void;
@@ -158,5 +160,18 @@ export function calibrateWorker(sab: SharedArrayBuffer): void {
     f64[0] = clock();
     Atomics.store(i32, CAL_RESP, req);
     Atomics.notify(i32, CAL_RESP); // pairs with the wait in calibrateMain()
+  }
+}
+
+/**
+ * CPU time the calling thread has run, in ns, from Linux's
+ * /proc/thread-self/schedstat (its first field); null where that file is not
+ * there. Sleeps, and time the thread waited for a core, are not counted.
+ */
+export function threadCpuNs(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0]);
+  } catch {
+    return null;
   }
 }

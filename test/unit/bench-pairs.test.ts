@@ -13,6 +13,7 @@ import { RingBuffer } from 'wasm-ringbuf';
 import { emitter } from '../../bench/contenders/wasm-ring.js';
 import type { Producer } from '../../bench/harness.js';
 import { writeAndDrain } from '../../bench/solo.js';
+import { median, threadCpuNs } from '../../bench/util.js';
 
 interface Cell {
   contender: string;
@@ -48,31 +49,54 @@ it('writes its whole quota on one thread, reads every record back, and pairs wit
 
 it('runs the two-producer saturation cells again with a raw consumer callback and divides them run by run', async () => {
   type Report = { steady: { cells: Cell[]; ratios: { name: string; value: number }[] } };
-  const { report } = await bench<Report>('saturation/reserveBlocking/2p,saturation/reserveBlocking, raw callback/');
+  const { stdout, report } = await bench<Report>('saturation/reserveBlocking/2p,saturation/reserveBlocking + addRaw/');
   expect(report.errors).toEqual([]);
-  const rates = (contender: string, producers: number): number[] => {
+  // exactly the three cells the filter names: a contender name with a comma in it would split the filter
+  expect(report.steady.cells.map((c) => `${c.contender}/${c.config.producers}`).sort()).toEqual(
+    ['reserveBlocking + addRaw/1', 'reserveBlocking + addRaw/2', 'reserveBlocking/2']);
+  expect(stdout).toContain('| scenario | variant | producers | rate | records/s | producer µs/record | consumer ns/record |');
+  const runs = (contender: string, producers: number): Cell['runs'] => {
     const cell = report.steady.cells.find((c) => c.contender === contender && c.config.producers === producers);
     expect(cell?.error).toBeNull();
     for (const run of cell!.runs) {
       expect(run).toMatchObject({ records: cell!.config.records, drops: 0, stopped: false });
-      // the consumer's thread did work for every record: its busy time is positive and below the whole run's
-      expect(run.consumerNsPerRecord).toBeGreaterThan(0);
-      expect(run.consumerNsPerRecord! * run.records).toBeLessThanOrEqual(run.elapsedMs * 1e6);
+      // the consumer's thread ran for every record, and for less CPU time than the run lasted (null where no thread CPU clock is readable)
+      if (threadCpuNs() === null) {
+        expect(run.consumerNsPerRecord).toBeNull();
+      } else {
+        expect(run.consumerNsPerRecord).toBeGreaterThan(0);
+        expect(run.consumerNsPerRecord! * run.records).toBeLessThanOrEqual(run.elapsedMs * 1e6);
+      }
     }
-    return cell!.runs.map((r) => (r.records * 1000) / r.elapsedMs);
+    return cell!.runs;
   };
-  const view2 = rates('reserveBlocking', 2);
-  const raw1 = rates('reserveBlocking, raw callback', 1);
-  const raw2 = rates('reserveBlocking, raw callback', 2);
-  const median = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
+  const rate = (r: Cell['runs'][number]): number => (r.records * 1000) / r.elapsedMs;
+  const view2 = runs('reserveBlocking', 2);
+  const raw1 = runs('reserveBlocking + addRaw', 1);
+  const raw2 = runs('reserveBlocking + addRaw', 2);
   const ratio = (name: string): number | undefined => report.steady.ratios.find((h) => h.name === name)?.value;
-  expect(ratio('2 producers ÷ 1 producer, reserveBlocking, raw callback, aggregate records/s')).toBeCloseTo(median(raw2.map((r, i) => r / raw1[i]!)), 9);
-  expect(ratio('2 producers, reserveBlocking: view callback ÷ raw callback, records/s')).toBeCloseTo(median(view2.map((r, i) => r / raw2[i]!)), 9);
-  const busy = (producers: number, contender: string): number[] =>
-    report.steady.cells.find((c) => c.contender === contender && c.config.producers === producers)!.runs.map((r) => r.consumerNsPerRecord!);
-  const busyRatio = median(busy(2, 'reserveBlocking').map((b, i) => b / busy(2, 'reserveBlocking, raw callback')[i]!));
-  expect(ratio('2 producers, reserveBlocking: consumer\'s busy ns per record, view callback ÷ raw callback')).toBeCloseTo(busyRatio, 9);
+  const paired = (a: Cell['runs'], b: Cell['runs'], f: (r: Cell['runs'][number]) => number): number => median(a.map((r, i) => f(r) / f(b[i]!)));
+  expect(ratio('2 producers ÷ 1 producer, reserveBlocking + addRaw, aggregate records/s')).toBeCloseTo(paired(raw2, raw1, rate), 9);
+  expect(ratio('2 producers, reserveBlocking: view callback ÷ raw callback, records/s')).toBeCloseTo(paired(view2, raw2, rate), 9);
+  const cpuRatio = ratio('2 producers, reserveBlocking: consumer\'s CPU ns per record, view callback ÷ raw callback');
+  if (threadCpuNs() === null) expect(cpuRatio).toBeUndefined();
+  else expect(cpuRatio).toBeCloseTo(paired(view2, raw2, (r) => r.consumerNsPerRecord!), 9);
 }, 150_000);
+
+it('reads the thread\'s CPU clock: it runs with work on this thread and stands still while the thread sleeps', () => {
+  const t0 = threadCpuNs();
+  if (t0 === null) {
+    expect(process.platform).not.toBe('linux'); // /proc/thread-self/schedstat is Linux's
+    return;
+  }
+  let x = 0;
+  for (let i = 0; i < 5e6; i++) x = (x + i * i) % 1_000_003;
+  const t1 = threadCpuNs()!;
+  expect(x).toBeGreaterThanOrEqual(0);
+  expect(t1).toBeGreaterThan(t0);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // a 200 ms sleep, which uses no CPU
+  expect(threadCpuNs()! - t1).toBeLessThan(100e6);
+});
 
 it('divides the raw path\'s cross-thread cell by the matrix\'s one-thread cell run by run', async () => {
   type Run = { records: number; elapsedMs: number };
