@@ -60,19 +60,19 @@ const IDLE_GAP_MS = 2;
 /** The scenarios of this section, in report order. */
 export const STEADY_SCENARIOS = ['steady', 'saturation', 'idle'];
 
-const contenders = new Map(VARIANTS.map((v) => [v.name, wasmRing(v.name, v.api ?? 'reserve', 'lock', { view: true, options: v.consumerOptions })]));
 /**
- * The two-producer cells again, and their one-producer cells, with the
+ * The two-producer cells run again, and their one-producer cells, with the
  * consumer's zero-allocation callback (`addRaw`) instead of the README's view
  * callback: the same producers beside a consumer that makes no view (a new
  * Uint8Array, 96 B) per record. Their ratios tell the producers' contention
- * from the consumer's share of the cores.
+ * from the consumer's share of the cores. Those contenders' names end so.
  */
 const RAW_CALLBACK = ' + addRaw';
-const rawCallback = new Map([DEFAULT, BLOCKING].map((name) => {
-  const v = VARIANTS.find((w) => w.name === name)!;
-  return [name, wasmRing(`${name}${RAW_CALLBACK}`, v.api ?? 'reserve', 'lock', { view: false, options: v.consumerOptions })];
-}));
+/** Variant `v`'s contender, with the view callback or (`view` false) the raw one. */
+function steadyRing(v: SteadyVariant, view: boolean): Contender {
+  return wasmRing(view ? v.name : `${v.name}${RAW_CALLBACK}`, v.api ?? 'reserve', 'lock', { view, options: v.consumerOptions });
+}
+const contenders = new Map(VARIANTS.map((v) => [v.name, steadyRing(v, true)]));
 
 /** Idle → first record: latency.ts's one-at-a-time run, consumer on this thread, the ring written the README's way. */
 function idle(name: string, transport: Transport): Contender {
@@ -118,7 +118,8 @@ export function steadyCells(quick: boolean): Cell[] {
   const blocking = VARIANTS.find((v) => v.name === BLOCKING)!;
   for (const v of [def, blocking]) {
     add(contenders.get(v.name)!, config('saturation', v, { producers: 2 }));
-    for (const producers of [1, 2]) add(rawCallback.get(v.name)!, config('saturation', v, { producers }));
+    const raw = steadyRing(v, false);
+    for (const producers of [1, 2]) add(raw, config('saturation', v, { producers }));
   }
   for (const [name, transport] of [['wasm-ringbuf', 'ring'], ['postMessage', 'pm']] as const) {
     add(idle(name, transport), config('idle', def, { records: IDLE_SAMPLES }));
@@ -134,7 +135,9 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
   const of = (cell: CellReport | undefined, f: (run: RunResult) => number | null): number[] =>
     cell?.runs.map((run) => f(run) ?? NaN) ?? [];
   const lines: Headline[] = [];
-  const add = (name: string, a: number[], b: number[], detail: string): void => void lines.push(...pairedHeadline(name, a, b, detail));
+  // a figure no run measured (the consumer's CPU time off Linux: bench/util.ts threadCpuNs()) gives no line
+  const measured = (xs: number[]): number[] => (xs.every(Number.isNaN) ? [] : xs);
+  const add = (name: string, a: number[], b: number[], detail: string): void => void lines.push(...pairedHeadline(name, measured(a), measured(b), detail));
   for (const r of RATES) {
     for (const v of VARIANTS.filter((w) => w.name !== STEADY_BASELINE)) {
       const cost = (run: RunResult): number | null => run.producerUsPerRecord;
@@ -162,8 +165,7 @@ export function steadyRatios(cells: readonly CellReport[]): Headline[] {
     add(`2 producers, ${name}: view callback ÷ raw callback, records/s`, of(find('saturation', name, 2), runRate), of(find('saturation', raw, 2), runRate),
       'what the README\'s view callback costs two producers that share the machine\'s cores with the consumer');
     const busy = (run: RunResult): number | null => run.consumerNsPerRecord;
-    // off Linux there is no thread CPU clock (bench/util.ts threadCpuNs()), and no line
-    if (cells.some((c) => c.runs.some((run) => run.consumerNsPerRecord !== null))) add(`2 producers, ${name}: consumer's CPU ns per record, view callback ÷ raw callback`, of(find('saturation', name, 2), busy), of(find('saturation', raw, 2), busy),
+    add(`2 producers, ${name}: consumer's CPU ns per record, view callback ÷ raw callback`, of(find('saturation', name, 2), busy), of(find('saturation', raw, 2), busy),
       'the main thread\'s CPU time per record delivered, each callback\'s cell');
   }
   for (const r of RATES) {
