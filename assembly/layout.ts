@@ -15,15 +15,16 @@
 //             │ lock holders write (one line moves between producers):       │
 //             │ LOCK u32 │ pad │ PRODUCER_POS u64 (the consumer reads it)    │
 //             │ PENDING_POS u64 │ CONS_SEEN u64 │ LOSS_BASE u64              │
-//             │ OVERWRITE_POS u64 │ OVERWRITTEN u64                          │
-//  ctl +  128 ├── line 2: unused ────────────────────────────────────────────┤
+//             │ OVERWRITE_POS u64 │ OVERWRITTEN u64 │ MOVE_TOTAL u64           │
+//  ctl +  128 ├── line 2: MOVE_TO u64 (overwrite mode, written per move) ──────┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 │ CONSUMER u32 ┤
-//             │ CONSUMER_OVERWRITTEN f64 (the consumer's own)                 │
+//             │ CONSUMER_OVERWRITTEN f64 │ CONSUMER_CARRY f64 (the consumer's own)│
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word ───────────────┤
 //  ctl +  320 ├── line 5: ROOM_WAITERS u32 │ ROOM_SEQ u32 (producers' futex) ─┤
 //  ctl +  384 ├── line 6: DROPPED u64 (refusals, counted outside the lock) ──┤
 //  ctl +  448 ├── line 7: DISCARDED │ WAKEUPS │ LOCK_WAITS │ REAPED │ ROOM_WAITS (u64)
 //  ctl +  512 ├── producer ids in use: a bitmap of 4096 bits (128 u32) ──────┤
+//  ctl + 1024 ├── ROOM_BITS: producers waiting for room, a bit per id (128 u32)┤
 //  ctl + 4096 ├── producer table: 4096 entries of 8 bytes, by producer id ────┤
 //             │ [id] DROPPED u32 │ DISCARDED u32 (wrapping counters)          │
 //  ctl+36864  ├──────────────────────────────────────────────────────────────┤
@@ -52,7 +53,7 @@
 // stream is exact at any rate.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
-export const VERSION: u32 = 3;
+export const VERSION: u32 = 4;
 
 /** Address of the control block when the host does not choose one. */
 export const RING_BASE: u32 = 65536;
@@ -76,6 +77,15 @@ export const OFF_CONS_SEEN: u32 = 88;
 export const OFF_LOSS_BASE: u32 = 96;
 export const OFF_OVERWRITE_POS: u32 = 104;
 export const OFF_OVERWRITTEN: u32 = 112;
+/**
+ * Overwrite mode: what OVERWRITTEN becomes once the move in progress is done,
+ * stored before the move's CONSUMER_POS compare-and-swap, so that reap() can
+ * finish the move of a producer that died inside it.
+ */
+export const OFF_MOVE_TOTAL: u32 = 120;
+// line 2
+/** Overwrite mode: where the move in progress takes CONSUMER_POS (with MOVE_TOTAL, for reap()). */
+export const OFF_MOVE_TO: u32 = 128;
 // line 3
 export const OFF_CONSUMER_POS: u32 = 192;
 export const OFF_CONSUMER_DROPS: u32 = 200;
@@ -83,6 +93,11 @@ export const OFF_CONSUMER_DROPS: u32 = 200;
 export const OFF_CONSUMER: u32 = 204;
 /** Overwrite mode: OVERWRITTEN as the consumer has reported it (an f64 the consumer alone writes). */
 export const OFF_CONSUMER_OVERWRITTEN: u32 = 208;
+/**
+ * Losses a consumer had counted but not yet reported when it gave the ring up
+ * (an f64): the next consumer reports them with its first record.
+ */
+export const OFF_CONSUMER_CARRY: u32 = 216;
 // line 4
 export const OFF_WAIT: u32 = 256;
 // line 5
@@ -101,6 +116,8 @@ export const OFF_ROOM_WAITS: u32 = 480;
 // producer ids in use
 export const OFF_IDS: u32 = 512;
 export const ID_WORDS: u32 = 128;
+/** A bit per producer id that waits for room, so that reap() can take back its ROOM_WAITERS announcement. */
+export const OFF_ROOM_BITS: u32 = 1024;
 // producer table
 export const OFF_PRODUCERS: u32 = 4096;
 export const PRODUCER_ENTRY: u32 = 8;

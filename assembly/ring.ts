@@ -6,7 +6,7 @@
 import {
   MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD, OFF_PENDING_POS,
   OFF_CONS_SEEN, OFF_LOSS_BASE, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS, OFF_CONSUMER_DROPS, OFF_WAIT,
-  OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
+  OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_ROOM_BITS, OFF_MOVE_TOTAL, OFF_MOVE_TO, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
   ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE, BUSY_BIT,
   DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
   FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
@@ -60,6 +60,7 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   store<u64>(ctl, pos, OFF_PRODUCER_POS);
   store<u64>(ctl, pos, OFF_CONSUMER_POS);
   store<u64>(ctl, pos, OFF_OVERWRITE_POS);
+  store<u64>(ctl, pos, OFF_MOVE_TO);
   reserveSpecialIds(ctl);
   // A lock-free claim publishes PRODUCER_POS before the header exists, so
   // free space must never look like a committed header: all ones reads BUSY.
@@ -212,11 +213,17 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
       if ((hdr & DISCARD_BIT) == 0) n++; // a discarded record is no loss
     }
     if (over > pend) over = pend; // a scribbled length; never pass the oldest BUSY record
+    // [O1] first, what OVERWRITTEN will be: reap() finishes the move with it
+    // if this producer dies before OVERWRITE_POS (only lock holders write both)
+    const total = load<u64>(ctl, OFF_OVERWRITTEN) + n;
+    atomic.store<u64>(ctl, total, OFF_MOVE_TOTAL);
+    atomic.store<u64>(ctl, over, OFF_MOVE_TO);
     if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
       // the passed records' bytes change only after this point
-      atomic.store<u64>(ctl, load<u64>(ctl, OFF_OVERWRITTEN) + n, OFF_OVERWRITTEN);
-      // last: the consumer takes OVERWRITTEN as this move's once OVERWRITE_POS
-      // has reached the position it finds (lossAt() in src/cursor.ts)
+      atomic.store<u64>(ctl, total, OFF_OVERWRITTEN);
+      // last: a consumer that finds CONSUMER_POS past OVERWRITE_POS waits for
+      // this store, and then takes OVERWRITTEN as this move's (#moved() in
+      // src/cursor.ts); the wake() below ends its sleep
       atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
       // The consumer may be asleep at a record that was committed before this
       // move and whose producer, reading CONSUMER_POS after it, will not wake
@@ -374,6 +381,32 @@ export function advanceConsumer(ctl: usize, from: f64, to: f64, drops: u32, room
 }
 
 /**
+ * A producer announces that it waits for room: ROOM_WAITERS (which the
+ * consumer reads after each CONSUMER_POS store, advanceConsumer()), then its
+ * id's bit, so that reap() can take the announcement back if it dies waiting.
+ * One call without a loop: a worker is terminated at a function entry or a
+ * loop's back edge, so both happen or neither. Returns ROOM_SEQ, read after
+ * the announcement, to wait on.
+ */
+export function roomAnnounce(ctl: usize, id: u32): u32 {
+  atomic.add<u32>(ctl, 1, OFF_ROOM_WAITERS);
+  if (id != 0) atomic.or<u32>(roomWord(ctl, id), 1 << (id & 31));
+  return atomic.load<u32>(ctl, OFF_ROOM_SEQ);
+}
+
+/** The announcement's end: clears the id's bit and, if this call cleared it (not a reap), ROOM_WAITERS. */
+export function roomLeave(ctl: usize, id: u32): void {
+  if (id == 0 || (atomic.and<u32>(roomWord(ctl, id), ~(<u32>1 << (id & 31))) & (1 << (id & 31))) != 0) {
+    atomic.sub<u32>(ctl, 1, OFF_ROOM_WAITERS);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function roomWord(ctl: usize, id: u32): usize {
+  return ctl + OFF_ROOM_BITS + (<usize>(id >>> 5) << 2);
+}
+
+/**
  * Cleans up after producer `id`, which is gone (its worker exited): releases
  * the producer lock if it died holding it, and discards every record it left
  * BUSY (on a single-producer ring, every BUSY record: there is no one else),
@@ -401,6 +434,18 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   const data = ctl + DATA_OFFSET;
   const anyone = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
   lockAcquire(ctl, LOCK_HELD | self, canBlock);
+  // [O5] A producer that died holding the lock may have died inside a move
+  // (overwriteOldest()), after its CONSUMER_POS compare-and-swap and before
+  // its OVERWRITE_POS store: the consumer waits at that gap until the move is
+  // done, so finish it. Once CONSUMER_POS is at MOVE_TO, the consumer does not
+  // move it before OVERWRITE_POS gets there (#moved() in src/cursor.ts).
+  if (result != 0 && (load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) != 0) {
+    const to = atomic.load<u64>(ctl, OFF_MOVE_TO);
+    if (atomic.load<u64>(ctl, OFF_CONSUMER_POS) == to && atomic.load<u64>(ctl, OFF_OVERWRITE_POS) != to) {
+      atomic.store<u64>(ctl, load<u64>(ctl, OFF_MOVE_TOTAL), OFF_OVERWRITTEN);
+      atomic.store<u64>(ctl, to, OFF_OVERWRITE_POS);
+    }
+  }
   // Under the lock nothing is reserved, and nothing in [PENDING_POS,
   // PRODUCER_POS) can be consumed and reused, so every header there is whole.
   const prod = load<u64>(ctl, OFF_PRODUCER_POS);
@@ -416,6 +461,8 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
     pos += stride(len & LEN_MASK);
   }
   lockRelease(ctl);
+  // [Q6] a producer killed while it waited for room: take its announcement back
+  roomLeave(ctl, id);
   if (reaped) {
     atomic.add<u64>(ctl, <u64>reaped, OFF_REAPED);
     atomic.add<u32>(entry(ctl, id), reaped, ENTRY_DISCARDED);

@@ -39,6 +39,9 @@ export abstract class WaitingConsumer {
   /** @internal */ protected readonly cursors: RingCursor[] = [];
   /** @internal */ protected readonly waiter: Waiter;
 
+  /** Passes in progress (a callback may consume from its own ring): close() within one gives the rings up after it. */
+  #depth = 0;
+
   /** @internal */
   constructor(options: WaitOptions | undefined) {
     this.waiter = new Waiter({ cursors: this.cursors, consume: () => this.consume(), ready: () => this.ready() }, napOption(options));
@@ -90,6 +93,26 @@ export abstract class WaitingConsumer {
    */
   close(): void {
     this.waiter.close();
+    for (const c of this.cursors) c.stop();
+    if (this.#depth === 0) this.#release();
+  }
+
+  /**
+   * @internal Runs one pass of consume(). A close() within it (from a
+   * callback) ends the pass at the current record; the pass publishes the
+   * consumer positions, and only then are the rings given up [C9].
+   */
+  protected pass(run: () => number): number {
+    this.waiter.check();
+    this.#depth++;
+    try {
+      return run();
+    } finally {
+      if (--this.#depth === 0 && this.waiter.closed) this.#release();
+    }
+  }
+
+  #release(): void {
     for (const c of this.cursors) c.release();
   }
 

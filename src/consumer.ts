@@ -41,15 +41,16 @@ export class RingBufferConsumer extends CallbackConsumer {
   }
 
   #consume(n: number): number {
-    this.waiter.check();
-    let total = 0;
-    for (const s of this.subs) {
-      if (total >= n) break;
-      const got = processRing(s, n - total);
-      if (got < 0) return got;
-      total += got;
-    }
-    return total;
+    return this.pass(() => {
+      let total = 0;
+      for (const s of this.subs) {
+        if (total >= n) break;
+        const got = processRing(s, n - total);
+        if (got < 0) return got;
+        total += got;
+      }
+      return total;
+    });
   }
 }
 

@@ -6,7 +6,11 @@
 // merge (src/perfbuf/merge.ts) all walk rings through a RingCursor.
 //
 // A cursor is the ring's one consumer: it holds the CONSUMER word of the
-// control block from its creation to release().
+// control block from its creation to release(). Its position moves only past
+// records it has handed to a visitor (take(), or the walk's visit): a record
+// found by peek() and never taken stays in the ring for the next consumer,
+// and release() publishes the position first, then leaves the losses it had
+// counted but not reported (CONSUMER_CARRY) for that consumer's first record.
 //
 // Overwrite mode is the one deliberate variant (#peekOverwrite): producers
 // move CONSUMER_POS past unread records there, so each record is copied out
@@ -15,7 +19,8 @@
 import { BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS } from './constants.js';
 import { RingBufferCorruptError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
 import {
-  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_DROPS, OFF_CONSUMER_OVERWRITTEN, OFF_OVERWRITTEN, OFF_WAIT,
+  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_CARRY, OFF_CONSUMER_DROPS,
+  OFF_CONSUMER_OVERWRITTEN, OFF_OVERWRITTEN, OFF_WAIT,
 } from './layout.js';
 import { RingBuffer } from './ring-buffer.js';
 
@@ -29,8 +34,12 @@ const PUBLISH_FRACTION = 16;
  */
 const ROOM_FRACTION = 4;
 
-/** Spins the consumer allows an overwriting producer between its move and its count (a few stores). */
-const MOVE_SPINS = 100_000;
+/**
+ * Spins the consumer gives an overwriting producer between its move and its
+ * last store (a few stores) before it ends the pass and sleeps until that
+ * producer's wake() (the model waits: see #moved()).
+ */
+const MOVE_SPINS = 1000;
 
 function consumerToken(): number {
   return (Math.random() * 0x7ffffffe + 1) | 0;
@@ -53,7 +62,7 @@ export class RingCursor {
   published: number;
   /** PRODUCER_POS as last read. */
   prod: number;
-  /** DROPPED snapshot (20 bits) of the last record read. */
+  /** DROPPED snapshot (20 bits) of the last record the position moved past. */
   drops: number;
   /** Losses not yet reported, carried by the head record. */
   lost = 0;
@@ -79,7 +88,13 @@ export class RingCursor {
   #reported: Float64Array | null = null;
   /** The contradiction found, thrown again by every later call until the consumer is closed. */
   #error: RingBufferCorruptError | null = null;
+  /** Word 1 of the head record found by peek(): its losses are counted when it is taken. */
+  #headW1 = 0;
+  /** close() was called: deliver nothing more; release() gives the ring up. */
+  #stopped = false;
   #released = false;
+  /** The control block's CONSUMER_CARRY (an f64). */
+  readonly #carry: Float64Array;
 
   constructor(ring: RingBuffer) {
     if (!(ring instanceof RingBuffer)) {
@@ -106,11 +121,17 @@ export class RingCursor {
     this.#copy = ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null;
     this.src = this.#copy ?? ring.bytes;
     this.#srcBuffer = this.#copy?.buffer ?? ring.sharedBuffer;
+    // what the previous consumer had counted and not reported: reported first
+    // (read after the CONSUMER token's compare-and-swap above, which orders it
+    // after that consumer's store in release())
+    this.#carry = new Float64Array(ring.memory.buffer, ring.ctl + OFF_CONSUMER_CARRY, 1);
+    this.lost = this.#carry[0]!;
+    this.#carry[0] = 0;
     if (ring.overwriteMode) {
       // records overwritten before this consumer came are lost before its first record
       this.#reported = new Float64Array(ring.memory.buffer, ring.ctl + OFF_CONSUMER_OVERWRITTEN, 1);
       this.#overwritten = ring.wasm.counter(ring.ctl, OFF_OVERWRITTEN);
-      this.lost = this.#overwritten - this.#reported[0]!;
+      this.lost += this.#overwritten - this.#reported[0]!;
       this.#reported[0] = this.#overwritten;
     }
   }
@@ -122,6 +143,7 @@ export class RingCursor {
    * when the cached copy is used up, as libbpf does once per pass.
    */
   peek(): boolean {
+    if (this.#stopped) return false;
     if (this.off >= 0) return true;
     if (this.#error !== null) throw this.#error;
     return this.#copy === null ? this.#peek() : this.#peekOverwrite(this.#copy);
@@ -141,6 +163,7 @@ export class RingCursor {
    */
   deliver(n: number, visit: RecordVisitor, limit = Infinity): number {
     if (this.#error !== null) throw this.#error;
+    if (this.#stopped) return 0;
     let count = 0;
     // the record a peek() left at the head; in overwrite mode, which copies each record out and claims it, every record
     while (count < n && this.cons < limit && (this.off >= 0 || this.#copy !== null) && this.peek()) {
@@ -199,24 +222,28 @@ export class RingCursor {
       if (len > maxRecord) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`);
       if (next > prod) throw this.#corrupt(cons, `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
       const w1 = i32[(at >> 2) + 1]!;
-      this.#count(w1);
       if ((hdr & DISCARD_BIT) !== 0) {
+        this.#count(w1);
         if (w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN) this.lost += lossRecord(i32, at);
         this.cons = cons = next;
         continue;
       }
       if (visit === null) {
+        // the head stays in the ring until it is taken (take() counts its losses)
+        this.#headW1 = w1;
         this.off = at + 8;
         this.len = len;
         this.next = next;
         return 1;
       }
+      this.#count(w1);
       count++;
       this.cons = cons = next;
       const lost = this.lost;
       this.lost = 0;
       const r = visit(src, at + 8, len, lost);
       if (typeof r === 'number' && r < 0) return r;
+      if (this.#stopped) return count; // close() in the callback: the pass ends at this record
       if (this.off >= 0 || this.#error !== null) {
         // a callback peeked at this ring (a poll() within it) or met a contradiction: go on through deliver()
         const more = this.deliver(n - count, visit, limit);
@@ -249,13 +276,15 @@ export class RingCursor {
       const at = this.#data + (cons & this.#mask);
       const hdr = Atomics.load(i32, at >> 2);
       if (hdr < 0) {
-        if (this.#moved(cons)) continue;
-        return false; // BUSY: wait for its producer
+        if (this.#moved(cons) > 0) continue;
+        return false; // BUSY: wait for its producer (or for a move to be done)
       }
       const len = hdr & LEN_MASK;
       const next = cons + ((len + 15) & ~7);
       if (len > maxRecord || next > prod) {
-        if (this.#moved(cons)) continue; // overwritten while we read it
+        const moved = this.#moved(cons); // overwritten while we read it?
+        if (moved > 0) continue;
+        if (moved < 0) return false;
         throw this.#corrupt(cons, len > maxRecord
           ? `header 0x${(hdr >>> 0).toString(16)}: length ${len} exceeds the largest record (${maxRecord})`
           : `header 0x${(hdr >>> 0).toString(16)}: its record runs past the producer position ${prod}`);
@@ -266,7 +295,9 @@ export class RingCursor {
       if (keep) copy.set(bytes.subarray(at + 8, at + 8 + len));
       // pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
       if (wasm.advanceConsumer(ctl, cons, next, w1 & DROPS_MASK, 1) === 0) {
-        if (this.#moved(cons)) continue;
+        const moved = this.#moved(cons);
+        if (moved > 0) continue;
+        if (moved < 0) return false;
         throw this.#corrupt(cons, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
       }
       this.#count(w1);
@@ -281,25 +312,33 @@ export class RingCursor {
   }
 
   /**
-   * Overwrite mode: whether a producer moved CONSUMER_POS past `cons`. If
-   * so, the walk resumes there, and the records passed are counted as lost
-   * right there, before the first record after the gap. OVERWRITE_POS is
-   * stored after OVERWRITTEN, so once it has reached the position found,
-   * OVERWRITTEN includes that move; reading CONSUMER_POS again makes sure
-   * it includes no later one.
+   * Overwrite mode: whether a producer moved CONSUMER_POS past `cons` (1),
+   * did not (0), or is moving it (-1). If it moved, the walk resumes there,
+   * and the records passed are counted as lost right there, before the first
+   * record after the gap [A3]. OVERWRITE_POS is the mover's last store, after
+   * OVERWRITTEN: once it has reached the position found, OVERWRITTEN
+   * includes that move, and reading CONSUMER_POS again makes sure it
+   * includes no later one. Before that the move is in progress: the walk
+   * stops there as at a BUSY record, and the consumer sleeps until the
+   * mover's wake() after its OVERWRITE_POS store (pairs with the WAIT store
+   * before the last look, src/wait.ts). The model waits there; the code
+   * spins MOVE_SPINS times first, which only saves a sleep.
    */
-  #moved(cons: number): boolean {
+  #moved(cons: number): number {
     const { wasm, ctl } = this.ring;
     for (let spins = 0; ; spins++) {
       const to = wasm.query(ctl, BPF_RB_CONS_POS);
-      if (to <= cons) return false;
-      if (wasm.query(ctl, BPF_RB_OVERWRITE_POS) < to && spins < MOVE_SPINS) continue;
+      if (to <= cons) return 0;
+      if (wasm.query(ctl, BPF_RB_OVERWRITE_POS) < to) {
+        if (spins < MOVE_SPINS) continue;
+        return -1;
+      }
       const total = wasm.counter(ctl, OFF_OVERWRITTEN);
       if (wasm.query(ctl, BPF_RB_CONS_POS) !== to) continue;
       this.lost += total - this.#overwritten;
       this.#overwritten = this.#reported![0] = total;
       this.cons = this.published = to;
-      return true;
+      return 1;
     }
   }
 
@@ -321,6 +360,7 @@ export class RingCursor {
 
   /** Consumes the head record found by peek(); returns the losses reported with it. */
   take(): number {
+    if (this.#copy === null) this.#count(this.#headW1);
     const lost = this.lost;
     this.lost = 0;
     this.cons = this.next;
@@ -358,11 +398,34 @@ export class RingCursor {
     return Atomics.load(this.#i32, i) < 0 ? this.#i32[i + 1]! >>> ID_SHIFT : -1;
   }
 
-  /** Gives the ring up, so that another consumer may read it from the published position. */
+  /** Ends the reading: from now on the cursor delivers nothing (a pass in progress ends at its current record). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * Gives the ring up, so that another consumer may read it from where this
+   * one stopped: publishes the position, leaves the losses counted and not
+   * yet reported in CONSUMER_CARRY for that consumer's first record (in
+   * overwrite mode, also a record claimed from the ring and never handed
+   * out), and only then frees the CONSUMER token [C9].
+   */
   release(): void {
     if (this.#released) return;
+    this.#stopped = true;
     this.#released = true;
-    Atomics.compareExchange(this.ring.i32, (this.ring.ctl + OFF_CONSUMER) >> 2, this.#token, 0);
+    try {
+      if (this.#error === null) this.publish();
+    } catch {
+      // a position changed outside this consumer: the calls that read report it, and this one is closing
+    } finally {
+      const claimed = this.#copy !== null && this.off >= 0 ? 1 : 0;
+      this.#carry[0] = this.#carry[0]! + this.lost + claimed;
+      this.lost = 0;
+      this.off = -1;
+      // release: pairs with the compare-and-swap that takes the token in the next consumer's constructor
+      Atomics.compareExchange(this.ring.i32, (this.ring.ctl + OFF_CONSUMER) >> 2, this.#token, 0);
+    }
   }
 
   #corrupt(pos: number, what: string): RingBufferCorruptError {

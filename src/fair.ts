@@ -87,15 +87,13 @@ export class FairConsumer extends CallbackConsumer {
 
   /** `ring_buffer__consume()`: every record each ring held when the call began, round-robin. */
   consume(): number {
-    this.waiter.check();
-    return roundRobin(this.cursors, this.#turns, this.#quantum, Infinity, true, this.#visits());
+    return this.pass(() => roundRobin(this.cursors, this.#turns, this.#quantum, Infinity, true, this.#visits()));
   }
 
   /** `ring_buffer__consume_n()`: up to `n` records, round-robin, `quantum` per ring per turn. */
   consumeN(n: number): number {
     checkCount(n);
-    this.waiter.check();
-    return roundRobin(this.cursors, this.#turns, this.#quantum, n, false, this.#visits());
+    return this.pass(() => roundRobin(this.cursors, this.#turns, this.#quantum, n, false, this.#visits()));
   }
 
   /** Each ring's callback, in the order of the rings. */

@@ -1,6 +1,8 @@
 // Producers that wait for room: the twin of libbpf's
 // user_ring_buffer__reserve_blocking(). A producer that finds the ring full
-// announces that it waits (ROOM_WAITERS), looks once more, and sleeps on
+// announces that it waits (ROOM_WAITERS, and its id's bit in ROOM_BITS, so
+// that reapProducer() can take it back if the producer is killed while it
+// waits: roomAnnounce() in assembly/ring.ts), looks once more, and sleeps on
 // ROOM_SEQ; the consumer, after a store of CONSUMER_POS (each one that ends a
 // pass, and within a pass each quarter ring: RingCursor.publish() in
 // src/cursor.ts), bumps ROOM_SEQ and notifies only if someone announced
@@ -8,7 +10,7 @@
 // pays one load per pass for it.
 
 import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
-import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from './layout.js';
+import { OFF_ROOM_SEQ } from './layout.js';
 import type { RingBuffer, WaitForRoomOptions } from './ring-buffer.js';
 import { waitOn } from './wait-on.js';
 import { canBlock } from './wasm.js';
@@ -26,7 +28,7 @@ export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): n
     if (turn >= 0) return turn;
     // pairs with the ROOM_SEQ add and notify in advanceConsumer() (assembly/ring.ts)
     Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, deadline - performance.now());
-    Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
+    ring.wasm.roomLeave(ring.ctl, ring.producerId); // [Q5]
   }
 }
 
@@ -47,7 +49,7 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
     try {
       await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, deadline - performance.now(), undefined, signal);
     } finally {
-      Atomics.sub(ring.i32, (ring.ctl + OFF_ROOM_WAITERS) >> 2, 1);
+      ring.wasm.roomLeave(ring.ctl, ring.producerId); // [Q5]
     }
     signal?.throwIfAborted();
   }
@@ -70,14 +72,12 @@ function deadlineAfter(timeoutMs: number): number {
  */
 function announce(ring: RingBuffer, len: number, deadline: number): number {
   if (performance.now() >= deadline) return ring.reserveChecked(len);
-  const waiters = (ring.ctl + OFF_ROOM_WAITERS) >> 2;
-  Atomics.add(ring.i32, waiters, 1);
-  const seq = Atomics.load(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2);
+  const seq = ring.wasm.roomAnnounce(ring.ctl, ring.producerId); // [Q1] [Q2]
   // a consumer napping or asleep frees nothing: wake it, as BPF_RB_FORCE_WAKEUP would
   ring.wasm.wake(ring.ctl, 1);
   const offset = ring.reserveChecked(len, true);
   if (offset !== 0) {
-    Atomics.sub(ring.i32, waiters, 1);
+    ring.wasm.roomLeave(ring.ctl, ring.producerId);
     return offset;
   }
   ring.countRoomWait();

@@ -3,12 +3,15 @@
 // `Readable.fromWeb()` of it), and a WritableStream whose backpressure is the
 // ring's room.
 //
-// The reading side owns a RingBufferConsumer. Its callback turns each record
-// into a value (by default a copy: a view dies with its callback) and queues
-// it; the iterator, or the stream's pull(), awaits `consumer.poll()` only when
-// the queue is empty, so a reader that stops pulling stops consuming and the
-// ring's producers feel it (they wait for room, or drop and count). Every way
-// out (return(), break, cancel(), the signal, the end of `until`) closes the
+// The reading side owns a RingBufferConsumer, and takes records from the ring
+// only for a read that asks for them: its callback maps each record into a
+// value (by default a copy: a view dies with its callback) for the pending
+// read, and stops the pass once that read has what it asked for (one record
+// for next() and the stream's pull(), up to maxBatch for a batch). The
+// consumer position therefore moves only past records handed out, so however
+// a reader stops (break, return(), throw(), cancel(), the signal, close()),
+// the rest stays in the ring, in order, for the next reader. Reads queue: a
+// next() before the last one settled waits for it. Every way out closes the
 // consumer, which ends a pending poll and gives the ring up: nothing is left
 // waiting, and Node can exit.
 
@@ -36,7 +39,7 @@ export interface ReadRecordsOptions<T = Uint8Array> extends WaitOptions {
   until?: PromiseLike<unknown>;
   /** Ends the reading at once: the pending read rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Records taken from the ring per batch at most (default 1024): bounds what one pass copies. */
+  /** `readBatches()`: records per batch at most (default 1024). The other readers take one record per read. */
   maxBatch?: number;
 }
 
@@ -48,20 +51,27 @@ export interface RecordIterator<T> extends AsyncIterableIterator<T> {
   close(): void;
   /** Resolves to `{ done: true }` and closes the consumer, also while a `next()` is pending. */
   return(): Promise<IteratorResult<T, undefined>>;
+  /** Closes the consumer and rejects with `err`, as a generator that does not catch it. */
+  throw(err?: unknown): Promise<IteratorResult<T, undefined>>;
 }
 
 const DEFAULT_MAX_BATCH = 1024;
 const copy = (data: Uint8Array): Uint8Array => data.slice();
 
-/** The reading shared by the iterators and the stream: batches of mapped records. */
-class BatchReader<T> {
+/** The reading shared by the iterators and the stream: records taken for the read that asks for them. */
+class Reader<T> {
   readonly #consumer: RingBufferConsumer;
   readonly #signal: AbortSignal | undefined;
   /** Aborted to end a pending poll when `until` settles or the reading is closed. */
   readonly #stop = new AbortController();
   readonly #onAbort = (): void => this.#stop.abort();
-  #batch: T[] = [];
-  /** An error a callback threw after some records of the batch were queued: thrown after them. */
+  /** What the read in progress has taken, and how many records it asks for. */
+  #got: T[] = [];
+  #want = 0;
+  /** Where the read in progress hands its values (by default into #got). */
+  #sink: ((value: T) => void) | null = null;
+  #taken = 0;
+  /** An error a callback threw after the read had taken some records: thrown by the next read. */
   #error: { err: unknown } | null = null;
   #ending = false;
   #closed = false;
@@ -76,15 +86,21 @@ class BatchReader<T> {
     const { map = copy as unknown as (data: Uint8Array, lost: number) => T, until, signal, maxBatch = DEFAULT_MAX_BATCH, napMs } = options ?? {};
     checkFunction(map, 'map');
     checkSignal(signal);
-    checkPositive(maxBatch, 'maxBatch', 2 ** 30, 'It bounds the records one pass copies (default 1024).');
+    checkPositive(maxBatch, 'maxBatch', 2 ** 30, 'It bounds the records of one batch (default 1024).');
     const rings = source instanceof RingBuffer ? [source] : source;
-    if (!Array.isArray(rings) || rings.length === 0) {
+    if (!Array.isArray(rings) || rings.length === 0 || !rings.every((r) => r instanceof RingBuffer)) {
       throw new RingBufferTypeError(`${call} takes a RingBuffer (or an array of them); got ${describeValue(source)}`, 'ERR_RINGBUF_TYPE');
     }
+    if (until !== undefined && (until === null || typeof (until as PromiseLike<unknown>).then !== 'function')) {
+      throw new RingBufferTypeError(`until must be a promise; got ${describeValue(until)}`, 'ERR_RINGBUF_TYPE');
+    }
     const callback = (data: Uint8Array, lost: number): number => {
+      // a record arrives only during a read's pass: the read asked for it
+      const value = map(data, lost);
       this.lost += lost;
-      this.#batch.push(map(data, lost));
-      return this.#batch.length >= maxBatch ? -1 : 0; // a full batch ends the pass; the next carries on
+      if (this.#sink !== null) this.#sink(value);
+      else this.#got.push(value);
+      return ++this.#taken >= this.#want ? -1 : 0; // the read has what it asked for: the pass ends here
     };
     const consumer = new RingBufferConsumer(undefined, undefined, napMs === undefined ? undefined : { napMs });
     try {
@@ -105,35 +121,41 @@ class BatchReader<T> {
     }
   }
 
-  /** The next non-empty batch, or null once the reading has ended. */
-  next(): Promise<T[] | null> {
-    const read = this.#last.then(() => this.#read());
+  /**
+   * Takes up to `want` records (at least one), in order, after the reads
+   * queued before it: the values, or null once the reading has ended. With
+   * `sink`, each value goes there as it is taken, and the result is empty.
+   */
+  read(want: number, sink: ((value: T) => void) | null = null): Promise<T[] | null> {
+    const read = this.#last.then(() => this.#read(want, sink));
     this.#last = read.catch(() => {});
     return read;
   }
 
-  async #read(): Promise<T[] | null> {
+  async #read(want: number, sink: ((value: T) => void) | null): Promise<T[] | null> {
+    this.#got = [];
+    this.#want = want;
+    this.#sink = sink;
+    this.#taken = 0;
     for (;;) {
-      if (this.#signal?.aborted && !this.#closed) {
-        this.close();
-        throw this.#signal.reason;
-      }
-      if (this.#batch.length > 0) return this.#take();
+      if (this.#taken > 0) return this.#take();
       if (this.#error !== null) {
         const { err } = this.#error;
         this.#error = null;
         this.close();
         throw err;
       }
+      if (this.#signal?.aborted && !this.#closed) {
+        this.close();
+        throw this.#signal.reason;
+      }
       if (this.#closed) return null;
+      // what is committed now first: poll() would nap before it looks
+      this.#pass();
+      if (this.#taken > 0 || this.#error !== null) continue;
       if (this.#ending) {
-        // the producers are done: what is committed now is all there is
-        this.#pass(() => this.#consumer.consume());
-        if (this.#batch.length > 0) return this.#take();
-        if (this.#error === null) {
-          this.close();
-          return null;
-        }
+        // the producers are done and what they committed has been read
+        if (this.#error === null) this.close();
         continue;
       }
       try {
@@ -145,32 +167,34 @@ class BatchReader<T> {
     }
   }
 
-  /** A pass that keeps a callback's error for after the records queued before it. */
-  #pass(pass: () => number): void {
+  /** A pass that keeps a callback's error for after the records taken before it. */
+  #pass(): void {
     try {
-      pass();
+      this.#consumer.consume();
     } catch (err) {
       this.#error = { err };
     }
   }
 
   #take(): T[] {
-    const batch = this.#batch;
-    this.#batch = [];
-    return batch;
+    const got = this.#got;
+    this.#got = [];
+    this.#want = 0;
+    this.#sink = null;
+    this.#taken = 0;
+    return got;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#batch = [];
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#stop.abort();
     this.#consumer.close();
   }
 }
 
-function iterator<T, B>(reader: BatchReader<B>, step: () => Promise<IteratorResult<T, undefined>>): RecordIterator<T> {
+function iterator<T>(reader: { readonly lost: number; close(): void }, step: () => Promise<IteratorResult<T, undefined>>): RecordIterator<T> {
   const done: IteratorResult<T, undefined> = { done: true, value: undefined };
   const it: RecordIterator<T> = {
     get lost() {
@@ -180,6 +204,10 @@ function iterator<T, B>(reader: BatchReader<B>, step: () => Promise<IteratorResu
     return() {
       reader.close();
       return Promise.resolve(done);
+    },
+    throw(err?: unknown) {
+      reader.close();
+      return Promise.reject(err);
     },
     close() {
       reader.close();
@@ -194,62 +222,52 @@ function iterator<T, B>(reader: BatchReader<B>, step: () => Promise<IteratorResu
 /**
  * An async iterator over the records of `ring` (or of several rings, each in
  * its order): `for await (const record of readRecords(rb)) ...`. Each record
- * is `map(data, lost)`, by default a copy of its bytes. It takes the ring's
- * consumer (a ring has one) and closes it when the iteration ends: by
- * `break` or `return()`, when `signal` aborts (the pending `next()` rejects
- * with its reason), or when `until` settles and what was committed by then
- * has been read.
+ * is `map(data, lost)`, by default a copy of its bytes, taken from the ring
+ * when a `next()` asks for it. It takes the ring's consumer (a ring has one)
+ * and closes it when the iteration ends: by `break`, `return()` or `throw()`,
+ * when `signal` aborts (the pending `next()` rejects with its reason), or when
+ * `until` settles and what was committed by then has been read. The records
+ * not yet read stay in the ring for the next reader.
  */
 export function readRecords<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): RecordIterator<T> {
-  const reader = new BatchReader<T>(ring, options, 'readRecords()');
-  let batch: T[] = [];
-  let i = 0;
+  const reader = new Reader<T>(ring, options, 'readRecords()');
   return iterator(reader, async () => {
-    if (i === batch.length) {
-      const next = await reader.next();
-      if (next === null) return { done: true, value: undefined };
-      batch = next;
-      i = 0;
-    }
-    const value = batch[i]!;
-    batch[i++] = undefined as T; // let the copy go once read
-    return { done: false, value };
+    const got = await reader.read(1);
+    return got === null ? { done: true, value: undefined } : { done: false, value: got[0]! };
   });
 }
 
 /**
- * As `readRecords()`, but yields the records of each pass over the ring as
- * one array (at most `maxBatch`): fewer awaits, for consumers that write in
- * batches (a file, a socket, a database).
+ * As `readRecords()`, but yields what one pass over the ring finds as one
+ * array (at most `maxBatch` records): fewer awaits, for consumers that write
+ * in batches (a file, a socket, a database).
  */
 export function readBatches<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): RecordIterator<T[]> {
-  const reader = new BatchReader<T>(ring, options, 'readBatches()');
+  const reader = new Reader<T>(ring, options, 'readBatches()');
+  const maxBatch = options?.maxBatch ?? DEFAULT_MAX_BATCH;
   return iterator(reader, async () => {
-    const next = await reader.next();
-    return next === null ? { done: true, value: undefined } : { done: false, value: next };
+    const got = await reader.read(maxBatch);
+    return got === null ? { done: true, value: undefined } : { done: false, value: got };
   });
 }
 
 /**
  * A WHATWG `ReadableStream` of the records of `ring`, as `readRecords()`
- * yields them (copies by default). It reads the ring only when its reader
- * pulls (the queue's high-water mark is 0: the ring is the buffer). `cancel()`
- * closes the consumer; `until` closes the stream; `signal` errors it. In Node,
- * `Readable.fromWeb(stream, { objectMode: true })` makes it a Node stream.
+ * yields them (copies by default). It takes a record from the ring only when
+ * its reader reads (the queue's high-water mark is 0: the ring is the
+ * buffer), and enqueues it as it takes it, so `cancel()` leaves the rest in
+ * the ring. `cancel()` closes the consumer; `until` closes the stream;
+ * `signal` errors it. In Node, `Readable.fromWeb(stream, { objectMode: true })`
+ * makes it a Node stream.
  */
 export function createReadableStream<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): ReadableStream<T> {
-  const reader = new BatchReader<T>(ring, options, 'createReadableStream()');
-  let cancelled = false;
+  const reader = new Reader<T>(ring, options, 'createReadableStream()');
   return new ReadableStream<T>(
     {
       async pull(controller) {
-        const batch = await reader.next();
-        if (cancelled) return;
-        if (batch === null) controller.close();
-        else for (const record of batch) controller.enqueue(record);
+        if ((await reader.read(1, (record) => controller.enqueue(record))) === null) controller.close();
       },
       cancel() {
-        cancelled = true;
         reader.close();
       },
     },

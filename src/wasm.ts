@@ -23,6 +23,9 @@ export interface RingWasm extends Record<string, unknown> {
   /** `room`: also wake the producers waiting for room. */
   advanceConsumer(ctl: number, from: number, to: number, drops: number, room: number): number;
   reap(ctl: number, id: number, self: number, canBlock: number): number;
+  /** A producer that waits for room announces itself (ROOM_WAITERS and its id's bit); returns ROOM_SEQ. */
+  roomAnnounce(ctl: number, id: number): number;
+  roomLeave(ctl: number, id: number): void;
   producerCounter(ctl: number, id: number, which: number): number;
   countRefusal(ctl: number, id: number): void;
   /** The u64 counter at an OFF_* offset of the control block. */

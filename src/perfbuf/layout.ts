@@ -7,6 +7,8 @@
 //
 //  byte    0 ┌──────────────────────────────────────────────────────────────┐
 //            │ line 0, written once: MAGIC │ VERSION │ PRODUCERS │ FLAGS     │
+//            │ HELD: the consumer went to sleep with records held back by   │
+//            │       the watermark (set and cleared by the consumer)        │
 //  byte   64 ├── line 1: COUNTER, the stamp counter (+2 per record) ───────┤
 //  byte  128 ├── line 2 + k, one per producer k: ─────────────────────────┤
 //            │ LOW u32: IDLE (1), or an even lower bound of the stamp of    │
@@ -28,7 +30,7 @@
 // stamp STAMP_BOUND steps or more past the oldest open reservation (the lowest
 // LOW), which discarded records could otherwise push without end.
 export const PB_MAGIC = 0x42505046; // "FPPB"
-export const PB_VERSION = 1;
+export const PB_VERSION = 2;
 // line 0 (Int32 indexes)
 export const W_MAGIC = 0;
 export const W_VERSION = 1;
@@ -36,6 +38,8 @@ export const W_PRODUCERS = 2;
 export const W_FLAGS = 3;
 /** FLAGS: records carry a stamp (ordered buffer). */
 export const FLAG_ORDERED = 0x1;
+/** 1 while the consumer sleeps (or is about to) with a committed record held back by the watermark. */
+export const W_HELD = 4;
 // line 1
 export const W_COUNTER = 16;
 // line 2 + k

@@ -8,7 +8,7 @@ import { OFF_DROPPED } from '../layout.js';
 import { WaitingConsumer } from '../consumer-base.js';
 import type { WaitOptions } from '../wait.js';
 import { PerfBuffer } from './buffer.js';
-import { IDLE, PREFIX, SLOT_LOW, SLOT_WORDS, STAMP_STEP, W_COUNTER, W_SLOTS } from './layout.js';
+import { IDLE, PREFIX, SLOT_LOW, SLOT_WORDS, STAMP_STEP, W_COUNTER, W_HELD, W_SLOTS } from './layout.js';
 
 /**
  * Called once per record: `data` is a view of its payload, valid only during
@@ -133,20 +133,18 @@ export class PerfBufferConsumer extends WaitingConsumer {
    * floods); the count, or a callback's negative number.
    */
   consume(): number {
-    this.waiter.check();
-    return this.#consume(Infinity, true);
+    return this.pass(() => this.#consume(Infinity, true));
   }
 
   /** Up to `n` records (`ring_buffer__consume_n()`). */
   consumeN(n: number): number {
     checkCount(n);
-    this.waiter.check();
-    return this.#consume(n, false);
+    return this.pass(() => this.#consume(n, false));
   }
 
   #consume(n: number, snapshot: boolean): number {
     const r = this.#ordered ? this.#merge(n, snapshot) : this.#roundRobin(n, snapshot);
-    if (r >= 0 && r < n) this.#trailingLosses();
+    if (r >= 0 && r < n && !this.waiter.closed) this.#trailingLosses();
     return r;
   }
 
@@ -185,11 +183,27 @@ export class PerfBufferConsumer extends WaitingConsumer {
     return w;
   }
 
-  /** Whether the ordered merge could deliver a record now (for poll's last look before sleeping). */
+  /**
+   * Whether the ordered merge could deliver a record now (poll's last look
+   * before sleeping, after WAIT is set). HELD is set first and cleared only
+   * when no committed record waits behind the watermark: a producer whose LOW
+   * goes back to IDLE without a wakeup of its own (a refused reservation, a
+   * BPF_RB_NO_WAKEUP commit) wakes the consumer when HELD is set, since the
+   * records it held back may have been committed with a wakeup that found the
+   * consumer awake (Dekker: our HELD store before the LOW loads, its LOW store
+   * before its HELD load; PerfBufferProducer.#idle()) [P4].
+   */
   #mergeable(): boolean {
+    Atomics.store(this.#control, W_HELD, 1);
     const c32 = this.#readCounter();
     const w = this.#watermark(c32);
-    for (const cur of this.cursors) if (cur.peek() && ((this.#stampOf(cur) - c32) | 0) < w) return true;
+    let held = false;
+    for (const cur of this.cursors) {
+      if (!cur.peek()) continue;
+      if (((this.#stampOf(cur) - c32) | 0) < w) return true;
+      held = true;
+    }
+    if (!held) Atomics.store(this.#control, W_HELD, 0);
     return false;
   }
 
@@ -234,6 +248,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
           }
           const slot = ready[best]!;
           const cur = cursors[slot]!;
+          if (this.waiter.closed) return total; // close() in a callback: the pass ends at that record
           const r = this.#deliver(cur, slot, (this.#cExt + bestRel) / STAMP_STEP);
           total++;
           if (typeof r === 'number' && r < 0) return r;

@@ -7,8 +7,8 @@ import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, OFF_WAIT } from '../layout.js';
 import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
 import {
-  FLAG_ORDERED, FLOOR_STALE, IDLE, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, STAMP_BOUND, STAMP_STEP, W_COUNTER, W_FLAGS, W_PRODUCERS,
-  W_SLOTS,
+  FLAG_ORDERED, FLOOR_STALE, IDLE, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, STAMP_BOUND, STAMP_STEP, W_COUNTER, W_FLAGS, W_HELD,
+  W_PRODUCERS, W_SLOTS,
 } from './layout.js';
 
 /**
@@ -89,7 +89,7 @@ export class PerfBufferProducer implements ReservationOwner {
     if (this.#outstanding++ === 0) Atomics.store(c, this.#low, counter);
     const off = this.ring.reserveChecked(len + PREFIX);
     if (off === 0) {
-      if (--this.#outstanding === 0) Atomics.store(c, this.#low, IDLE);
+      if (--this.#outstanding === 0) this.#idle(BPF_RB_NO_WAKEUP); // [P3] a refusal sends no wakeup of its own
       return 0;
     }
     // the stamp, after the reservation: refused records take none
@@ -141,10 +141,34 @@ export class PerfBufferProducer implements ReservationOwner {
     if (raw) ring.checkPending(offset - PREFIX); // throws, changing nothing, on a bad offset
     // the ring's own wakeup is skipped: the consumer may not emit this record before LOW is IDLE
     ring.commitReserved(offset - PREFIX, BPF_RB_NO_WAKEUP, discard);
-    if (--this.#outstanding === 0) Atomics.store(this.#control, this.#low, IDLE);
-    // After the IDLE store, a consumer asleep on this ring is woken: pairs with
-    // its WAIT store before its last look (#arm() in src/wait.ts).
+    if (--this.#outstanding === 0) this.#idle(flags);
+    else this.#wake(flags);
+  }
+
+  /**
+   * LOW = IDLE once nothing is outstanding [P2], then the wakeup. Records of
+   * other producers may have waited behind this LOW, their own wakeups spent
+   * on a consumer that found them held back: when the consumer sleeps with
+   * such records (HELD), this store is what lets them go, so it wakes the
+   * consumer whatever `flags` say (pairs with the HELD store before the LOW
+   * loads in PerfBufferConsumer.#mergeable()).
+   */
+  #idle(flags: number): void {
+    Atomics.store(this.#control, this.#low, IDLE);
+    if ((flags & BPF_RB_NO_WAKEUP) !== 0 && (flags & BPF_RB_FORCE_WAKEUP) === 0 && Atomics.load(this.#control, W_HELD) !== 0) {
+      flags = 0;
+    }
+    this.#wake(flags);
+  }
+
+  /**
+   * The wakeup rule after the ring's own commit (which sent none): a
+   * consumer asleep on this ring is woken, after the IDLE store (pairs with
+   * its WAIT store before its last look, #arm() in src/wait.ts).
+   */
+  #wake(flags: number): void {
     if ((flags & BPF_RB_NO_WAKEUP) === 0 || (flags & BPF_RB_FORCE_WAKEUP) !== 0) {
+      const ring = this.ring;
       if (Atomics.load(this.#i32, this.#wait) !== 0) ring.wasm.wake(ring.ctl, flags & BPF_RB_FORCE_WAKEUP ? 1 : 0);
     }
   }
