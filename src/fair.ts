@@ -1,8 +1,8 @@
 // A consumer of many rings that serves them round-robin, and the round-robin
 // pass it shares with the unordered per-producer consumer (src/perfbuf/merge.ts).
 
-import { CallbackConsumer } from './consumer-base.js';
-import type { RecordVisitor, RingCursor } from './cursor.js';
+import { CallbackConsumer } from './consumer.js';
+import type { RecordVisitor, RingWalk } from './walk.js';
 import { checkCount, checkPositive } from './errors.js';
 import type { WaitOptions } from './wait.js';
 
@@ -16,15 +16,15 @@ import type { WaitOptions } from './wait.js';
  * `visits[i]`; a negative return stops the pass and is returned.
  */
 export function roundRobin(
-  cursors: readonly RingCursor[],
+  walks: readonly RingWalk[],
   turns: { start: number },
   quantum: number,
   n: number,
   snapshot: boolean,
   visits: readonly RecordVisitor[],
 ): number {
-  const k = cursors.length;
-  const limits = snapshot ? cursors.map((c) => c.ring.wasm.producerPos(c.ring.ctl)) : null;
+  const k = walks.length;
+  const limits = snapshot ? walks.map((w) => w.ring.wasm.producerPos(w.ring.ctl)) : null;
   let total = 0;
   try {
     for (;;) {
@@ -32,7 +32,7 @@ export function roundRobin(
       const first = turns.start;
       for (let j = 0; j < k && total < n; j++) {
         const i = (first + j) % k;
-        const cur = cursors[i]!;
+        const cur = walks[i]!;
         const turn = cur.deliver(Math.min(quantum, n - total), visits[i]!, limits === null ? Infinity : limits[i]!);
         if (turn < 0) {
           turns.start = (i + 1) % k;
@@ -47,7 +47,7 @@ export function roundRobin(
       if (round === 0 || total >= n) return total;
     }
   } finally {
-    for (const cur of cursors) cur.publish();
+    for (const cur of walks) cur.publish();
   }
 }
 
@@ -87,13 +87,13 @@ export class FairConsumer extends CallbackConsumer {
 
   /** `ring_buffer__consume()`: every record each ring held when the call began, round-robin. */
   consume(): number {
-    return this.pass(() => roundRobin(this.cursors, this.#turns, this.#quantum, Infinity, true, this.#visits()));
+    return this.pass(() => roundRobin(this.walks, this.#turns, this.#quantum, Infinity, true, this.#visits()));
   }
 
   /** `ring_buffer__consume_n()`: up to `n` records, round-robin, `quantum` per ring per turn. */
   consumeN(n: number): number {
     checkCount(n);
-    return this.pass(() => roundRobin(this.cursors, this.#turns, this.#quantum, n, false, this.#visits()));
+    return this.pass(() => roundRobin(this.walks, this.#turns, this.#quantum, n, false, this.#visits()));
   }
 
   /** Each ring's callback, in the order of the rings. */

@@ -12,7 +12,7 @@
 import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
 import { OFF_ROOM_SEQ } from './layout.js';
 import type { RingBuffer, WaitForRoomOptions } from './ring-buffer.js';
-import { waitOn } from './wait-on.js';
+import { waitOn } from './wait.js';
 import { canBlock } from './wasm.js';
 
 /** The blocking wait (Atomics.wait): a reservation's offset, or 0 on timeout (counted). `len` is checked. */

@@ -1,8 +1,10 @@
 // How consumers wait, in one place: the announce-then-look sleep (arm, the
-// second look, disarm), the nap that moderates wakeups, the poll loops
-// (async and blocking), and what every consumer shares on top of them
-// (poll, pollSync, close). RingBufferConsumer, FairConsumer and
-// PerfBufferConsumer each extend WaitingConsumer.
+// second look, disarm) [W1..W4], the nap that moderates wakeups, the poll
+// loops (async and blocking), and the wait that does not block the thread
+// (Atomics.waitAsync on one or more words, or, where a browser lacks it,
+// workers that block in Atomics.wait on the caller's behalf), which producers
+// waiting for room (src/room.ts) use too. Every consumer's Waiter is here;
+// poll(), pollSync() and close() on top of it are in src/consumer.ts.
 //
 // Wakeup moderation (the NAPI / interrupt-coalescing idea): a consumer that
 // keeps up would otherwise sleep between records, so that nearly every
@@ -23,9 +25,8 @@ import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, cannotBlockError, checkSignal, checkTimeout, closedError, describeValue,
 } from './errors.js';
 import { WAIT_ARMED, WAIT_AWAKE, WAIT_NAPPING } from './layout.js';
-import type { RingCursor } from './cursor.js';
+import type { RingWalk } from './walk.js';
 import { canBlock } from './wasm.js';
-import { startWait, type WaitWord, type Waiting } from './wait-on.js';
 
 /** The default latency budget of a nap, in milliseconds. */
 export const DEFAULT_NAP_MS = 1;
@@ -90,7 +91,7 @@ export function checkOneRing(rings: number): void {
 /** What a Waiter needs of its consumer. */
 export interface WaitTarget {
   /** The consumer's rings (a live list: rings may be added). */
-  readonly cursors: readonly RingCursor[];
+  readonly walks: readonly RingWalk[];
   /** One pass over every ring: records delivered, or a callback's negative number. */
   consume(): number;
   /** The second look, after WAIT is set: whether a pass could deliver now. */
@@ -209,7 +210,7 @@ export class Waiter {
     if (this.#polling) {
       throw new RingBufferStateError('a poll() is already pending on this consumer: await it before polling again (a ring has one consumer, and it waits once)', 'ERR_RINGBUF_POLL_PENDING');
     }
-    if (this.#target.cursors.length === 0) {
+    if (this.#target.walks.length === 0) {
       throw new RingBufferStateError('this consumer has no rings, so poll() would wait forever: add() a ring first', 'ERR_RINGBUF_NO_RINGS');
     }
     this.#polling = true;
@@ -227,10 +228,7 @@ export class Waiter {
     const now = performance.now();
     const dt = now - this.#passAt;
     let fill = 0;
-    for (const c of this.#target.cursors) {
-      fill = Math.max(fill, (c.cons - c.mark) / c.ring.size);
-      c.mark = c.cons;
-    }
+    for (const walk of this.#target.walks) fill = Math.max(fill, walk.consumedSinceMark());
     this.#fillPerMs = dt > 0 ? fill / dt : Infinity;
     if (dt > 0) {
       const keep = Math.exp(-dt / RATE_MS);
@@ -260,17 +258,17 @@ export class Waiter {
    * before its WAIT load in wake(), assembly/ring.ts).
    */
   #arm(): boolean {
-    const cursors = this.#target.cursors;
+    const walks = this.#target.walks;
     // the adaptive rule compares a record's position with CONSUMER_POS
-    for (const c of cursors) c.publish();
-    for (const c of cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_ARMED);
+    for (const walk of walks) walk.publish();
+    for (const walk of walks) walk.setWait(WAIT_ARMED);
     let sleep = false;
     try {
       // the look may step over discarded records without publishing them: then publish first (next turn)
-      sleep = !this.#target.ready() && cursors.every((c) => c.cons === c.published);
+      sleep = !this.#target.ready() && walks.every((walk) => walk.settled);
       // a look that stepped over discarded records may have published without
       // waking the producers waiting for room: wake them before sleeping
-      if (sleep) for (const c of cursors) c.publish();
+      if (sleep) for (const walk of walks) walk.publish();
     } finally {
       if (!sleep) this.#disarm();
     }
@@ -278,11 +276,11 @@ export class Waiter {
   }
 
   #disarm(): void {
-    for (const c of this.#target.cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_AWAKE);
+    for (const walk of this.#target.walks) walk.setWait(WAIT_AWAKE);
   }
 
   #words(): WaitWord[] {
-    return this.#target.cursors.map((c) => ({ i32: c.ring.i32, index: c.waitIndex }));
+    return this.#target.walks.map((walk) => walk.waitWord);
   }
 
   /**
@@ -291,21 +289,183 @@ export class Waiter {
    * it, sets WAIT back to AWAKE (#disarm) and ends it.
    */
   #beginSleep(state: number, ms: number): Waiting | null {
-    if (state === WAIT_NAPPING) for (const c of this.#target.cursors) Atomics.store(c.ring.i32, c.waitIndex, WAIT_NAPPING);
+    if (state === WAIT_NAPPING) for (const walk of this.#target.walks) walk.setWait(WAIT_NAPPING);
     return startWait(this.#words(), state, ms, this.#cancels);
   }
 
   #sleepSync(state: number, ms: number): void {
-    const c = this.#target.cursors[0]!;
-    if (state === WAIT_NAPPING) Atomics.store(c.ring.i32, c.waitIndex, WAIT_NAPPING);
+    const walk = this.#target.walks[0]!;
+    const { i32, index } = walk.waitWord;
+    if (state === WAIT_NAPPING) walk.setWait(WAIT_NAPPING);
     // pairs with the cmpxchg of WAIT and the notify in wake() (assembly/ring.ts)
-    Atomics.wait(c.ring.i32, c.waitIndex, state, ms);
-    Atomics.store(c.ring.i32, c.waitIndex, WAIT_AWAKE);
+    Atomics.wait(i32, index, state, ms);
+    walk.setWait(WAIT_AWAKE);
   }
 
   /** Wakes every wait in flight: in waitAsync, in Atomics.wait, or in a stand-in worker. */
   #interrupt(): void {
     for (const cancel of [...this.#cancels]) cancel();
-    for (const c of this.#target.cursors) Atomics.notify(c.ring.i32, c.waitIndex);
+    for (const { i32, index } of this.#words()) Atomics.notify(i32, index);
+  }
+}
+
+// ---- the wait that does not block the thread -----------------------------
+
+/** One word to wait on: `i32[index]`, while it holds the value given to waitOn(). */
+export interface WaitWord {
+  readonly i32: Int32Array;
+  readonly index: number;
+}
+
+const noop = (): void => {};
+
+// A worker that blocks in Atomics.wait on the waiter's behalf and answers
+// when the wait ends: the stand-in for Atomics.waitAsync (Firefox before 145,
+// Safari before 16.4). It waits on the same word for the same value, so it
+// honours the wakeup flags exactly as waitAsync does.
+const STAND_IN_SOURCE = `onmessage = (e) => {
+  const { i32, index, value, timeout, id } = e.data;
+  postMessage({ id, result: Atomics.wait(i32, index, value, timeout) });
+};`;
+
+/**
+ * The stand-in workers of this thread, shared by every waiter: one per wait
+ * in flight, idle ones kept for the next wait.
+ */
+class StandIns {
+  readonly #idle: Worker[] = [];
+  #url: string | undefined;
+  #next = 0;
+
+  /**
+   * Waits in a worker while `word` holds `value` (at most `ms`). `cancel()`
+   * settles the wait at once and ends that worker (it is blocked, so it
+   * cannot be reused).
+   */
+  wait(word: WaitWord, value: number, ms: number): { done: Promise<unknown>; cancel: () => void } {
+    if (typeof Worker !== 'function' || typeof Blob !== 'function') {
+      throw new RingBufferStateError(
+        'waiting needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. Use pollSync() in a worker.',
+        'ERR_RINGBUF_NO_WAIT',
+      );
+    }
+    this.#url ??= URL.createObjectURL(new Blob([STAND_IN_SOURCE], { type: 'text/javascript' }));
+    const worker = this.#idle.pop() ?? new Worker(this.#url);
+    const id = ++this.#next;
+    let settle!: (v: unknown) => void;
+    let fail!: (e: unknown) => void;
+    const done = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const cleanup = (): void => {
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+    };
+    const onError = (e: ErrorEvent): void => {
+      cleanup();
+      worker.terminate();
+      fail(new RingBufferStateError(`the Atomics.wait stand-in worker failed: ${e.message}`, 'ERR_RINGBUF_NO_WAIT'));
+    };
+    const onMessage = (e: MessageEvent<{ id: number; result: string }>): void => {
+      if (e.data.id !== id) return;
+      cleanup();
+      this.#idle.push(worker);
+      settle(e.data.result);
+    };
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', onError);
+    worker.postMessage({ i32: word.i32, index: word.index, value, timeout: ms, id });
+    return {
+      done,
+      cancel: () => {
+        cleanup();
+        worker.terminate();
+        settle('closed');
+      },
+    };
+  }
+}
+
+let standIns: StandIns | undefined;
+
+/** @internal A wait begun by startWait(): await `done`, then call `end()` (once it settled or was cancelled). */
+export interface Waiting {
+  readonly done: Promise<unknown>;
+  end(): void;
+}
+
+/**
+ * @internal
+ * Begins a wait that does not block the thread, until any of `words` no
+ * longer holds `value` (a notify on it), `ms` pass (Infinity: without end) or
+ * `signal` aborts: in `Atomics.waitAsync` on all of them at once or, where a
+ * browser lacks it, in stand-in workers blocked in `Atomics.wait` (their
+ * cancels sit in `cancels` meanwhile). Returns null when a word moved
+ * already (a wakeup came first). Holds the event loop open until `end()`.
+ *
+ * The caller awaits `done` itself, so that a wakeup reaches it in one turn
+ * of the microtask queue, and may call `end()` after its work, not before.
+ */
+export function startWait(
+  words: readonly WaitWord[],
+  value: number,
+  ms: number,
+  cancels: Set<() => void> = new Set(),
+  signal?: AbortSignal,
+): Waiting | null {
+  const waits: Promise<unknown>[] = [];
+  for (const word of words) {
+    if (typeof Atomics.waitAsync !== 'function') {
+      const w = (standIns ??= new StandIns()).wait(word, value, ms);
+      cancels.add(w.cancel);
+      waits.push(w.done.finally(() => cancels.delete(w.cancel)));
+      continue;
+    }
+    const w = Atomics.waitAsync(word.i32, word.index, value, ms === Infinity ? undefined : Math.max(0, ms));
+    if (!w.async) {
+      // the word moved already: a wakeup came first; settle the waits begun on earlier words
+      if (waits.length > 0) for (const other of words) Atomics.notify(other.i32, other.index);
+      for (const cancel of [...cancels]) cancel();
+      return null;
+    }
+    waits.push(w.value);
+  }
+  let onAbort: (() => void) | undefined;
+  if (signal !== undefined) {
+    waits.push(new Promise<void>((resolve) => {
+      onAbort = () => {
+        for (const cancel of [...cancels]) cancel();
+        resolve();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort);
+    }));
+  }
+  // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
+  const keepAlive = setInterval(noop, 2 ** 30);
+  return {
+    // one wait (a consumer of one ring) is awaited as it is: a race would add a turn of the microtask queue
+    done: waits.length === 1 ? waits[0]! : Promise.race(waits),
+    end() {
+      clearInterval(keepAlive);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      // settle the waits on the words that did not fire (only the consumer waits on a WAIT word)
+      if (words.length > 1) for (const { i32, index } of words) Atomics.notify(i32, index);
+    },
+  };
+}
+
+/** @internal startWait(), awaited and ended. */
+export async function waitOn(
+  words: readonly WaitWord[],
+  value: number,
+  ms: number,
+  cancels?: Set<() => void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const w = startWait(words, value, ms, cancels, signal);
+  if (w === null) return;
+  try {
+    await w.done;
+  } finally {
+    w.end();
   }
 }

@@ -1,11 +1,11 @@
 // PerfBufferConsumer: the per-producer rings merged back into one order by
 // stamp (the watermark argument is in docs/perfbuf.md), or read round-robin.
 
-import { RingCursor, type RecordVisitor } from '../cursor.js';
+import { RingWalk, type RecordVisitor } from '../walk.js';
 import { RingBufferStateError, RingBufferTypeError, checkBoolean, checkCount, checkFunction, checkPositive, describeValue } from '../errors.js';
 import { roundRobin } from '../fair.js';
 import { OFF_DROPPED } from '../layout.js';
-import { WaitingConsumer } from '../consumer-base.js';
+import { WaitingConsumer } from '../consumer.js';
 import type { WaitOptions } from '../wait.js';
 import { PerfBuffer } from './buffer.js';
 import { IDLE, PREFIX, SLOT_LOW, SLOT_WORDS, STAMP_STEP, W_COUNTER, W_HELD, W_SLOTS } from './layout.js';
@@ -99,9 +99,9 @@ export class PerfBufferConsumer extends WaitingConsumer {
     checkPositive(quantum, 'quantum', 2 ** 30, 'Use a positive integer such as 16.');
     this.#pb = pb;
     try {
-      for (const r of pb.rings) this.cursors.push(new RingCursor(r));
+      for (const r of pb.rings) this.walks.push(new RingWalk(r));
     } catch (err) {
-      for (const c of this.cursors) c.release();
+      for (const c of this.walks) c.release();
       throw err;
     }
     this.#sample = sample ?? null;
@@ -116,7 +116,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
     this.#rels = new Int32Array(pb.rings.length);
     this.#c32 = Atomics.load(this.#control, W_COUNTER);
     this.#cExt = this.#c32 >>> 0;
-    this.#visits = this.cursors.map((cur, slot) => (src: Uint8Array, off: number, len: number, lost: number) => {
+    this.#visits = this.walks.map((cur, slot) => (src: Uint8Array, off: number, len: number, lost: number) => {
       const stamp = this.#pb.ordered ? (this.#cExt + ((cur.ring.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP : -1;
       return this.#hand(slot, src, off, len, lost, stamp);
     });
@@ -173,7 +173,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
   #watermark(c32: number): number {
     const c = this.#control;
     let w = 0;
-    for (let k = 0, i = W_SLOTS + SLOT_LOW; k < this.cursors.length; k++, i += SLOT_WORDS) {
+    for (let k = 0, i = W_SLOTS + SLOT_LOW; k < this.walks.length; k++, i += SLOT_WORDS) {
       // pairs with the LOW stores in PerfBufferProducer.reserveRaw() and #commit()
       const low = Atomics.load(c, i);
       if (low === IDLE) continue;
@@ -198,7 +198,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
     const c32 = this.#readCounter();
     const w = this.#watermark(c32);
     let held = false;
-    for (const cur of this.cursors) {
+    for (const cur of this.walks) {
       if (!cur.peek()) continue;
       if (((this.#stampOf(cur) - c32) | 0) < w) return true;
       held = true;
@@ -207,13 +207,13 @@ export class PerfBufferConsumer extends WaitingConsumer {
     return false;
   }
 
-  #stampOf(cur: RingCursor): number {
-    return cur.ring.i32[cur.off >> 2]!; // prefix word 0
+  #stampOf(cur: RingWalk): number {
+    return cur.ring.i32[cur.head >> 2]!; // prefix word 0
   }
 
   #merge(n: number, snapshot: boolean): number {
-    const cursors = this.cursors;
-    const k = cursors.length;
+    const walks = this.walks;
+    const k = walks.length;
     const ready = this.#ready;
     const rels = this.#rels;
     // consume(): stamps taken after the call began wait for the next call
@@ -227,7 +227,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
         // with a head at or above w, has nothing more for this pass.
         let m = 0;
         for (let i = 0; i < k; i++) {
-          const cur = cursors[i]!;
+          const cur = walks[i]!;
           if (!cur.peek()) continue;
           const rel = (this.#stampOf(cur) - c32) | 0;
           if (rel < w) {
@@ -247,7 +247,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
             }
           }
           const slot = ready[best]!;
-          const cur = cursors[slot]!;
+          const cur = walks[slot]!;
           if (this.waiter.closed) return total; // close() in a callback: the pass ends at that record
           const r = this.#deliver(cur, slot, (this.#cExt + bestRel) / STAMP_STEP);
           total++;
@@ -265,18 +265,20 @@ export class PerfBufferConsumer extends WaitingConsumer {
       }
       return total;
     } finally {
-      for (const cur of cursors) cur.publish();
+      for (const cur of walks) cur.publish();
     }
   }
 
   #roundRobin(n: number, snapshot: boolean): number {
     this.#rrC32 = this.#pb.ordered ? this.#readCounter() : 0;
-    return roundRobin(this.cursors, this.#turns, this.#quantum, n, snapshot, this.#visits);
+    return roundRobin(this.walks, this.#turns, this.#quantum, n, snapshot, this.#visits);
   }
 
   /** The ordered merge's step: reports the head record's losses, takes it and hands it to the sample callback. */
-  #deliver(cur: RingCursor, slot: number, stamp: number): number | void {
-    const { src, off, len } = cur;
+  #deliver(cur: RingWalk, slot: number, stamp: number): number | void {
+    const src = cur.source;
+    const off = cur.head;
+    const len = cur.headLength;
     return this.#hand(slot, src, off, len, cur.take(), stamp);
   }
 
@@ -299,7 +301,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
     }
     off += prefix;
     len -= prefix;
-    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(this.cursors[slot]!.view(off, len), slot, stamp);
+    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(this.walks[slot]!.view(off, len), slot, stamp);
   }
 
   /**
@@ -310,11 +312,11 @@ export class PerfBufferConsumer extends WaitingConsumer {
    * before any later reservation.
    */
   #trailingLosses(): void {
-    for (let slot = 0; slot < this.cursors.length; slot++) {
-      const cur = this.cursors[slot]!;
+    for (let slot = 0; slot < this.walks.length; slot++) {
+      const cur = this.walks[slot]!;
       const { ring } = cur;
       const prod = ring.wasm.producerPos(ring.ctl);
-      if (prod !== cur.cons || cur.off >= 0) continue;
+      if (prod !== cur.position || cur.head >= 0) continue;
       const dropped = ring.wasm.counter(ring.ctl, OFF_DROPPED); // the refusals of this slot's one producer
       if (ring.wasm.producerPos(ring.ctl) !== prod) continue;
       const unreported = dropped - this.#reported[slot]!;
