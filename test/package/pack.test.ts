@@ -21,16 +21,17 @@ describe('the README', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const shows = (path: string, lang: string) => expect(readme, path).toContain('```' + lang + '\n' + readFileSync(join(root, path), 'utf8') + '```');
 
-  it('shows the Node snippets verbatim', () => {
-    for (const file of NODE_SNIPPETS) shows(`examples/node/${file}`, 'js');
+  it('shows the Node quick start verbatim, and links the other Node examples', () => {
+    for (const file of ['main.mjs', 'producer.mjs']) shows(`examples/node/${file}`, 'js');
+    for (const file of ['iterate.mjs', 'stream.mjs', 'writable.mjs']) expect(readme, file).toContain(`(examples/node/${file})`);
   });
 
-  it('shows the browser quick start and the page without a bundler verbatim, each file named', () => {
+  it('shows the browser quick start verbatim, each file named, and links the page without a bundler', () => {
     for (const [file, lang] of [['vite.config.mjs', 'js'], ['index.html', 'html'], ['main.js', 'js'], ['producer.js', 'js']] as const) {
       shows(`examples/browser/quickstart/${file}`, lang);
       expect(readFileSync(join(root, 'examples/browser/quickstart', file), 'utf8').split('\n', 3).join('\n'), file).toContain(file);
     }
-    for (const [file, lang] of [['index.html', 'html'], ['producer.js', 'js']] as const) shows(`examples/browser/no-bundler/${file}`, lang);
+    expect(readme).toContain('examples/browser/no-bundler');
   });
 
   it('says that `using` needs Node 24 or a transpiler', () => {
