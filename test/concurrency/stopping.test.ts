@@ -270,16 +270,24 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
   });
   cleanup.push(() => consumer.close());
   const limit = stop === 'close-between' ? take : stop === 'ring-close' ? take + s.more : Infinity;
+  // a pass in which the callback closed the consumer may end by throwing ERR_RINGBUF_CLOSED
+  const closedNow = (err: unknown) => closed && (err as { code?: string }).code === 'ERR_RINGBUF_CLOSED';
   while (!closed && handed.length < limit) {
     if (ended.signal.aborted) {
       // the producers are done: what is committed now is all there is
-      if (consumer.consume() === 0) break;
+      let n = 0;
+      try {
+        n = consumer.consume();
+      } catch (err) {
+        if (!closedNow(err)) throw err;
+      }
+      if (n === 0) break;
       continue;
     }
     try {
       await consumer.poll(-1, { signal: ended.signal });
     } catch (err) {
-      if (!ended.signal.aborted) throw err;
+      if (!(ended.signal.aborted && (err as Error).name === 'AbortError') && !closedNow(err)) throw err;
     }
   }
   if (stop === 'ring-close') ring.close();
@@ -302,7 +310,7 @@ async function nextReader(rb: RingBuffer, kind: 'records' | 'consumer', marker: 
       try {
         await consumer.poll(-1, { signal: ended.signal });
       } catch (err) {
-        if (!ended.signal.aborted) throw err;
+        if (!(ended.signal.aborted && (err as Error).name === 'AbortError')) throw err;
       }
     }
     while (consumer.consume() > 0);
