@@ -18,7 +18,8 @@
 //             │ OVERWRITE_POS u64 │ OVERWRITTEN u64 │ MOVE_TOTAL u64           │
 //  ctl +  128 ├── line 2: MOVE_TO u64 (overwrite mode, written per move) ──────┤
 //  ctl +  192 ├── line 3: CONSUMER_POS u64 │ CONSUMER_DROPS u32 │ CONSUMER u32 ┤
-//             │ CONSUMER_OVERWRITTEN f64 │ CONSUMER_CARRY f64 (the consumer's own)│
+//             │ CONSUMER_OVERWRITTEN │ CONSUMER_CARRY │ CONSUMER_LAST (f64s, the  │
+//             │ consumer's own)                                               │
 //  ctl +  256 ├── line 4: WAIT u32, the consumer's futex word ───────────────┤
 //  ctl +  320 ├── line 5: ROOM_WAITERS u32 │ ROOM_SEQ u32 (producers' futex) ─┤
 //  ctl +  384 ├── line 6: DROPPED u64 (refusals, counted outside the lock) ──┤
@@ -98,6 +99,12 @@ export const OFF_CONSUMER_OVERWRITTEN: u32 = 208;
  * (an f64): the next consumer reports them with its first record.
  */
 export const OFF_CONSUMER_CARRY: u32 = 216;
+/**
+ * Overwrite mode: the position the last consumer had read to when it gave the
+ * ring up (an f64): the next one starts there, so that a move of CONSUMER_POS
+ * past it, even one still in progress, is seen as a move.
+ */
+export const OFF_CONSUMER_LAST: u32 = 224;
 // line 4
 export const OFF_WAIT: u32 = 256;
 // line 5

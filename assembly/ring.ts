@@ -6,7 +6,7 @@
 import {
   MAGIC, VERSION, OFF_MAGIC, OFF_VERSION, OFF_SIZE, OFF_MASK, OFF_FLAGS, OFF_MAX_RECORD, OFF_PENDING_POS,
   OFF_CONS_SEEN, OFF_LOSS_BASE, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS, OFF_CONSUMER_DROPS, OFF_WAIT,
-  OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_ROOM_BITS, OFF_MOVE_TOTAL, OFF_MOVE_TO, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
+  OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_ROOM_BITS, OFF_MOVE_TOTAL, OFF_MOVE_TO, OFF_CONSUMER_LAST, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
   ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE, BUSY_BIT,
   DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
   FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
@@ -61,6 +61,7 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   store<u64>(ctl, pos, OFF_CONSUMER_POS);
   store<u64>(ctl, pos, OFF_OVERWRITE_POS);
   store<u64>(ctl, pos, OFF_MOVE_TO);
+  store<f64>(ctl, start, OFF_CONSUMER_LAST);
   reserveSpecialIds(ctl);
   // A lock-free claim publishes PRODUCER_POS before the header exists, so
   // free space must never look like a committed header: all ones reads BUSY.
@@ -216,8 +217,8 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
     // [O1] first, what OVERWRITTEN will be: reap() finishes the move with it
     // if this producer dies before OVERWRITE_POS (only lock holders write both)
     const total = load<u64>(ctl, OFF_OVERWRITTEN) + n;
-    atomic.store<u64>(ctl, total, OFF_MOVE_TOTAL);
     atomic.store<u64>(ctl, over, OFF_MOVE_TO);
+    atomic.store<u64>(ctl, total, OFF_MOVE_TOTAL);
     if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
       // the passed records' bytes change only after this point
       atomic.store<u64>(ctl, total, OFF_OVERWRITTEN);
@@ -232,7 +233,8 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
       wake(ctl, false);
       return;
     }
-    // the consumer moved meanwhile: look again from where it is
+    // the consumer moved meanwhile: no move is pending (reap() reads MOVE_TO); look again from where it is
+    atomic.store<u64>(ctl, atomic.load<u64>(ctl, OFF_OVERWRITE_POS), OFF_MOVE_TO);
   }
 }
 

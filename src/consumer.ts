@@ -43,9 +43,6 @@ export abstract class WaitingConsumer {
   /** @internal */ protected readonly walks: RingWalk[] = [];
   /** @internal */ protected readonly waiter: Waiter;
 
-  /** Passes in progress (a callback may consume from its own ring): close() within one gives the rings up after it. */
-  #depth = 0;
-
   /** @internal */
   constructor(options: WaitOptions | undefined) {
     this.waiter = new Waiter({ walks: this.walks, consume: () => this.consume(), ready: () => this.ready() }, napOption(options));
@@ -92,33 +89,16 @@ export abstract class WaitingConsumer {
   /**
    * `ring_buffer__free()`: makes a pending `poll()` return 0 at once, ends the
    * stand-in workers it waited in, and gives the rings up (another consumer
-   * may then read them from where this one stopped). Later calls throw
-   * `ERR_RINGBUF_CLOSED`. Calling it twice is harmless.
+   * may then read them from where this one stopped). Inside a callback it
+   * ends the pass at that record: the ring is given up past it, and no record
+   * after it is delivered. Later calls throw `ERR_RINGBUF_CLOSED`. Calling it
+   * twice is harmless.
    */
   close(): void {
     this.waiter.close();
-    for (const w of this.walks) w.stop();
-    if (this.#depth === 0) this.#release();
-  }
-
-  /**
-   * @internal Runs one pass of consume(). A close() within it (from a
-   * callback) ends the pass at the current record; the pass publishes the
-   * consumer positions, and only then are the rings given up [C9].
-   */
-  protected pass(run: () => number): number {
-    this.waiter.check();
-    this.#depth++;
-    try {
-      return run();
-    } finally {
-      if (--this.#depth === 0 && this.waiter.closed) this.#release();
-    }
-  }
-
-  #release(): void {
     for (const w of this.walks) w.release();
   }
+
 
   /** `using consumer = ...` closes it at the end of the block. */
   [Symbol.dispose](): void {
@@ -232,16 +212,15 @@ export class RingBufferConsumer extends CallbackConsumer {
   }
 
   #consume(n: number): number {
-    return this.pass(() => {
-      let total = 0;
-      for (const s of this.subs) {
-        if (total >= n) break;
-        const got = processRing(s, n - total);
-        if (got < 0) return got;
-        total += got;
-      }
-      return total;
-    });
+    this.waiter.check();
+    let total = 0;
+    for (const s of this.subs) {
+      if (total >= n) break;
+      const got = processRing(s, n - total);
+      if (got < 0) return got;
+      total += got;
+    }
+    return total;
   }
 }
 

@@ -87,13 +87,15 @@ export class FairConsumer extends CallbackConsumer {
 
   /** `ring_buffer__consume()`: every record each ring held when the call began, round-robin. */
   consume(): number {
-    return this.pass(() => roundRobin(this.walks, this.#turns, this.#quantum, Infinity, true, this.#visits()));
+    this.waiter.check();
+    return roundRobin(this.walks, this.#turns, this.#quantum, Infinity, true, this.#visits());
   }
 
   /** `ring_buffer__consume_n()`: up to `n` records, round-robin, `quantum` per ring per turn. */
   consumeN(n: number): number {
     checkCount(n);
-    return this.pass(() => roundRobin(this.walks, this.#turns, this.#quantum, n, false, this.#visits()));
+    this.waiter.check();
+    return roundRobin(this.walks, this.#turns, this.#quantum, n, false, this.#visits());
   }
 
   /** Each ring's callback, in the order of the rings. */

@@ -2,12 +2,12 @@
 // producer side of the protocol (reserve, output, commit, the producers that
 // wait for room) over the wasm core (assembly/ring.ts).
 
-import { BPF_RB_AVAIL_DATA, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
+import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, closedError, describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER, OFF_CONS_SEEN, OFF_DISCARDED,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER, OFF_CONSUMER_LAST, OFF_CONS_SEEN, OFF_DISCARDED,
   OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD, OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED,
   OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
@@ -277,6 +277,8 @@ export class RingBuffer implements ReservationOwner {
    * a consumer. Never call it while that consumer may still run.
    */
   reapConsumer(): boolean {
+    // overwrite mode: the dead consumer's claims are final; a new consumer starts at CONSUMER_POS
+    if (this.overwriteMode) new Float64Array(this.sharedBuffer, this.ctl + OFF_CONSUMER_LAST, 1)[0] = this.wasm.query(this.ctl, BPF_RB_CONS_POS);
     return Atomics.exchange(this.i32, (this.ctl + OFF_CONSUMER) >> 2, 0) !== 0;
   }
 

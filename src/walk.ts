@@ -19,7 +19,7 @@
 import { BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS } from './constants.js';
 import { RingBufferCorruptError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
 import {
-  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_CARRY, OFF_CONSUMER_DROPS,
+  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_DROPS,
   OFF_CONSUMER_OVERWRITTEN, OFF_OVERWRITTEN, OFF_WAIT,
 } from './layout.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -61,9 +61,11 @@ export class RingWalk {
   /** Bytes freed since the last look at the producers waiting for room after which a publish within a pass looks. */
   readonly #roomEvery: number;
   readonly #token: number;
-  /** The control block's CONSUMER_CARRY, and (overwrite mode) CONSUMER_OVERWRITTEN: f64 words this consumer owns. */
-  readonly #carry: Float64Array;
-  readonly #reported: Float64Array | null;
+  /**
+   * The f64 words of the control block that the consumer owns:
+   * CONSUMER_OVERWRITTEN [0], CONSUMER_CARRY [1], CONSUMER_LAST [2].
+   */
+  readonly #own: Float64Array;
   /** Next position to read; what CONSUMER_POS holds; PRODUCER_POS as last read. */
   #cons: number;
   #published: number;
@@ -117,16 +119,15 @@ export class RingWalk {
     this.#srcBuffer = this.#copy?.buffer ?? ring.sharedBuffer;
     // what the previous consumer had counted and not reported comes first (read
     // after the token's compare-and-swap, which orders it after that store)
-    this.#carry = new Float64Array(memory.buffer, ctl + OFF_CONSUMER_CARRY, 1);
-    this.#lost = this.#carry[0]!;
-    this.#carry[0] = 0;
-    this.#reported = null;
+    this.#own = new Float64Array(memory.buffer, ctl + OFF_CONSUMER_OVERWRITTEN, 3);
+    this.#lost = this.#own[1]!;
+    this.#own[1] = 0;
     if (ring.overwriteMode) {
-      // records overwritten before this consumer came are lost before its first record
-      this.#reported = new Float64Array(memory.buffer, ctl + OFF_CONSUMER_OVERWRITTEN, 1);
-      this.#overwritten = ring.wasm.counter(ctl, OFF_OVERWRITTEN);
-      this.#lost += this.#overwritten - this.#reported[0]!;
-      this.#reported[0] = this.#overwritten;
+      // Start where the last consumer stopped, with what it had accounted:
+      // every move of CONSUMER_POS past that is then seen as one [A2], and
+      // its records are lost before this consumer's first record.
+      this.#cons = this.#published = this.#prod = this.#mark = this.#own[2]!;
+      this.#overwritten = this.#own[0]!;
     }
   }
 
@@ -336,7 +337,7 @@ export class RingWalk {
       const total = wasm.counter(ctl, OFF_OVERWRITTEN);
       if (wasm.query(ctl, BPF_RB_CONS_POS) !== to) continue;
       this.#lost += total - this.#overwritten;
-      this.#overwritten = this.#reported![0] = total;
+      this.#overwritten = this.#own[0] = total;
       this.#cons = this.#published = to;
       return 1;
     }
@@ -368,7 +369,7 @@ export class RingWalk {
    * what is owed.
    */
   publish(room = true): void {
-    if (this.#copy !== null) return;
+    if (this.#copy !== null || this.#released) return;
     const from = this.#published;
     const to = this.#cons;
     const look = room ? this.#roomAt !== to : to - this.#roomAt >= this.#roomEvery;
@@ -424,14 +425,15 @@ export class RingWalk {
   release(): void {
     if (this.#released) return;
     this.#stopped = true;
-    this.#released = true;
     try {
       if (this.#error === null) this.publish();
     } catch {
       // a position changed outside this consumer: the calls that read report it, and this one is closing
     } finally {
+      this.#released = true;
       const claimed = this.#copy !== null && this.#off >= 0 ? 1 : 0;
-      this.#carry[0] = this.#carry[0]! + this.#lost + claimed;
+      this.#own[1] = this.#own[1]! + this.#lost + claimed;
+      if (this.#copy !== null) this.#own[2] = this.#cons;
       this.#lost = 0;
       this.#off = -1;
       // release: pairs with the compare-and-swap that takes the token in the next consumer's constructor

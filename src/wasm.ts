@@ -2,7 +2,14 @@
 // ring's shared memory. The only module that touches @assemblyscript/loader,
 // so that a switch to raw bindings changes this file alone.
 import { instantiate } from '@assemblyscript/loader';
+import * as L from './generated/layout.js';
 import { WASM_BASE64 } from './generated/wasm-binary.js';
+
+/** One word to wait on: `i32[index]`. */
+export interface WaitWord {
+  readonly i32: Int32Array;
+  readonly index: number;
+}
 
 /**
  * The exports of assembly/index.ts (the protocol; doc comments there).
@@ -64,3 +71,235 @@ export const canBlock: boolean = (() => {
   const g = globalThis as { window?: unknown; document?: unknown };
   return !(typeof g.window === 'object' && typeof g.document === 'object');
 })();
+
+/**
+ * @internal
+ * One ring's control block and data area as this thread reaches them: the
+ * one owner of the wasm instance and of the control words. Every other
+ * module goes through these named operations (assembly/layout.ts draws the
+ * words; assembly/ring.ts holds the protocol steps they call).
+ */
+export class RingCore {
+  readonly wasm: RingWasm;
+  readonly memory: WebAssembly.Memory;
+  readonly ctl: number;
+  /** Where the data area starts in `bytes`, its size and the largest payload. */
+  readonly data: number;
+  readonly size: number;
+  readonly maxRecord: number;
+  readonly overwrite: boolean;
+  /** A single-producer ring in no other mode: output() writes the payload first (outputAt()). */
+  readonly single: boolean;
+  /** The whole shared memory, as bytes and as words; `memory.buffer`, read once (the memory never grows). */
+  readonly bytes: Uint8Array;
+  readonly i32: Int32Array;
+  readonly buffer: ArrayBufferLike;
+  readonly #u64: BigInt64Array;
+  /** `i32` indexes of the words read most. */
+  readonly #wait: number;
+  readonly #prod: number;
+  readonly #seen: number;
+  /** The consumer's own f64 words: CONSUMER_CARRY, CONSUMER_OVERWRITTEN. */
+  readonly #carry: Float64Array;
+  readonly #reported: Float64Array;
+
+  constructor(wasm: RingWasm, memory: WebAssembly.Memory, ctl: number) {
+    this.wasm = wasm;
+    this.memory = memory;
+    this.ctl = ctl;
+    this.buffer = memory.buffer;
+    this.bytes = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.#u64 = new BigInt64Array(this.buffer);
+    const word = (off: number): number => this.i32[(ctl + off) >> 2]! >>> 0;
+    this.data = ctl + L.DATA_OFFSET;
+    this.size = word(L.OFF_SIZE);
+    this.maxRecord = word(L.OFF_MAX_RECORD);
+    this.overwrite = (word(L.OFF_FLAGS) & L.FLAG_OVERWRITE) !== 0;
+    this.single = word(L.OFF_FLAGS) === L.FLAG_SINGLE;
+    this.#wait = (ctl + L.OFF_WAIT) >> 2;
+    this.#prod = (ctl + L.OFF_PRODUCER_POS) >> 2;
+    this.#seen = (ctl + L.OFF_CONS_SEEN) >> 2;
+    this.#carry = new Float64Array(this.buffer, ctl + L.OFF_CONSUMER_CARRY, 1);
+    this.#reported = new Float64Array(this.buffer, ctl + L.OFF_CONSUMER_OVERWRITTEN, 1);
+  }
+
+  // ---- producers ----------------------------------------------------------
+
+  /** [R1..R8] The payload offset of a new `len`-byte reservation, or 0 when there is no room. */
+  reserve(len: number, id: number, opts: number): number {
+    return this.wasm.reserve(this.ctl, len, id, opts);
+  }
+
+  /** [K1..K3] Commits the reservation at `offset`; returns whether it sent a wakeup. */
+  commit(offset: number, flags: number, discard: number): number {
+    return this.wasm.commit(this.ctl, offset, flags, discard);
+  }
+
+  /**
+   * [U1] On a single-producer ring, where the payload of a `len`-byte record
+   * reserved now would start, if CONS_SEEN (which only lags CONSUMER_POS)
+   * shows room for it: space past PRODUCER_POS that only this producer writes
+   * and the consumer does not read. 0 when space looks short: then reserve()
+   * looks at CONSUMER_POS itself. Plain loads: on this ring only its producer
+   * writes these words, on this thread, or on one that handed the ring over
+   * through something that orders the two (a postMessage, a worker's end).
+   * The low words alone: every difference of positions here is below 2^32.
+   */
+  nextPayload(len: number): number {
+    const prod = this.i32[this.#prod]!;
+    const mask = this.size - 1;
+    if ((prod + ((len + L.HDR_SIZE + 7) & ~7) - this.i32[this.#seen]!) >>> 0 > mask) return 0;
+    return this.data + (prod & mask) + L.HDR_SIZE;
+  }
+
+  /** [U2..U4] output() in one call: the payload is already at `offset` (0: reserve the usual way). */
+  outputAt(offset: number, len: number, id: number, flags: number): number {
+    return this.wasm.outputAt(this.ctl, offset, len, id, flags);
+  }
+
+  /** Whether `offset` is the payload of a reservation still pending (BUSY) in this ring. */
+  isPending(offset: number): boolean {
+    const hdr = offset - L.HDR_SIZE;
+    // BUSY reads as a negative int32; anything else was never reserved or is committed already
+    const word = this.i32[hdr >> 2]!;
+    return hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 && (word & L.LEN_MASK) <= this.maxRecord;
+  }
+
+  /** [Q1] [Q2] A producer announces that it waits for room; returns ROOM_SEQ, to wait on. */
+  roomAnnounce(id: number): number {
+    return this.wasm.roomAnnounce(this.ctl, id);
+  }
+
+  /** [Q5] The end of that announcement. */
+  roomLeave(id: number): void {
+    this.wasm.roomLeave(this.ctl, id);
+  }
+
+  /** The word producers waiting for room sleep on (ROOM_SEQ). */
+  get roomWord(): WaitWord {
+    return { i32: this.i32, index: (this.ctl + L.OFF_ROOM_SEQ) >> 2 };
+  }
+
+  countRoomWait(): void {
+    Atomics.add(this.#u64, (this.ctl + L.OFF_ROOM_WAITS) >> 3, 1n);
+  }
+
+  countRefusal(id: number): void {
+    this.wasm.countRefusal(this.ctl, id);
+  }
+
+  wake(force: number): number {
+    return this.wasm.wake(this.ctl, force);
+  }
+
+  // ---- the consumer -------------------------------------------------------
+
+  /** [C1] Takes the ring's consumer token; false when another consumer holds it. */
+  takeConsumer(token: number): boolean {
+    return Atomics.compareExchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, 0, token) === 0;
+  }
+
+  /** [C9] Gives the token back (release: pairs with takeConsumer() in the next consumer). */
+  releaseConsumer(token: number): void {
+    Atomics.compareExchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, token, 0);
+  }
+
+  /** Frees the token whoever holds it; whether someone did. */
+  reapConsumer(): boolean {
+    return Atomics.exchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, 0) !== 0;
+  }
+
+  /** Losses a consumer left unreported when it gave the ring up (an f64 only the token's holder writes). */
+  get carry(): number {
+    return this.#carry[0]!;
+  }
+
+  set carry(n: number) {
+    this.#carry[0] = n;
+  }
+
+  /** Overwrite mode: OVERWRITTEN as the consumer has reported it (only the token's holder writes it). */
+  get reported(): number {
+    return this.#reported[0]!;
+  }
+
+  set reported(n: number) {
+    this.#reported[0] = n;
+  }
+
+  /** The DROPPED snapshot stored with the consumer position. */
+  consumerDrops(): number {
+    return this.i32[(this.ctl + L.OFF_CONSUMER_DROPS) >> 2]! & L.DROPS_MASK;
+  }
+
+  /** [C2] acquire: pairs with the PRODUCER_POS store in reserveLocked(). */
+  producerPos(): number {
+    return this.wasm.producerPos(this.ctl);
+  }
+
+  consumerPos(): number {
+    return this.wasm.query(this.ctl, L.BPF_RB_CONS_POS);
+  }
+
+  overwritePos(): number {
+    return this.wasm.query(this.ctl, L.BPF_RB_OVERWRITE_POS);
+  }
+
+  /** [C3] The header word at position `pos` (acquire: pairs with the header exchange in commit()). */
+  header(pos: number): number {
+    return Atomics.load(this.i32, (this.data + (pos & (this.size - 1))) >> 2);
+  }
+
+  /** [C6] [A1] CONSUMER_POS from `from` to `to` by compare-and-swap, then the room look; false if it was not `from`. */
+  advance(from: number, to: number, drops: number, room: boolean): boolean {
+    return this.wasm.advanceConsumer(this.ctl, from, to, drops, room ? 1 : 0) !== 0;
+  }
+
+  /** [W1] The consumer's WAIT word (it alone sets it other than to AWAKE). */
+  setWait(state: number): void {
+    Atomics.store(this.i32, this.#wait, state);
+  }
+
+  get waitWord(): WaitWord {
+    return { i32: this.i32, index: this.#wait };
+  }
+
+  // ---- the map's surface --------------------------------------------------
+
+  query(key: number): number {
+    return this.wasm.query(this.ctl, key);
+  }
+
+  /** The u64 counter at an OFF_* offset of the control block. */
+  counter(offset: number): number {
+    return this.wasm.counter(this.ctl, offset);
+  }
+
+  producerCounter(id: number, which: number): number {
+    return this.wasm.producerCounter(this.ctl, id, which);
+  }
+
+  acquireId(): number {
+    return this.wasm.acquireId(this.ctl);
+  }
+
+  releaseId(id: number): void {
+    this.wasm.releaseId(this.ctl, id);
+  }
+
+  idInUse(id: number): boolean {
+    return ((Atomics.load(this.i32, ((this.ctl + L.OFF_IDS) >> 2) + (id >>> 5)) >>> (id & 31)) & 1) === 1;
+  }
+
+  /** [D1..D4] reapProducer(): the number of records discarded, with REAP_LOCK_RECOVERED. */
+  reap(id: number, self: number, canBlock: number): number {
+    return this.wasm.reap(this.ctl, id, self, canBlock) >>> 0;
+  }
+
+  /** The producer id holding the lock, or 0. */
+  lockHolder(): number {
+    const v = Atomics.load(this.i32, (this.ctl + L.OFF_LOCK) >> 2);
+    return v === 0 ? 0 : v & 0xfff;
+  }
+}

@@ -133,13 +133,15 @@ export class PerfBufferConsumer extends WaitingConsumer {
    * floods); the count, or a callback's negative number.
    */
   consume(): number {
-    return this.pass(() => this.#consume(Infinity, true));
+    this.waiter.check();
+    return this.#consume(Infinity, true);
   }
 
   /** Up to `n` records (`ring_buffer__consume_n()`). */
   consumeN(n: number): number {
     checkCount(n);
-    return this.pass(() => this.#consume(n, false));
+    this.waiter.check();
+    return this.#consume(n, false);
   }
 
   #consume(n: number, snapshot: boolean): number {
