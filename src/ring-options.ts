@@ -161,7 +161,7 @@ function noSharedMemory(what: string): RingBufferStateError {
   return new RingBufferStateError(
     `shared memory is not available: this engine has no ${what}${although}. ` +
       'Use an engine that has it: Chrome or Edge 92+, Firefox 79+ or Safari 15.2+ (on a cross-origin isolated page), ' +
-      'Node 20+, Deno or Bun; WebKitGTK and WPE WebKit turn it on only with JSC_useSharedArrayBuffer=true ' +
+      'Node 20+, Deno or Bun; WebKitGTK has it only with JSC_useSharedArrayBuffer=true ' +
       "in the browser's environment.",
     'ERR_RINGBUF_NO_SHARED_MEMORY',
   );
