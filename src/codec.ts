@@ -26,8 +26,8 @@
 // record is copied into a private scratch buffer and decoded there.
 
 import type { CommitFlags } from './constants.js';
-import { RingBufferTypeError, checkFlags, describeValue } from './errors.js';
-import type { RingBuffer, WaitForRoomOptions } from './ring-buffer.js';
+import { RingBufferTypeError, checkFlags, checkTimeout, checkWaitOptions, describeValue, viewBytes } from './errors.js';
+import { RingBuffer, type WaitForRoomOptions } from './ring-buffer.js';
 
 /**
  * What text and JSON records can be written through: a `RingBuffer`, or a
@@ -73,6 +73,7 @@ function encodesIntoShared(): boolean {
  * (a lone surrogate becomes U+FFFD, 3 bytes). One pass over the string.
  */
 export function utf8Length(text: string): number {
+  checkText(text, 'utf8Length()');
   const n = text.length;
   let bytes = n;
   for (let i = 0; i < n; i++) {
@@ -88,13 +89,39 @@ export function utf8Length(text: string): number {
 }
 
 function checkText(text: unknown, call: string): asserts text is string {
-  if (typeof text !== 'string') throw new RingBufferTypeError(`${call} takes a string; got ${describeValue(text)}`, 'ERR_RINGBUF_TYPE');
+  if (typeof text !== 'string') {
+    throw new RingBufferTypeError(`${call} takes a string; got ${describeValue(text)}`, 'ERR_RINGBUF_TYPE');
+  }
+}
+
+/** Checks that `producer` has what writeText() uses: a RingBuffer, a PerfBufferProducer or another RecordProducer. */
+function checkProducer(producer: unknown, call: string): asserts producer is RecordProducer {
+  const p = producer as RecordProducer | null;
+  if (typeof p === 'object' && p !== null && p.bytes instanceof Uint8Array && typeof p.reserveRaw === 'function' &&
+      typeof p.submitRaw === 'function' && typeof p.discardRaw === 'function') return;
+  throw new RingBufferTypeError(
+    `${call} writes through a RingBuffer or a PerfBufferProducer (a RecordProducer); got ${describeValue(producer)}`,
+    'ERR_RINGBUF_TYPE',
+  );
+}
+
+/** Checks that `ring` is a RingBuffer, which the writers that wait without blocking need. */
+function checkRing(ring: unknown, call: string): asserts ring is RingBuffer {
+  if (ring instanceof RingBuffer) return;
+  throw new RingBufferTypeError(
+    `${call} writes through a RingBuffer (a PerfBufferProducer cannot wait for room: use writeText() with ` +
+      `timeoutMs 0); got ${describeValue(ring)}`,
+    'ERR_RINGBUF_TYPE',
+  );
 }
 
 function reserveFor(producer: RecordProducer, len: number, timeoutMs: number): number {
   if (timeoutMs === 0) return producer.reserveRaw(len);
   if (typeof producer.reserveRawBlocking !== 'function') {
-    throw new RingBufferTypeError('this producer cannot wait for room: pass timeoutMs 0, or write through a RingBuffer', 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      'this producer cannot wait for room: pass timeoutMs 0, or write through a RingBuffer',
+      'ERR_RINGBUF_TYPE',
+    );
   }
   return producer.reserveRawBlocking(len, timeoutMs);
 }
@@ -107,9 +134,13 @@ function reserveFor(producer: RecordProducer, len: number, timeoutMs: number): n
  * timeout. Throws, leaving the ring untouched, when the text can never fit
  * (more UTF-8 bytes than `maxRecord`) or `flags` is unknown.
  */
-export function writeText(producer: RecordProducer, text: string, flags: CommitFlags | number = 0, timeoutMs = 0): boolean {
+export function writeText(
+  producer: RecordProducer, text: string, flags: CommitFlags | number = 0, timeoutMs = 0,
+): boolean {
+  checkProducer(producer, 'writeText()');
   checkText(text, 'writeText()');
   checkFlags(flags);
+  checkTimeout(timeoutMs);
   let bytes: Uint8Array;
   let len: number;
   if (text.length <= SCRATCH_UNITS) {
@@ -133,7 +164,7 @@ export function writeText(producer: RecordProducer, text: string, flags: CommitF
   return true;
 }
 
-/** Runs `write` on a reservation; if it throws, discards the record (so that no consumer waits on it) and rethrows. */
+/** Runs `write` on a reservation; if it throws, discards the record (so that no consumer waits on it), rethrows. */
 function fill(producer: RecordProducer, offset: number, write: () => unknown): void {
   try {
     write();
@@ -149,9 +180,13 @@ function fill(producer: RecordProducer, offset: number, write: () => unknown): v
  * timeout, rejects with the signal's reason when it aborts. The text is
  * encoded straight into the reservation where the platform allows it.
  */
-export async function writeTextAsync(ring: RingBuffer, text: string, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {}): Promise<boolean> {
+export async function writeTextAsync(
+  ring: RingBuffer, text: string, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+): Promise<boolean> {
+  checkRing(ring, 'writeTextAsync()');
   checkText(text, 'writeTextAsync()');
   checkFlags(flags);
+  checkWaitOptions(options, 'writeTextAsync()');
   if (!encodesIntoShared()) return ring.outputAsync(encoder.encode(text), flags, options);
   const r = await ring.reserveAsync(utf8Length(text), options);
   if (r === null) return false;
@@ -168,7 +203,10 @@ export async function writeTextAsync(ring: RingBuffer, text: string, flags: Comm
 function stringify(value: unknown, call: string): string {
   const text = JSON.stringify(value);
   if (typeof text !== 'string') {
-    throw new RingBufferTypeError(`${call} takes a value JSON can represent; got ${describeValue(value)}`, 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      `${call} takes a value JSON can represent (not undefined, a function or a symbol); got ${describeValue(value)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   }
   return text;
 }
@@ -179,13 +217,19 @@ function stringify(value: unknown, call: string): string {
  * `RingBufferTypeError` for a value JSON cannot represent (`undefined`, a
  * function), and JSON.stringify's own errors (a cycle, a BigInt).
  */
-export function writeJSON(producer: RecordProducer, value: unknown, flags: CommitFlags | number = 0, timeoutMs = 0): boolean {
+export function writeJSON(
+  producer: RecordProducer, value: unknown, flags: CommitFlags | number = 0, timeoutMs = 0,
+): boolean {
+  checkProducer(producer, 'writeJSON()');
   return writeText(producer, stringify(value, 'writeJSON()'), flags, timeoutMs);
 }
 
 /** As `writeJSON()`, waiting for room as `writeTextAsync()` does. */
-export function writeJSONAsync(ring: RingBuffer, value: unknown, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {}): Promise<boolean> {
+export function writeJSONAsync(
+  ring: RingBuffer, value: unknown, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+): Promise<boolean> {
   try {
+    checkRing(ring, 'writeJSONAsync()');
     return writeTextAsync(ring, stringify(value, 'writeJSONAsync()'), flags, options);
   } catch (err) {
     return Promise.reject(err);
@@ -194,12 +238,19 @@ export function writeJSONAsync(ring: RingBuffer, value: unknown, flags: CommitFl
 
 /**
  * Decodes a record's bytes as UTF-8 (malformed bytes become U+FFFD; a leading
- * BOM is kept). Safe on a consumer's view of shared memory in every runtime:
- * where `TextDecoder` refuses shared views (browsers), the bytes are copied
- * into a private scratch buffer first.
+ * BOM is kept). `data` is a Uint8Array, such as a consumer's view of a
+ * record, or another ArrayBufferView (a typed array or a DataView: its bytes
+ * are read). Safe on a view of shared memory in every runtime: where
+ * `TextDecoder` refuses shared views (browsers), the bytes are copied into a
+ * private scratch buffer first.
  */
-export function readText(data: Uint8Array): string {
-  if (!(typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer)) return decoder.decode(data);
+export function readText(data: ArrayBufferView): string {
+  return decode(viewBytes(data, 'readText()'));
+}
+
+function decode(data: Uint8Array): string {
+  const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
+  if (!shared) return decoder.decode(data);
   if (decodesShared === undefined) {
     try {
       const text = decoder.decode(data);
@@ -210,12 +261,17 @@ export function readText(data: Uint8Array): string {
     }
   }
   if (decodesShared) return decoder.decode(data);
-  if (decodeScratch.length < data.length) decodeScratch = new Uint8Array(Math.max(data.length, decodeScratch.length * 2, 256));
+  if (decodeScratch.length < data.length) {
+    decodeScratch = new Uint8Array(Math.max(data.length, decodeScratch.length * 2, 256));
+  }
   decodeScratch.set(data);
   return decoder.decode(decodeScratch.subarray(0, data.length));
 }
 
-/** `JSON.parse(readText(data))`: a record written by `writeJSON()`. Throws JSON.parse's SyntaxError on bad JSON. */
-export function readJSON<T = unknown>(data: Uint8Array): T {
-  return JSON.parse(readText(data)) as T;
+/**
+ * `JSON.parse(readText(data))`: a record written by `writeJSON()`; `data` as
+ * for `readText()`. Throws JSON.parse's SyntaxError on bad JSON.
+ */
+export function readJSON<T = unknown>(data: ArrayBufferView): T {
+  return JSON.parse(decode(viewBytes(data, 'readJSON()'))) as T;
 }

@@ -16,6 +16,7 @@ export type RingBufferErrorCode =
   | 'ERR_RINGBUF_QUERY' // an unknown query key
   | 'ERR_RINGBUF_HANDLE' // not a ring's (or perf buffer's, or shards') handle
   | 'ERR_RINGBUF_NOT_ISOLATED' // no shared memory: the page is not cross-origin isolated
+  | 'ERR_RINGBUF_NO_SHARED_MEMORY' // no shared memory: this engine has no SharedArrayBuffer or shared wasm memory
   | 'ERR_RINGBUF_COMMITTED' // a reservation committed twice, or an offset never reserved
   | 'ERR_RINGBUF_PRODUCER' // reapProducer() of an id that cannot be reaped
   | 'ERR_RINGBUF_CLOSED' // a call on a closed producer or consumer
@@ -79,13 +80,15 @@ export class RingBufferCorruptError extends Error {
 
 /** A short description of a bad value for an error message. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (value === null || typeof value !== 'object') return String(value);
   return Object.prototype.toString.call(value).slice(8, -1);
 }
 
-function typeError(what: string, expected: string, value: unknown): RingBufferTypeError {
+/** The error of an argument of the wrong type: "`what` must be `expected`; got ...". */
+export function typeError(what: string, expected: string, value: unknown): RingBufferTypeError {
   return new RingBufferTypeError(`${what} must be ${expected}; got ${describeValue(value)}`, 'ERR_RINGBUF_TYPE');
 }
 
@@ -93,7 +96,10 @@ function typeError(what: string, expected: string, value: unknown): RingBufferTy
 export function checkInteger(value: unknown, what: string, max: number, hint: string): asserts value is number {
   if (typeof value !== 'number') throw typeError(what, 'a number', value);
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RingBufferRangeError(`${what} must be an integer from 0 to ${max}; got ${describeValue(value)}. ${hint}`, 'ERR_RINGBUF_RANGE');
+    throw new RingBufferRangeError(
+      `${what} must be an integer from 0 to ${max}; got ${describeValue(value)}. ${hint}`,
+      'ERR_RINGBUF_RANGE',
+    );
   }
 }
 
@@ -113,8 +119,69 @@ export function checkFunction(value: unknown, what: string): asserts value is (.
 
 export function checkOptions(value: unknown, call: string, example: string): asserts value is object {
   if (value === null || typeof value !== 'object') {
-    throw new RingBufferTypeError(`${call} takes an options object such as ${example}; got ${describeValue(value)}`, 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      `${call} takes an options object such as ${example}; got ${describeValue(value)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   }
+}
+
+/** %TypedArray%.prototype.indexOf: it throws on a view whose memory is gone, and reads nothing of an empty one. */
+const typedIndexOf = (Object.getPrototypeOf(Uint8Array.prototype) as TypedArrayProto).indexOf;
+interface TypedArrayProto {
+  indexOf(this: ArrayBufferView, x: number): number;
+}
+
+/**
+ * Whether `view`, which reads as empty, lost its memory: its buffer was
+ * detached (transferred, as by `structuredClone(buf, { transfer: [buf] })`)
+ * or shrunk below it. Such a view reads as 0 bytes long, and copying from it
+ * throws. Call it only for a view of length 0: it costs nothing then.
+ */
+export function viewIsGone(view: ArrayBufferView): boolean {
+  try {
+    if (view instanceof DataView) void view.byteLength;
+    else typedIndexOf.call(view, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The bytes of `value`, an ArrayBufferView, as a Uint8Array (`value` itself
+ * when it is one); throws for anything else and for a view whose memory is
+ * gone. `call` names the function in the message.
+ */
+export function viewBytes(value: unknown, call: string): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length === 0 && viewIsGone(value)) throw goneError(call);
+    return value;
+  }
+  if (!ArrayBuffer.isView(value)) {
+    throw new RingBufferTypeError(
+      `${call} takes a Uint8Array or another ArrayBufferView (a typed array or a DataView); ` +
+        `got ${describeValue(value)}`,
+      'ERR_RINGBUF_TYPE',
+    );
+  }
+  let n: number;
+  try {
+    n = value.byteLength; // a DataView whose memory is gone throws here
+  } catch {
+    throw goneError(call);
+  }
+  if (n === 0 && viewIsGone(value)) throw goneError(call);
+  return new Uint8Array(value.buffer, value.byteOffset, n);
+}
+
+/** The error of a view whose buffer was detached or shrunk. */
+export function goneError(call: string): RingBufferTypeError {
+  return new RingBufferTypeError(
+    `${call} was given a view whose buffer was transferred away (detached) or shrunk below it, so it has no bytes: ` +
+      'pass the bytes before transferring their buffer, or a copy of them',
+    'ERR_RINGBUF_TYPE',
+  );
 }
 
 const KNOWN_FLAGS = BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP;
@@ -128,7 +195,8 @@ export function checkFlags(flags: unknown): asserts flags is number {
   if (typeof flags === 'number' && (flags & ~KNOWN_FLAGS) === 0 && (flags | 0) === flags) return;
   if (typeof flags !== 'number') throw typeError('flags', 'a number', flags);
   throw new RingBufferRangeError(
-    `unknown commit flags ${describeValue(flags)}: use 0 (adaptive wakeup), BPF_RB_NO_WAKEUP (1), BPF_RB_FORCE_WAKEUP (2), or both`,
+    `unknown commit flags ${describeValue(flags)}: ` +
+      'use 0 (adaptive wakeup), BPF_RB_NO_WAKEUP (1), BPF_RB_FORCE_WAKEUP (2), or both',
     'ERR_RINGBUF_FLAGS',
   );
 }
@@ -137,15 +205,32 @@ export function checkFlags(flags: unknown): asserts flags is number {
 export function checkLength(len: unknown, max: number): asserts len is number {
   // the hot path: no message is built (and nothing allocated) for a good length
   if (typeof len === 'number' && (len >>> 0) === len && len <= max) return;
-  checkInteger(len, 'record length', max, `This ring's largest payload is ${max} bytes; create a larger ring (size) or raise maxRecord.`);
+  checkInteger(len, 'record length', max,
+    `This ring's largest payload is ${max} bytes; create a larger ring (size) or raise maxRecord.`);
+}
+
+/** An offset from `reserveRaw()` for `submitRaw()` / `discardRaw()`: a number (pending or not is checked there). */
+export function checkOffset(offset: unknown): asserts offset is number {
+  if (typeof offset !== 'number') throw typeError('offset', 'a number returned by reserveRaw()', offset);
 }
 
 /** A timeout: -1 (without end), 0 (do not wait) or a positive number of milliseconds. */
 export function checkTimeout(timeoutMs: unknown): asserts timeoutMs is number {
   if (typeof timeoutMs !== 'number') throw typeError('timeoutMs', 'a number', timeoutMs);
   if (!(timeoutMs >= 0 || timeoutMs === -1)) {
-    throw new RingBufferRangeError(`timeoutMs must be -1 (wait without end), 0 (do not wait) or a positive number of milliseconds; got ${timeoutMs}`, 'ERR_RINGBUF_RANGE');
+    throw new RingBufferRangeError(
+      `timeoutMs must be -1 (wait without end), 0 (do not wait) or a positive number of milliseconds; got ${timeoutMs}`,
+      'ERR_RINGBUF_RANGE',
+    );
   }
+}
+
+/** The options object of the waits for room: `reserveAsync()`, `outputAsync()`, `writeTextAsync()`. */
+export function checkWaitOptions(options: unknown, call: string): void {
+  checkOptions(options, call, '{ timeoutMs: 100, signal }');
+  const { timeoutMs = -1, signal } = options as { timeoutMs?: unknown; signal?: unknown };
+  checkTimeout(timeoutMs);
+  checkSignal(signal);
 }
 
 /** A record count for consumeN(): a non-negative integer, or Infinity. */
@@ -158,8 +243,10 @@ export function checkCount(n: unknown): asserts n is number {
 
 /** An AbortSignal, or undefined. */
 export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as AbortSignal).addEventListener === 'function')) {
-    throw typeError('signal', 'an AbortSignal', signal);
+  if (signal === undefined) return;
+  if (!(typeof signal === 'object' && signal !== null && 'aborted' in signal &&
+      typeof (signal as AbortSignal).addEventListener === 'function')) {
+    throw typeError('signal', 'an AbortSignal (such as AbortSignal.timeout(100))', signal);
   }
 }
 
@@ -171,7 +258,8 @@ export function closedError(what: string, instead: string): RingBufferStateError
 /** The error of a blocking call on a thread that may not block. */
 export function cannotBlockError(call: string, instead: string): RingBufferStateError {
   return new RingBufferStateError(
-    `${call} blocks the thread, and this thread may not block (a browser page's main thread): use ${instead}, or call it from a worker`,
+    `${call} blocks the thread, and this thread may not block (a browser page's main thread): ` +
+      `use ${instead}, or call it from a worker`,
     'ERR_RINGBUF_CANNOT_BLOCK',
   );
 }

@@ -80,7 +80,7 @@ export class FairConsumer extends CallbackConsumer {
 
   constructor(options: FairConsumerOptions = {}) {
     super(options);
-    const quantum = options.quantum ?? 16;
+    const { quantum = 16 } = options;
     checkPositive(quantum, 'quantum', 2 ** 30, 'Use a positive integer such as 16.');
     this.#quantum = quantum;
   }

@@ -2,7 +2,7 @@
 // rings and the producers of per-producer buffers.
 
 import type { CommitFlags } from './constants.js';
-import { RingBufferStateError, RingBufferTypeError, checkFlags, checkLength, describeValue } from './errors.js';
+import { RingBufferStateError, checkFlags, checkLength, viewBytes } from './errors.js';
 
 /** @internal What a reservation commits through: a ring, or a producer of a per-producer buffer. */
 export interface ReservationOwner {
@@ -58,14 +58,18 @@ export class Reservation {
    * when the block throws.
    */
   [Symbol.dispose](): void {
-    if (this.#owner !== null) this.discard(0); // adaptive: a consumer asleep at this very record must learn it is gone
+    // adaptive: a consumer asleep at this very record must learn it is gone
+    if (this.#owner !== null) this.discard(0);
   }
 
   #take(flags: number): ReservationOwner {
     checkFlags(flags);
     const owner = this.#owner;
     if (owner === null) {
-      throw new RingBufferStateError('this reservation was already submitted or discarded: commit a reservation once', 'ERR_RINGBUF_COMMITTED');
+      throw new RingBufferStateError(
+        'this reservation was already submitted or discarded: commit a reservation once',
+        'ERR_RINGBUF_COMMITTED',
+      );
     }
     this.#owner = null;
     return owner;
@@ -74,22 +78,23 @@ export class Reservation {
 
 /**
  * @internal
- * Checks the arguments of `output()` and returns the bytes to copy, as a
- * Uint8Array (a new view only when `bytes` is another kind of view).
+ * Checks the arguments of `output()` (or of `call`) and returns the bytes to
+ * copy, as a Uint8Array (a new view only when `bytes` is another kind of
+ * view). A view whose buffer was transferred away is refused: it would read
+ * as an empty record.
  */
-export function outputSource(bytes: unknown, flags: unknown, maxRecord: number): Uint8Array {
-  if (bytes instanceof Uint8Array) {
+export function outputSource(bytes: unknown, flags: unknown, maxRecord: number, call = 'output()'): Uint8Array {
+  if (bytes instanceof Uint8Array && bytes.length !== 0) {
     checkFlags(flags);
-    // length, not byteLength: the same number for bytes, and reading byteLength cost ~10 ns a call on Node 20 (bench/micro.ts, output)
+    // length, not byteLength: the same number for bytes, and reading byteLength cost ~10 ns a call on Node 20
+    // (bench/micro.ts, output)
     checkLength(bytes.length, maxRecord);
     return bytes;
   }
-  if (!ArrayBuffer.isView(bytes)) {
-    throw new RingBufferTypeError(`output() takes a Uint8Array or another ArrayBufferView; got ${describeValue(bytes)}`, 'ERR_RINGBUF_TYPE');
-  }
+  const src = viewBytes(bytes, call);
   checkFlags(flags);
-  checkLength(bytes.byteLength, maxRecord);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  checkLength(src.length, maxRecord);
+  return src;
 }
 
 /**

@@ -4,23 +4,26 @@
 
 import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkInteger, checkLength, closedError, describeValue,
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkFunction, checkInteger, checkLength,
+  checkOffset, checkTimeout, checkWaitOptions, closedError, describeValue, goneError, viewIsGone,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER, OFF_CONSUMER_LAST, OFF_CONS_SEEN, OFF_DISCARDED,
-  OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD, OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED,
-  OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER,
+  OFF_CONSUMER_LAST, OFF_CONS_SEEN, OFF_DISCARDED, OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD,
+  OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED, OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
 } from './layout.js';
 import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from './reservation.js';
 import { waitForRoom, waitForRoomAsync } from './room.js';
 import {
-  checkCreateOptions, checkHandle, sharedMemory, type ProducerStats, type ReapResult, type RingBufferHandle, type RingBufferOptions,
-  type RingBufferStats, type WaitForRoomOptions,
+  checkCreateOptions, checkHandle, sharedMemory, type ProducerStats, type ReapResult, type RingBufferHandle,
+  type RingBufferOptions, type RingBufferStats, type WaitForRoomOptions,
 } from './ring-options.js';
 import { canBlock, compileModule, instantiateRing, type RingWasm } from './wasm.js';
 
-export type { ProducerStats, ReapResult, RingBufferHandle, RingBufferOptions, RingBufferStats, WaitForRoomOptions } from './ring-options.js';
+export type {
+  ProducerStats, ReapResult, RingBufferHandle, RingBufferOptions, RingBufferStats, WaitForRoomOptions,
+} from './ring-options.js';
 
 /**
  * One multi-producer ring, the JavaScript twin of a `BPF_MAP_TYPE_RINGBUF` map.
@@ -59,7 +62,7 @@ export class RingBuffer implements ReservationOwner {
   /** reserve()'s options for this thread: whether it may sleep on a held lock. */
   readonly #opts: number;
   readonly #u64: BigInt64Array;
-  /** A single-producer ring in no other mode: output() writes the payload first and makes one wasm call (outputAt()). */
+  /** A single-producer ring in no other mode: output() writes the payload, then makes one wasm call (outputAt()). */
   readonly #single: boolean;
   /** `i32` indices of the low words of PRODUCER_POS and CONS_SEEN. */
   readonly #prodWord: number;
@@ -151,8 +154,11 @@ export class RingBuffer implements ReservationOwner {
    * is left behind. Returns `false` when the ring has no room now.
    */
   write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
+    checkLength(len, this.maxRecord);
+    checkFunction(fill, 'fill');
     checkFlags(flags);
-    return fillAndSubmit(this.reserve(len), fill, flags);
+    const offset = this.#reserve(len);
+    return fillAndSubmit(offset === 0 ? null : new Reservation(this, offset, len), fill, flags);
   }
 
   // ---- producers that wait for room (src/room.ts) ---------------------------
@@ -174,12 +180,14 @@ export class RingBuffer implements ReservationOwner {
   /** `reserveBlocking()` without allocation: an offset in `bytes`, or 0 on timeout. */
   reserveRawBlocking(len: number, timeoutMs = -1): number {
     checkLength(len, this.maxRecord);
+    checkTimeout(timeoutMs);
     return waitForRoom(this, len, timeoutMs);
   }
 
   /** As `output()`, waiting for room as `reserveBlocking()` does; false only on timeout. */
   outputBlocking(bytes: ArrayBufferView, flags: CommitFlags | number = 0, timeoutMs = -1): boolean {
-    const src = outputSource(bytes, flags, this.maxRecord);
+    const src = outputSource(bytes, flags, this.maxRecord, 'outputBlocking()');
+    checkTimeout(timeoutMs);
     return this.#copyIn(src, waitForRoom(this, src.length, timeoutMs), flags);
   }
 
@@ -191,14 +199,25 @@ export class RingBuffer implements ReservationOwner {
    */
   async reserveAsync(len: number, options: WaitForRoomOptions = {}): Promise<Reservation | null> {
     checkLength(len, this.maxRecord);
+    checkWaitOptions(options, 'reserveAsync()');
     const offset = await waitForRoomAsync(this, len, options);
     return offset === 0 ? null : new Reservation(this, offset, len);
   }
 
   /** As `output()`, waiting for room as `reserveAsync()` does; resolves to false only on timeout. */
-  async outputAsync(bytes: ArrayBufferView, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {}): Promise<boolean> {
-    const src = outputSource(bytes, flags, this.maxRecord);
-    return this.#copyIn(src, await waitForRoomAsync(this, src.length, options), flags);
+  async outputAsync(
+    bytes: ArrayBufferView, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+  ): Promise<boolean> {
+    const src = outputSource(bytes, flags, this.maxRecord, 'outputAsync()');
+    checkWaitOptions(options, 'outputAsync()');
+    const len = src.length;
+    const offset = await waitForRoomAsync(this, len, options);
+    // the bytes' buffer may have been transferred away during the wait: then they are gone, and so is the record
+    if (offset !== 0 && (src.length !== len || (len === 0 && viewIsGone(src)))) {
+      this.wasm.commit(this.ctl, offset, 0, 1);
+      throw goneError('outputAsync()');
+    }
+    return this.#copyIn(src, offset, flags);
   }
 
   // ---- the rest of the map's surface --------------------------------------
@@ -209,10 +228,13 @@ export class RingBuffer implements ReservationOwner {
    * included). A snapshot: producers and the consumer keep moving.
    */
   query(key: QueryKey | number): number {
-    if (typeof key !== 'number') throw new RingBufferTypeError(`query key must be a number; got ${describeValue(key)}`, 'ERR_RINGBUF_TYPE');
+    if (typeof key !== 'number') {
+      throw new RingBufferTypeError(`query key must be a number; got ${describeValue(key)}`, 'ERR_RINGBUF_TYPE');
+    }
     if (!(key >= BPF_RB_AVAIL_DATA && key <= BPF_RB_OVERWRITE_POS && Number.isInteger(key))) {
       throw new RingBufferRangeError(
-        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2), BPF_RB_PROD_POS (3) or BPF_RB_OVERWRITE_POS (4)`,
+        `unknown query key ${key}: use BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2), ` +
+          'BPF_RB_PROD_POS (3) or BPF_RB_OVERWRITE_POS (4)',
         'ERR_RINGBUF_QUERY',
       );
     }
@@ -231,7 +253,8 @@ export class RingBuffer implements ReservationOwner {
   /** The counters of producer `id` (a `producerId` from any thread attached to this ring). */
   producerStats(id: number): ProducerStats {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId of a RingBuffer attached to this ring.');
-    return { dropped: this.wasm.producerCounter(this.ctl, id, 0), discarded: this.wasm.producerCounter(this.ctl, id, 1) };
+    const { wasm, ctl } = this;
+    return { dropped: wasm.producerCounter(ctl, id, 0), discarded: wasm.producerCounter(ctl, id, 1) };
   }
 
   /**
@@ -247,13 +270,19 @@ export class RingBuffer implements ReservationOwner {
   reapProducer(id: number): ReapResult {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
     if (id === 0 || !this.#idInUse(id)) {
+      const why = id === 0
+        ? '0 is the anonymous id of producers past the 4094th and cannot be reaped'
+        : 'never handed out, closed, or reaped already';
       throw new RingBufferRangeError(
-        `producer id ${id} is not in use on this ring${id === 0 ? ' (0 is the anonymous id of producers past the 4094th and cannot be reaped)' : ' (never handed out, closed, or reaped already)'}`,
+        `producer id ${id} is not in use on this ring (${why}): reap the producerId the dead worker reported`,
         'ERR_RINGBUF_PRODUCER',
       );
     }
     if (id === this.producerId) {
-      throw new RingBufferStateError('a producer cannot reap itself: call reapProducer() from another RingBuffer on the same ring', 'ERR_RINGBUF_PRODUCER');
+      throw new RingBufferStateError(
+        'a producer cannot reap itself: call reapProducer() from another RingBuffer on the same ring',
+        'ERR_RINGBUF_PRODUCER',
+      );
     }
     if (this.claimMode) {
       throw new RingBufferStateError(
@@ -363,7 +392,9 @@ export class RingBuffer implements ReservationOwner {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
+    if (this.#closed) {
+      throw closedError('producer', 'attach again with RingBuffer.attach(handle) for a new producer id');
+    }
   }
 
   /**
@@ -396,12 +427,15 @@ export class RingBuffer implements ReservationOwner {
 
   /** @internal Throws, changing nothing, unless `offset` is a pending reservation of this ring. */
   checkPending(offset: number): void {
+    checkOffset(offset);
     const hdr = offset - HDR_SIZE;
     // BUSY reads as a negative int32; anything else was never reserved or is committed already
     const word = this.i32[hdr >> 2]!;
-    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 && (word & LEN_MASK) <= this.maxRecord)) {
+    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 &&
+        (word & LEN_MASK) <= this.maxRecord)) {
       throw new RingBufferStateError(
-        `offset ${describeValue(offset)} is not a pending reservation: commit each offset from reserveRaw() exactly once`,
+        `offset ${describeValue(offset)} is not a pending reservation: ` +
+          'commit each offset from reserveRaw() exactly once',
         'ERR_RINGBUF_COMMITTED',
       );
     }

@@ -2,11 +2,12 @@
 // shared, and what a ring reports.
 
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions, describeValue,
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions,
+  describeValue, typeError,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD, OFF_SIZE,
-  OFF_VERSION, VERSION, recordStride,
+  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD,
+  OFF_SIZE, OFF_VERSION, VERSION, recordStride,
 } from './layout.js';
 
 /** Options of `RingBuffer.create()`. */
@@ -76,7 +77,10 @@ export interface RingBufferStats {
   overwritten: number;
   /** Records left BUSY by producers that died, discarded by `reapProducer()` (not counted in `discarded`). */
   reaped: number;
-  /** Times a producer slept in `reserveBlocking()` / `reserveAsync()` (or their `output` forms) until the consumer freed room. */
+  /**
+   * Times a producer slept in `reserveBlocking()` / `reserveAsync()` (or their `output` forms) until the
+   * consumer freed room.
+   */
   roomWaits: number;
 }
 
@@ -110,69 +114,124 @@ export function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
+/**
+ * @internal A ring size: a power of two from 4096 to 2^30. Any number that
+ * is not one is ERR_RINGBUF_SIZE (what is not a number, ERR_RINGBUF_TYPE).
+ */
+export function checkSize(size: unknown): asserts size is number {
+  if (typeof size !== 'number') {
+    throw new RingBufferTypeError(
+      `size must be a number; got ${describeValue(size)}. Use a power of two from 4096 to 2^30, such as 65536.`,
+      'ERR_RINGBUF_TYPE',
+    );
+  }
+  if (Number.isInteger(size) && size >= MIN_SIZE && size <= MAX_SIZE && isPowerOfTwo(size)) return;
+  const near = size > MAX_SIZE ? MAX_SIZE : size > MIN_SIZE ? 2 ** Math.ceil(Math.log2(size)) : MIN_SIZE;
+  const suggest = Number.isFinite(near) ? near : 65536;
+  throw new RingBufferRangeError(
+    `size must be an integer power of two from 4096 to 2^30; got ${describeValue(size)}. Try ${suggest}.`,
+    'ERR_RINGBUF_SIZE',
+  );
+}
+
+/**
+ * @internal A new shared memory of `pages` pages, or the error that says why
+ * this runtime cannot have one: a page that is not cross-origin isolated, or
+ * an engine without SharedArrayBuffer or shared WebAssembly memory.
+ */
 export function sharedMemory(pages: number): WebAssembly.Memory {
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
-  if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+  if (g.crossOriginIsolated === false) {
     throw new RingBufferStateError(
-      'shared memory is not available: this page is not cross-origin isolated. Serve it with the headers ' +
-        '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp" (or "credentialless").',
+      'shared memory is not available: this page is not cross-origin isolated. Serve the page and its workers ' +
+        'with the headers "Cross-Origin-Opener-Policy: same-origin" and ' +
+        '"Cross-Origin-Embedder-Policy: require-corp" (or "credentialless").',
       'ERR_RINGBUF_NOT_ISOLATED',
     );
   }
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  if (typeof g.SharedArrayBuffer !== 'function') throw noSharedMemory('SharedArrayBuffer');
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  if (!(memory.buffer instanceof SharedArrayBuffer)) throw noSharedMemory('shared WebAssembly memory');
+  return memory;
 }
 
+function noSharedMemory(what: string): RingBufferStateError {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const although = isolated ? ' although the page is cross-origin isolated' : '';
+  return new RingBufferStateError(
+    `shared memory is not available: this engine has no ${what}${although}. ` +
+      'Use an engine that has it: Chrome or Edge 92+, Firefox 79+ or Safari 15.2+ (on a cross-origin isolated page), ' +
+      'Node 20+, Deno or Bun; WebKitGTK has it only with JSC_useSharedArrayBuffer=true ' +
+      "in the browser's environment.",
+    'ERR_RINGBUF_NO_SHARED_MEMORY',
+  );
+}
 
 /** @internal The checked options of `RingBuffer.create()`, as the wasm init() takes them. */
-export function checkCreateOptions(options: RingBufferOptions): { size: number; maxRecord: number; flags: number; position: number } {
+export function checkCreateOptions(options: RingBufferOptions): CreateArgs {
   checkOptions(options, 'RingBuffer.create()', '{ size: 65536 }');
-  const { size, claim = 'lock', position = 0, overwrite = false, singleProducer = false } = options;
-  checkInteger(size, 'size', MAX_SIZE, 'Use a power of two from 4096 to 2^30, such as 65536.');
-  if (size < MIN_SIZE || !isPowerOfTwo(size)) {
-    throw new RingBufferRangeError(
-      `size must be a power of two from 4096 to 2^30; got ${size}. Try ${Math.max(MIN_SIZE, 2 ** Math.ceil(Math.log2(Math.max(size, 1))))}.`,
-      'ERR_RINGBUF_SIZE',
-    );
-  }
-  const maxRecord = options.maxRecord ?? size - 16;
-  checkInteger(maxRecord, 'maxRecord', size - 16, `A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload of a ${size}-byte ring is ${size - 16}.`);
+  const { size, maxRecord: max, claim = 'lock', position = 0, overwrite = false, singleProducer = false } = options;
+  checkSize(size);
+  const maxRecord = max === undefined ? size - 16 : max;
+  checkInteger(maxRecord, 'maxRecord', size - 16,
+    'A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload ' +
+      `of a ${size}-byte ring is ${size - 16}.`);
+  if (typeof claim !== 'string') throw typeError('claim', "'lock' or 'cas'", claim);
   if (claim !== 'lock' && claim !== 'cas') {
     throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
   }
   checkBoolean(overwrite, 'overwrite');
   checkBoolean(singleProducer, 'singleProducer');
   if (overwrite && claim === 'cas') {
-    throw new RingBufferRangeError("overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)", 'ERR_RINGBUF_RANGE');
+    throw new RingBufferRangeError(
+      "overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)",
+      'ERR_RINGBUF_RANGE',
+    );
   }
   checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
   if (position % 8 !== 0) {
     throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
   }
-  const flags = (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0);
+  const flags =
+    (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0);
   return { size, maxRecord, flags, position };
 }
 
+/** @internal What checkCreateOptions() returns. */
+export interface CreateArgs {
+  size: number;
+  maxRecord: number;
+  flags: number;
+  position: number;
+}
+
 /** @internal Checks that `handle` is a ring's handle, before anything in it is trusted. */
-export function checkHandle(handle: RingBufferHandle): { memory: WebAssembly.Memory; module: WebAssembly.Module; ctl: number } {
-  const bad = (why: string): RingBufferTypeError =>
-    new RingBufferTypeError(`not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`, 'ERR_RINGBUF_HANDLE');
+export function checkHandle(handle: RingBufferHandle): Pick<RingBufferHandle, 'memory' | 'module' | 'ctl'> {
+  const bad = (why: string): RingBufferTypeError => new RingBufferTypeError(
+    `not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`,
+    'ERR_RINGBUF_HANDLE',
+  );
   if (handle === null || typeof handle !== 'object') throw bad(`got ${describeValue(handle)}`);
   if (handle.kind !== 'wasm-ringbuf') throw bad('its kind is not "wasm-ringbuf"');
-  if (handle.version !== VERSION) throw bad(`layout version ${describeValue(handle.version)}, this package reads ${VERSION}`);
+  if (handle.version !== VERSION) {
+    throw bad(`layout version ${describeValue(handle.version)}, this package reads ${VERSION}`);
+  }
   const { memory, module, ctl } = handle;
   if (!(memory instanceof WebAssembly.Memory)) throw bad('memory is not a WebAssembly.Memory');
   const buffer: ArrayBufferLike = memory.buffer;
   const bytes = buffer.byteLength;
   if (!(buffer instanceof SharedArrayBuffer)) throw bad('memory is not shared');
   if (!(module instanceof WebAssembly.Module)) throw bad('module is not a WebAssembly.Module');
-  if (!Number.isInteger(ctl) || ctl % 64 !== 0 || ctl < 0 || ctl + DATA_OFFSET > bytes) throw bad(`ctl ${describeValue(ctl)} is not a control block address`);
+  if (!Number.isInteger(ctl) || ctl % 64 !== 0 || ctl < 0 || ctl + DATA_OFFSET > bytes) {
+    throw bad(`ctl ${describeValue(ctl)} is not a control block address`);
+  }
   const u32 = new Uint32Array(memory.buffer);
   const word = (off: number): number => Atomics.load(u32, (ctl + off) >> 2);
   if (word(OFF_MAGIC) !== MAGIC || word(OFF_VERSION) !== VERSION) throw bad('no ring at ctl (magic or version differ)');
   const size = word(OFF_SIZE);
   const maxRecord = word(OFF_MAX_RECORD);
-  if (!isPowerOfTwo(size) || size < MIN_SIZE || size > MAX_SIZE || word(OFF_MASK) !== size - 1 || maxRecord > size - 16 ||
-      ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes) {
+  if (!isPowerOfTwo(size) || size < MIN_SIZE || size > MAX_SIZE || word(OFF_MASK) !== size - 1 ||
+      maxRecord > size - 16 || ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes) {
     throw bad('its control block is inconsistent (size, mask or maxRecord)');
   }
   return { memory, module, ctl };

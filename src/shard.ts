@@ -1,9 +1,19 @@
 // N producers over K rings (the BPF "array of ring buffers" pattern), consumed
 // by one FairConsumer (src/fair.ts).
 
-import { RingBufferRangeError, RingBufferTypeError, checkInteger, checkOptions } from './errors.js';
+import {
+  RingBufferRangeError, RingBufferTypeError, checkFunction, checkInteger, checkOptions, describeValue,
+} from './errors.js';
 import { FairConsumer, type FairConsumerOptions } from './fair.js';
 import { RingBuffer, type RingBufferHandle, type RingBufferOptions } from './ring-buffer.js';
+import { checkCreateOptions } from './ring-options.js';
+
+/** Producer indices go up to this: any number of producers, one index each. */
+const MAX_INDEX = 2 ** 31;
+
+function checkIndex(index: unknown): asserts index is number {
+  checkInteger(index, 'producer index', MAX_INDEX, 'Use 0, 1, 2, ... one per producer.');
+}
 
 /** Options of `ShardedRings.create()`. */
 export interface ShardedRingsOptions extends Omit<RingBufferOptions, 'singleProducer' | 'overwrite' | 'claim'> {
@@ -38,7 +48,8 @@ export class ShardedRings {
     checkOptions(options, 'ShardedRings.create()', '{ rings: 2, size: 65536 }');
     const { rings: k, ...ring } = options;
     checkInteger(k, 'rings', 256, 'Use from 1 to 256 rings.');
-    if (k === 0) throw new RingBufferRangeError('rings must be at least 1; got 0', 'ERR_RINGBUF_RANGE');
+    if (k === 0) throw new RingBufferRangeError('rings must be from 1 to 256; got 0', 'ERR_RINGBUF_RANGE');
+    checkCreateOptions(ring); // every ring's options, before the first ring is made
     const rings: RingBuffer[] = [];
     for (let i = 0; i < k; i++) rings.push(await RingBuffer.create(ring));
     return new ShardedRings(rings);
@@ -46,10 +57,15 @@ export class ShardedRings {
 
   /** The ring producer `index` (0, 1, ...) writes to: ring `index % K`, attached in this thread. */
   static async attach(handle: ShardedRingsHandle, index: number): Promise<RingBuffer> {
-    if (handle === null || typeof handle !== 'object' || handle.kind !== 'wasm-ringbuf-shards' || !Array.isArray(handle.rings) || handle.rings.length === 0) {
-      throw new RingBufferTypeError('not a sharded-rings handle: pass the value of shards.handle from ShardedRings.create()', 'ERR_RINGBUF_HANDLE');
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'wasm-ringbuf-shards' ||
+        !Array.isArray(handle.rings) || handle.rings.length === 0) {
+      throw new RingBufferTypeError(
+        `not a sharded-rings handle (got ${describeValue(handle)}): ` +
+          'pass the value of shards.handle from ShardedRings.create()',
+        'ERR_RINGBUF_HANDLE',
+      );
     }
-    checkInteger(index, 'producer index', 2 ** 31, 'Use 0, 1, 2, ... one per producer.');
+    checkIndex(index);
     return RingBuffer.attach(handle.rings[index % handle.rings.length]!);
   }
 
@@ -60,20 +76,39 @@ export class ShardedRings {
 
   /** The ring of producer `index`. */
   ringOf(index: number): RingBuffer {
+    checkIndex(index);
     return this.rings[index % this.rings.length]!;
   }
 
   /** A `FairConsumer` of every ring, calling `callback(data, lost, shard)`. */
-  consumer(callback: (data: Uint8Array, lost: number, shard: number) => number | void, options?: FairConsumerOptions): FairConsumer {
+  consumer(
+    callback: (data: Uint8Array, lost: number, shard: number) => number | void, options?: FairConsumerOptions,
+  ): FairConsumer {
+    checkFunction(callback, 'callback');
     const c = new FairConsumer(options);
-    this.rings.forEach((ring, shard) => c.add(ring, (data, lost) => callback(data, lost, shard)));
-    return c;
+    return addAll(c, () =>
+      this.rings.forEach((ring, shard) => c.add(ring, (data, lost) => callback(data, lost, shard))));
   }
 
   /** As `consumer()`, with the zero-allocation callback form. */
-  consumerRaw(callback: (bytes: Uint8Array, offset: number, length: number, lost: number, shard: number) => number | void, options?: FairConsumerOptions): FairConsumer {
+  consumerRaw(
+    callback: (bytes: Uint8Array, offset: number, length: number, lost: number, shard: number) => number | void,
+    options?: FairConsumerOptions,
+  ): FairConsumer {
+    checkFunction(callback, 'callback');
     const c = new FairConsumer(options);
-    this.rings.forEach((ring, shard) => c.addRaw(ring, (bytes, offset, length, lost) => callback(bytes, offset, length, lost, shard)));
-    return c;
+    return addAll(c, () => this.rings.forEach((ring, shard) =>
+      c.addRaw(ring, (bytes, offset, length, lost) => callback(bytes, offset, length, lost, shard))));
   }
+}
+
+/** Runs `add` (which adds every ring to `c`) and returns `c`; if a ring is refused, `c` gives the others back first. */
+function addAll(c: FairConsumer, add: () => void): FairConsumer {
+  try {
+    add();
+  } catch (err) {
+    c.close();
+    throw err;
+  }
+  return c;
 }

@@ -1,12 +1,16 @@
 // PerfBuffer: the per-producer rings and their control memory, created
 // together and shared through one handle (layout in ./layout.ts).
 
-import { RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions, checkPositive, describeValue } from '../errors.js';
+import {
+  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions,
+  checkPositive, describeValue,
+} from '../errors.js';
 import { REAP_LOCK_RECOVERED } from '../layout.js';
 import { RingBuffer, type RingBufferHandle, type RingBufferStats } from '../ring-buffer.js';
+import { checkSize } from '../ring-options.js';
 import {
-  FLAG_ORDERED, IDLE, MAX_PRODUCERS, MAX_RECORDS_HELD, PB_MAGIC, PB_VERSION, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, W_FLAGS,
-  W_MAGIC, W_PRODUCERS, W_SLOTS, W_VERSION, controlBytes,
+  FLAG_ORDERED, IDLE, MAX_PRODUCERS, MAX_RECORDS_HELD, PB_MAGIC, PB_VERSION, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS,
+  W_FLAGS, W_MAGIC, W_PRODUCERS, W_SLOTS, W_VERSION, controlBytes,
 } from './layout.js';
 import { PerfBufferProducer } from './producer.js';
 
@@ -16,7 +20,7 @@ export interface PerfBufferOptions {
   producers: number;
   /** Bytes in each ring's data area: a power of two from 4096, as `RingBuffer`. */
   size: number;
-  /** Largest payload, as `RingBuffer` (default and maximum: `size - 16`, less the 8-byte stamp prefix when ordered). */
+  /** Largest payload, as `RingBuffer` (default and maximum: `size - 16`, less the 8-byte stamp prefix if ordered). */
   maxRecord?: number;
   /**
    * Stamp every record so that `PerfBufferConsumer` can merge the rings into
@@ -35,11 +39,15 @@ export interface PerfBufferHandle {
 }
 
 function badHandle(why: string): RingBufferTypeError {
-  return new RingBufferTypeError(`not a perf buffer handle: ${why}. Pass the value of pb.handle from PerfBuffer.create().`, 'ERR_RINGBUF_HANDLE');
+  return new RingBufferTypeError(
+    `not a perf buffer handle: ${why}. Pass the value of pb.handle from PerfBuffer.create().`,
+    'ERR_RINGBUF_HANDLE',
+  );
 }
 
 function checkSlot(slot: unknown, producers: number): asserts slot is number {
-  checkInteger(slot, 'producer slot', producers - 1, `This perf buffer has ${producers} producer slots, 0 to ${producers - 1}.`);
+  checkInteger(slot, 'producer slot', producers - 1,
+    `This perf buffer has ${producers} producer slots, 0 to ${producers - 1}.`);
 }
 
 /**
@@ -79,27 +87,30 @@ export class PerfBuffer {
     checkOptions(options, 'PerfBuffer.create()', '{ producers: 4, size: 65536 }');
     const { producers, size, ordered = true } = options;
     checkPositive(producers, 'producers', MAX_PRODUCERS, `Use one slot per producer thread, 1 to ${MAX_PRODUCERS}.`);
+    checkSize(size);
     checkBoolean(ordered, 'ordered');
     const prefix = ordered ? PREFIX : 0;
-    if (typeof size === 'number' && producers * (size / 16) > MAX_RECORDS_HELD) {
+    if (producers * (size / 16) > MAX_RECORDS_HELD) {
+      const fits = 2 ** Math.floor(Math.log2(2 ** 32 / producers));
       throw new RingBufferRangeError(
-        `${producers} rings of ${size} bytes hold too many records for 32-bit stamps; keep producers × size at most 2^32 (for example ${producers} × ${2 ** Math.floor(Math.log2(2 ** 32 / producers))})`,
+        `${producers} rings of ${size} bytes hold too many records for 32-bit stamps; ` +
+          `keep producers × size at most 2^32 (for example ${producers} × ${fits})`,
         'ERR_RINGBUF_SIZE',
       );
     }
     let maxRecord: number | undefined;
     if (options.maxRecord !== undefined) {
-      const largest = typeof size === 'number' ? size - 16 - prefix : 0;
-      checkInteger(options.maxRecord, 'maxRecord', Math.max(0, largest),
-        `A ring of ${size} bytes holds payloads of up to ${size} - 16 bytes${ordered ? ', less the 8-byte stamp prefix of an ordered buffer' : ''}.`);
+      const less = ordered ? ', less the 8-byte stamp prefix of an ordered buffer' : '';
+      checkInteger(options.maxRecord, 'maxRecord', size - 16 - prefix,
+        `A ring of ${size} bytes holds payloads of up to ${size} - 16 bytes${less}.`);
       maxRecord = options.maxRecord + prefix;
-    } else if (typeof size === 'number' && ordered) {
+    } else if (ordered) {
       maxRecord = size - 16; // the ring's largest; the user's is 8 bytes less
     }
     const rings: RingBuffer[] = [];
     for (let k = 0; k < producers; k++) {
-      // RingBuffer.create validates size (and rejects before anything is shared)
-      rings.push(await RingBuffer.create({ size, ...(maxRecord === undefined ? {} : { maxRecord }), singleProducer: true }));
+      const ring = maxRecord === undefined ? { size } : { size, maxRecord };
+      rings.push(await RingBuffer.create({ ...ring, singleProducer: true }));
     }
     const control = new SharedArrayBuffer(controlBytes(producers));
     const c = new Int32Array(control);
@@ -128,7 +139,8 @@ export class PerfBuffer {
     if (Atomics.compareExchange(c, owner, 0, ring.producerId || -1) !== 0) {
       ring.close();
       throw new RingBufferStateError(
-        `producer slot ${slot} already has a producer: a slot's ring takes no lock, so it takes one producer thread. Use another slot, or close() the producer first.`,
+        `producer slot ${slot} already has a producer: a slot's ring takes no lock, so it takes one producer ` +
+          'thread. Use another slot, or close() the producer first.',
         'ERR_RINGBUF_SLOT',
       );
     }
@@ -137,7 +149,8 @@ export class PerfBuffer {
 
   /** A structured-cloneable handle for `PerfBuffer.attach()` in another thread. */
   get handle(): PerfBufferHandle {
-    return { kind: 'wasm-ringbuf-perfbuf', version: PB_VERSION, control: this.control.buffer as SharedArrayBuffer, rings: this.rings.map((r) => r.handle) };
+    const control = this.control.buffer as SharedArrayBuffer;
+    return { kind: 'wasm-ringbuf-perfbuf', version: PB_VERSION, control, rings: this.rings.map((r) => r.handle) };
   }
 
   /** Counters of slot `slot`'s ring (its `dropped` are that producer's refusals). */
@@ -172,9 +185,13 @@ export class PerfBuffer {
 function checkHandle(handle: PerfBufferHandle): SharedArrayBuffer {
   if (handle === null || typeof handle !== 'object') throw badHandle(`got ${describeValue(handle)}`);
   if (handle.kind !== 'wasm-ringbuf-perfbuf') throw badHandle('its kind is not "wasm-ringbuf-perfbuf"');
-  if (handle.version !== PB_VERSION) throw badHandle(`version ${describeValue(handle.version)}, this package reads ${PB_VERSION}`);
+  if (handle.version !== PB_VERSION) {
+    throw badHandle(`version ${describeValue(handle.version)}, this package reads ${PB_VERSION}`);
+  }
   const { control, rings } = handle;
-  if (!(control instanceof SharedArrayBuffer) || control.byteLength < controlBytes(1)) throw badHandle('control is not its SharedArrayBuffer');
+  if (!(control instanceof SharedArrayBuffer) || control.byteLength < controlBytes(1)) {
+    throw badHandle('control is not its SharedArrayBuffer');
+  }
   const c = new Int32Array(control);
   if (Atomics.load(c, W_MAGIC) !== PB_MAGIC) throw badHandle('no perf buffer in its control memory (magic differs)');
   const producers = c[W_PRODUCERS]!;

@@ -3,4 +3,6 @@ export { PerfBuffer } from './buffer.js';
 export type { PerfBufferOptions, PerfBufferHandle } from './buffer.js';
 export { PerfBufferProducer, PerfReservation } from './producer.js';
 export { PerfBufferConsumer } from './merge.js';
-export type { PerfBufferConsumerOptions, PerfSampleCallback, PerfRawSampleCallback, PerfLostCallback } from './merge.js';
+export type {
+  PerfBufferConsumerOptions, PerfSampleCallback, PerfRawSampleCallback, PerfLostCallback,
+} from './merge.js';

@@ -2,7 +2,7 @@
 // surface without a lock, plus the stamps of an ordered buffer.
 
 import type { CommitFlags, QueryKey } from '../constants.js';
-import { checkFlags, checkLength, closedError, RingBufferStateError } from '../errors.js';
+import { checkFlags, checkFunction, checkLength, checkOffset, closedError, RingBufferStateError } from '../errors.js';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, OFF_WAIT } from '../layout.js';
 import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
@@ -116,12 +116,14 @@ export class PerfBufferProducer implements ReservationOwner {
 
   /** `bpf_ringbuf_submit()` for an offset from `reserveRaw()`. */
   submitRaw(offset: number, flags: CommitFlags | number = 0): void {
+    checkOffset(offset);
     checkFlags(flags);
     this.#commit(offset, flags, 0, true);
   }
 
   /** `bpf_ringbuf_discard()` for an offset from `reserveRaw()`. */
   discardRaw(offset: number, flags: CommitFlags | number = 0): void {
+    checkOffset(offset);
     checkFlags(flags);
     this.#commit(offset, flags, 1, true);
   }
@@ -196,6 +198,8 @@ export class PerfBufferProducer implements ReservationOwner {
 
   /** As `RingBuffer.write()`: reserve, `fill(data)`, submit; discard and rethrow if `fill` throws. */
   write(len: number, fill: (data: Uint8Array) => void, flags: CommitFlags | number = 0): boolean {
+    checkLength(len, this.maxRecord);
+    checkFunction(fill, 'fill');
     checkFlags(flags);
     return fillAndSubmit(this.reserve(len), fill, flags);
   }
