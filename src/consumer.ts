@@ -5,7 +5,9 @@
 // per ring (RingBufferConsumer, FairConsumer), add(), rings and stalls()
 // (CallbackConsumer).
 
-import { RingBufferStateError, RingBufferTypeError, checkCount, checkFunction, checkTimeout, describeValue } from './errors.js';
+import {
+  RingBufferStateError, RingBufferTypeError, checkCount, checkFunction, checkNonNegative, checkTimeout, describeValue,
+} from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 import { Waiter, checkOneRing, napOption, pollArgs, type PollOptions, type WaitOptions } from './wait.js';
 import { RingWalk, type RecordVisitor } from './walk.js';
@@ -164,6 +166,7 @@ export abstract class CallbackConsumer extends WaitingConsumer {
    * per ring; nothing on the hot path.
    */
   stalls(minMs = 0): Stall[] {
+    checkNonNegative(minMs, 'minMs');
     const now = performance.now();
     const out: Stall[] = [];
     for (const s of this.subs) {

@@ -225,6 +225,12 @@ export function checkTimeout(timeoutMs: unknown): asserts timeoutMs is number {
   }
 }
 
+/** A number of at least 0 (Infinity allowed): a duration, a queue's size; `what` names it. */
+export function checkNonNegative(value: unknown, what: string): asserts value is number {
+  if (typeof value !== 'number') throw typeError(what, 'a number', value);
+  if (!(value >= 0)) throw new RingBufferRangeError(`${what} must be 0 or more; got ${value}`, 'ERR_RINGBUF_RANGE');
+}
+
 /** The options object of the waits for room: `reserveAsync()`, `outputAsync()`, `writeTextAsync()`. */
 export function checkWaitOptions(options: unknown, call: string): void {
   checkOptions(options, call, '{ timeoutMs: 100, signal }');

@@ -18,7 +18,9 @@
 import type { CommitFlags } from './constants.js';
 import { RingBufferConsumer } from './consumer.js';
 import { writeTextAsync } from './codec.js';
-import { RingBufferTypeError, checkFlags, checkFunction, checkPositive, checkSignal, checkTimeout, describeValue } from './errors.js';
+import {
+  RingBufferTypeError, checkFlags, checkFunction, checkNonNegative, checkPositive, checkSignal, checkTimeout, describeValue,
+} from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { WaitOptions } from './wait.js';
 
@@ -310,6 +312,7 @@ export function createWritableStream<W = ArrayBufferView | string>(ring: RingBuf
   checkFlags(flags);
   checkTimeout(timeoutMs);
   if (encode !== undefined) checkFunction(encode, 'encode');
+  checkNonNegative(highWaterMark, 'highWaterMark');
   // where a controller has no signal (older runtimes), abort() ends a waiting write through this one
   const aborted = new AbortController();
   return new WritableStream<W>(

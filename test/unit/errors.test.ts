@@ -17,7 +17,7 @@ describe('create() rejects bad options with a typed error', () => {
     [{ size: 4096.5 }, RangeError, /size must be an integer/],
     [{ size: 3000 }, RangeError, /power of two.*got 3000\. Try 4096/],
     [{ size: 2048 }, RangeError, /power of two from 4096/],
-    [{ size: 2 ** 31 }, RangeError, /from 0 to 1073741824/],
+    [{ size: 2 ** 31 }, RangeError, /power of two from 4096 to 2\^30/],
     [{ size: 4096, maxRecord: 4081 }, RangeError, /largest payload of a 4096-byte ring is 4080/],
     [{ size: 4096, maxRecord: -1 }, RangeError, /maxRecord/],
     [{ size: 4096, claim: 'spin' }, RangeError, /claim must be 'lock' or 'cas'/],
