@@ -30,7 +30,7 @@ const LINES = [
   { contender: 'ringbuf.js', wakeup: 'NO_WAKEUP', name: 'ringbuf.js', color: '#2e7d32' },
 ];
 const FONT = 'font-family="system-ui, -apple-system, sans-serif"';
-const WIDTH = 980;
+const WIDTH = 1000;
 const HEIGHT = 430;
 
 function esc(text: string): string {
@@ -71,18 +71,23 @@ function panel(x0: number, y0: number, w: number, h: number, p: Panel): string[]
   for (const x of p.xs) out.push(`<text x="${px(x).toFixed(1)}" y="${y0 + h + 17}" text-anchor="middle" font-size="12" ${FONT}>${esc(p.xLabel(x))}</text>`);
   out.push(`<text x="${x0 + w / 2}" y="${y0 + h + 38}" text-anchor="middle" font-size="12" fill="#444" ${FONT}>${esc(p.xTitle)}</text>`,
     `<text transform="translate(${x0 - 50} ${y0 + h / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#444" ${FONT}>${esc(p.yTitle)}</text>`);
-  // each line's label at its last point, moved apart where two would overlap
+  // each line's label right of the plot, level with its last point, moved apart where two would
+  // overlap; a line that ends before the last x gets a dotted leader to its label
+  const right = x0 + w + 8;
   const labels = p.series.filter((s) => s.points.length > 0).map((s) => {
     const last = s.points.at(-1)!;
-    return { s, x: px(last.x) + 9, y: py(last.y) };
+    return { s, from: px(last.x), at: py(last.y), y: py(last.y) };
   }).sort((a, b) => a.y - b.y);
   for (let i = 1; i < labels.length; i++) labels[i]!.y = Math.max(labels[i]!.y, labels[i - 1]!.y + 15);
+  for (const l of labels) {
+    if (l.from < right - 30) out.push(`<polyline points="${(l.from + 6).toFixed(1)},${l.at.toFixed(1)} ${(right - 4).toFixed(1)},${l.y.toFixed(1)}" fill="none" stroke="${l.s.color}" stroke-dasharray="2 3"/>`);
+  }
   for (const s of p.series) {
     const pts = s.points.map((q) => `${px(q.x).toFixed(1)},${py(q.y).toFixed(1)}`);
     if (pts.length > 1) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s === p.series[0] ? 3 : 2}"/>`);
     for (const q of s.points) out.push(`<circle cx="${px(q.x).toFixed(1)}" cy="${py(q.y).toFixed(1)}" r="4" fill="${s.color}"/>`);
   }
-  for (const l of labels) out.push(`<text x="${l.x.toFixed(1)}" y="${l.y.toFixed(1)}" dy="4" font-size="13" font-weight="600" fill="${l.s.color}" ${FONT}>${esc(l.s.name)}</text>`);
+  for (const l of labels) out.push(`<text x="${right}" y="${l.y.toFixed(1)}" dy="4" font-size="13" font-weight="600" fill="${l.s.color}" ${FONT}>${esc(l.s.name)}</text>`);
   return out;
 }
 
@@ -99,7 +104,7 @@ function seriesOf(cells: readonly CellReport[], scenario: string, pick: (c: Cell
 /** The chart of a run's cells as an SVG document; `subtitle` (one short line) names the machine and the run. */
 export function chart(cells: readonly CellReport[], subtitle: string): string {
   const producers = seriesOf(cells, 'throughput', (c) => ({ x: c.config.producers, y: c.median!.recordsPerSec }));
-  for (const s of producers) if (s.name === 'ringbuf.js') s.name = 'ringbuf.js (1 producer only)';
+  for (const s of producers) if (s.name === 'ringbuf.js') s.name = 'ringbuf.js (1 producer)';
   const latency = seriesOf(cells, 'steady', (c) => ({ x: typeof c.config.pace === 'object' ? c.config.pace.rate : 0, y: c.median!.p99Us }));
   const rates = [...new Set(latency.flatMap((s) => s.points.map((q) => q.x)))].sort((a, b) => a - b);
   return [
@@ -107,12 +112,12 @@ export function chart(cells: readonly CellReport[], subtitle: string): string {
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     `<text x="30" y="30" font-size="17" font-weight="600" ${FONT}>wasm-ringbuf against what a user would pick instead (64 B records, every record checked)</text>`,
     `<text x="30" y="50" font-size="12" fill="#555" ${FONT}>${esc(subtitle)}</text>`,
-    ...panel(90, 110, 300, 240, {
-      title: 'How many records/s get through, as fast as they go', xTitle: 'producer workers', yTitle: 'records/s (log)',
+    ...panel(80, 110, 260, 240, {
+      title: 'Records/s, as fast as the producers go', xTitle: 'producer workers', yTitle: 'records/s (log)',
       xs: [1, 2], xLabel: (x) => `${x}`, series: producers,
     }),
-    ...panel(580, 110, 260, 240, {
-      title: 'How late a record arrives at a steady rate', xTitle: 'records/s sent by one producer', yTitle: 'delivery latency p99, µs (log)',
+    ...panel(625, 110, 215, 240, {
+      title: 'Delivery latency p99 at a steady rate', xTitle: 'records/s sent by one producer', yTitle: 'send → callback p99, µs (log)',
       xs: rates, xLabel: (x) => `${short(x)}/s`, series: latency,
     }),
     `<text x="30" y="${HEIGHT - 30}" font-size="11" fill="#555" ${FONT}>${esc('wasm-ringbuf: the README\'s path, reserve → data.set → submit with flags 0, await consumer.poll(). postMessage ×64: 64 records per transferred message.')}</text>`,

@@ -99,7 +99,7 @@ async function main(o: Options, progress: ProgressLine, errors: string[]): Promi
     'results.md': markdown(report),
     'results.json': `${JSON.stringify(report, null, 2)}\n`,
     'chart.svg': chart(reports, `${o.quick ? 'QUICK RUN, a smoke test: not a measurement · ' : ''}${m.cpu}, ${m.cores} cores · Node ${m.node} · ` +
-      `${m.date.slice(0, 10)} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')} · ${o.command}`),
+      `${m.date.slice(0, 10)} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`),
   };
   await mkdir(o.out, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(o.out, name), text);
