@@ -77,7 +77,7 @@ const COLUMNS: Record<'free' | 'rate' | 'idle' | 'b2b', Column[]> = {
   ],
   rate: [
     ['records/s', (m) => rate(m.recordsPerSec)], ['producer µs/record', (m) => fixed(m.producerUsPerRecord, 3)],
-    ['× postMessage', ratioTo((m) => m.producerUsPerRecord)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+    ['cost × postMessage', ratioTo((m) => m.producerUsPerRecord)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
     ['latency p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)], ['refused', (m) => Math.round(m.drops)],
   ],
   idle: [
@@ -150,22 +150,19 @@ export function markdown(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The headline for the terminal, plain text; `quick` says it is a smoke test. */
+/** The headline for the terminal, plain text (a dozen lines); `quick` says it is a smoke test. */
 export function headlineText(h: HeadlineResult, m: Machine, quick: boolean): string {
   const busy = Math.max(...m.load) >= m.cores;
   return [
     ...(quick ? ['QUICK RUN (--quick): a smoke test of the harness, not a measurement.'] : []),
-    `wasm-ringbuf · ${m.cpu}, ${m.cores} cores · Node ${m.node} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
-    `Records/s ratios, 64 B records as fast as the producers go, every record checked. Each round runs a ratio's two sides back to back`,
-    `(A B, then B A), ${h.runMs} ms each; a ratio is the median of its ${h.rounds} rounds' ratios, and min–max how far they moved.`,
-    '',
+    `wasm-ringbuf headline ratios · ${m.cpu}, ${m.cores} cores · Node ${m.node} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
     ...headlineLines(h),
-    '',
-    'wasm-ringbuf: the README\'s default path, 1 producer worker unless said: reserve() → data.set() → submit() with flags 0,',
-    'the main thread\'s consumer looping on await consumer.poll().',
+    `Records/s of 64 B records as fast as the producers go, every record checked. wasm-ringbuf: the README's path (reserve() →`,
+    `data.set() → submit() with flags 0; the consumer loops on await consumer.poll()), 1 producer worker unless said. Each round`,
+    `runs a ratio's two sides back to back, ${h.runMs} ms each (A B, then B A); a ratio is the median of its rounds' ratios.`,
     ...(h.pairs.some((p) => p.ratio !== null && p.ratio.min < 1 && p.ratio.max > 1) ? ['A range that spans 1.00× is a tie on this machine, this time.'] : []),
     ...(busy ? [`Other work kept this machine busy (load average ≥ its ${m.cores} cores): the ranges are wide; run again when it is quiet.`] : []),
-    'The full set (latency, steady rates, 4 KiB records, PerfBuffer, tinybench): npm run bench → bench/results/results.md',
+    'Latency, steady rates, 4 KiB records, PerfBuffer, single-thread calls: npm run bench → bench/results/results.md',
     '',
   ].join('\n');
 }
