@@ -234,10 +234,13 @@ export async function runProducer(init: ProducerInit, writer: Writer): Promise<v
       send(seq, flags);
     }
   } else if (pace === 'b2b') {
-    // pairs with Session.#request(): a message on the port, or an add and notify on TRIGGER
-    const port = init.port!;
-    const request = (done: number): Promise<unknown> | void => {
-      if (init.requestByMessage) return new Promise((resolve) => port.once('message', resolve));
+    // pairs with Session.#request(): a message on the port (one listener for the whole run, so that
+    // none arrives while nobody listens), or an add and notify on TRIGGER
+    let asked = 0;
+    let wake: (() => void) | null = null;
+    if (init.requestByMessage) init.port!.on('message', () => (asked++, wake?.()));
+    const request = (done: number): Promise<void> | void => {
+      if (init.requestByMessage) return asked > done ? undefined : new Promise((resolve) => (wake = resolve));
       while (Atomics.load(ctl, TRIGGER) === done) Atomics.wait(ctl, TRIGGER, done, 1000);
     };
     for (; seq < quota; seq++) {
@@ -425,7 +428,7 @@ export class Session {
     Atomics.add(this.#ctl, ackWord(index), n);
   }
 
-  /** Refusals the producers counted (readable once they have exited). */
+  /** Refusals the producers counted (readable once they are done). */
   producerDrops(): number {
     let drops = 0;
     for (let index = 0; index < this.ports.length; index++) drops += Atomics.load(this.#ctl, FIRST + index * SLOT + DROPS);
