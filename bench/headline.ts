@@ -13,7 +13,7 @@
 // they moved between rounds (min–max).
 
 import { postMessage, postMessageBatched, ring, ringbufjs } from './contenders/index.js';
-import { run, type Contender, type RunResult, type Wakeup } from './harness.js';
+import { run, type BenchConfig, type Contender, type RunResult, type Wakeup } from './harness.js';
 import { cellConfig, runRate, type Budget } from './scenarios.js';
 import { message, pairedRatios, spread, type Progress, type Spread } from './util.js';
 
@@ -74,12 +74,13 @@ export function order(round: number): ['a', 'b'] | ['b', 'a'] {
  */
 export async function headline(
   rounds: number, b: Budget, progress: Progress, errors: string[], pairs: readonly Pair[] = PAIRS,
-  runCell: (c: Contender, config: ReturnType<typeof cellConfig>) => Promise<RunResult> = run,
+  runCell: (c: Contender, config: BenchConfig) => Promise<RunResult> = run,
 ): Promise<HeadlineResult> {
   const results: PairResult[] = pairs.map((p) => ({ name: p.name, detail: p.detail, a: [], b: [], ratio: null, error: null }));
   const scenario = { name: 'headline', recordSize: 64 };
   // one uncounted run of each side first: the workers kept between runs, and this thread, start cold
   try {
+    progress('headline · warm-up');
     const sides = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
     for (const { contender, producers, wakeup } of sides) await runCell(contender, cellConfig(scenario, producers, wakeup, 'free', { ...b, runMs: b.runMs / 2 }));
   } catch (error) {
