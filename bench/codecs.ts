@@ -16,13 +16,13 @@ import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Bench } from 'tinybench';
 import { RingBuffer, RingBufferConsumer, readJSON, readText, utf8Length, writeJSON, writeText } from 'wasm-ringbuf';
 import { logLine, logObject, type LogObject } from './codecs-data.js';
+import { BATCH, timeBatches } from './micro.js';
+import { median } from './util.js';
 
 const quick = process.argv.includes('--quick');
 const jsonOut = process.argv.find((a) => a.startsWith('--json='))?.slice(7);
-const BATCH = 1024;
 
 // ---- part 1: one thread -------------------------------------------------------------------
 
@@ -108,20 +108,7 @@ async function micro(): Promise<MicroRow[]> {
   ];
 
   const rows: MicroRow[] = [];
-  for (const [name, baseline, body, after] of tasks) {
-    const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 400, warmupTime: 100 });
-    bench.add(name, () => {
-      const t0 = performance.now();
-      body();
-      const ms = performance.now() - t0;
-      after();
-      return { overriddenDuration: ms / BATCH, overriddenIterationCost: performance.now() - t0 };
-    });
-    const [task] = await bench.run();
-    const r = task?.result;
-    if (r === undefined || r.state !== 'completed') throw new Error(`${name}: ${r?.state === 'errored' ? r.error.message : 'no result'}`);
-    rows.push({ name, ns: r.latency.p50 * 1e6, baseline });
-  }
+  for (const [name, baseline, body, after] of tasks) rows.push({ name, ns: (await timeBatches(name, body, after, quick)).nsPerOp, baseline });
   if (sink === -1) console.log(sink); // keep the results alive
   consumer.close();
   sourceConsumer.close();
@@ -192,7 +179,6 @@ async function crossThread(): Promise<{ count: number; rounds: number; perSecond
       ratios[name].push(got[name] / got[BASELINE]);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   return {
     count,
     rounds,

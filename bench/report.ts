@@ -1,44 +1,11 @@
-// Turns the runs into figures (medians), ratios against postMessage, headline
-// ratios, and the Markdown report.
+// results.md and results.json of a run: the machine, the command and the
+// date; the headline ratios; a table per scenario with ratios against the
+// baseline (postMessage) measured in the same run; the micro-benchmarks.
 
 import os from 'node:os';
-import { wakeupLabel, type BenchConfig, type RunResult } from './config.js';
-import {
-  BLOCKING_TASK, CONSUME_TASK, COPY_TASK, OUTPUT_TASK, PRODUCE_TASK, RESERVE_TASK, SINGLE_CALLS_TASK, SINGLE_OUTPUT_TASK, TWIN_CONSUME_TASK, TWIN_PRODUCE_TASK, type MicroPair, type MicroResult,
-} from './micro.js';
-import type { Budget } from './scenarios.js';
-import { steadyMarkdown } from './steady.js';
-import { wasmRawOneThread } from './contenders/index.js';
-import { median, pairedRatio } from './util.js';
-
-/** The medians of one cell's runs. */
-export interface Figures {
-  recordsPerSec: number;
-  /** Megabytes (10^6 bytes) of records per second. */
-  mbPerSec: number;
-  drops: number;
-  wakeupsPerRecord: number | null;
-  lockWaits: number | null;
-  /** Paced runs: µs per attempted record inside the producer's write calls. */
-  producerUsPerRecord: number | null;
-  /** Paced runs (and the idle cells): send → callback, µs. */
-  latencyP50Us: number | null;
-  latencyP99Us: number | null;
-  /** CPU ns per record of the consumer's thread (RunResult.consumerNsPerRecord). */
-  consumerNsPerRecord: number | null;
-}
-
-/** Everything measured for one contender in one configuration. */
-export interface CellReport {
-  label: string;
-  contender: string;
-  config: BenchConfig;
-  runs: RunResult[];
-  error: string | null;
-  median: Figures | null;
-  /** Records/s over the baseline's with the same producers and record size, in the same run. */
-  ratio: number | null;
-}
+import { headlineLines, times, type HeadlineResult } from './headline.js';
+import type { MicroResult } from './micro.js';
+import { paceLabel, scenarios, type Budget, type CellReport, type Figures } from './scenarios.js';
 
 /** The machine the figures come from. */
 export interface Machine {
@@ -51,150 +18,36 @@ export interface Machine {
   load: number[];
 }
 
-/** One ratio the project tracks, as measured. */
-export interface Headline {
-  name: string;
-  value: number;
-  detail: string;
+/** Describes this machine, now. */
+export function machine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`, date: new Date().toISOString(), load: [os.loadavg()[0]!],
+  };
+}
+
+/** The one-line description of `m`. */
+export function machineLine(m: Machine): string {
+  return `${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`;
 }
 
 /** The whole report, as written to results.json. */
 export interface Report {
-  /** Set on a quick run: its figures are a smoke test. */
-  notice: string | null;
-  machine: Machine;
   mode: 'full' | 'quick';
   command: string;
+  machine: Machine;
   budget: Budget;
   baseline: string;
-  headline: Headline[];
+  headline: HeadlineResult | null;
   cells: CellReport[];
   refused: { label: string; reason: string }[];
   micro: MicroResult[];
-  /** Ratios of two micro tasks timed in alternation (micro.ts). */
-  microPairs: MicroPair[];
-  /** The steady-rate section (bench/steady.ts): its cells and the ratios it is for. */
-  steady: { cells: CellReport[]; ratios: Headline[] };
   errors: string[];
 }
 
-/** Describes this machine. */
-export function machine(): Machine {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    date: new Date().toISOString(),
-    load: [os.loadavg()[0]!],
-  };
-}
-
-function medianOrNull(values: (number | null)[]): number | null {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length === values.length && present.length > 0 ? median(present) : null;
-}
-
-/** A run's records per second. */
-export function runRate(run: RunResult): number {
-  return (run.records * 1000) / run.elapsedMs;
-}
-
-/** The line `name`: the median of the run-by-run ratios `a[i] / b[i]` (none when either side has no runs). */
-export function pairedHeadline(name: string, a: readonly number[], b: readonly number[], detail: string): Headline[] {
-  return a.length > 0 && b.length > 0 ? [{ name, value: pairedRatio(a, b), detail }] : [];
-}
-
-/** The medians of `runs`, each figure taken separately. */
-export function figures(config: BenchConfig, runs: RunResult[]): Figures {
-  const rates = runs.map(runRate);
-  const recordsPerSec = median(rates);
-  return {
-    recordsPerSec,
-    mbPerSec: (recordsPerSec * config.recordSize) / 1e6,
-    drops: median(runs.map((r) => r.drops)),
-    wakeupsPerRecord: medianOrNull(runs.map((r) => (r.wakeups === null ? null : r.wakeups / Math.max(1, r.records)))),
-    lockWaits: medianOrNull(runs.map((r) => r.lockWaits)),
-    producerUsPerRecord: medianOrNull(runs.map((r) => r.producerUsPerRecord)),
-    latencyP50Us: medianOrNull(runs.map((r) => r.latency?.p50Us ?? null)),
-    latencyP99Us: medianOrNull(runs.map((r) => r.latency?.p99Us ?? null)),
-    consumerNsPerRecord: medianOrNull(runs.map((r) => r.consumerNsPerRecord)),
-  };
-}
-
-/**
- * Sets each cell's ratio to the baseline contender's records/s with the same
- * producers and record size (from the same scenario where there is one).
- */
-export function addRatios(cells: CellReport[], baseline: string): void {
-  const bases = cells.filter((c) => c.contender === baseline && c.median !== null);
-  for (const cell of cells) {
-    if (cell.median === null) continue;
-    const same = bases.filter((b) => b.config.producers === cell.config.producers && b.config.recordSize === cell.config.recordSize);
-    const base = same.find((b) => b.config.scenario === cell.config.scenario) ?? same[0];
-    cell.ratio = base ? cell.median.recordsPerSec / base.median!.recordsPerSec : null;
-  }
-}
-
-/** The project's tracked ratios that this run has the figures for. */
-export function headline(cells: CellReport[], micro: MicroResult[], pairs: readonly MicroPair[]): Headline[] {
-  const rate = (scenario: string, contender: string, producers = 1, size = 64): number | null =>
-    cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === producers && c.config.recordSize === size)
-      ?.median?.recordsPerSec ?? null;
-  const lines: Headline[] = [];
-  const add = (name: string, a: number | null, b: number | null, detail: string): void => {
-    if (a !== null && b !== null && b > 0) lines.push({ name, value: a / b, detail });
-  };
-  const raw = 'wasm-ringbuf raw lock';
-  const cas = 'wasm-ringbuf raw cas';
-  const ring1 = rate('producers', raw);
-  add('1 producer, 64 B, adaptive: wasm-ringbuf ÷ postMessage', ring1, rate('producers', 'postMessage'), 'raw path, lock; postMessage one message per record');
-  add('1 producer, 64 B, adaptive: wasm-ringbuf ÷ postMessage batched', ring1, rate('producers', 'postMessage batched'), '64 records per transferred message');
-  add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ ringbuf.js', ring1, rate('no-wakeup', 'ringbuf.js'), 'ringbuf.js has no wakeup: its consumer drains and sleeps 1 ms when empty');
-  add('1 producer, 64 B: wasm-ringbuf (NO_WAKEUP) ÷ ringbuf.js', rate('no-wakeup', raw), rate('no-wakeup', 'ringbuf.js'), 'both drained the same way');
-  // run by run, against the one-thread cell of the same pass (solo.ts)
-  const runsOf = (scenario: string, contender: string): number[] =>
-    cells.find((c) => c.config.scenario === scenario && c.contender === contender && c.config.producers === 1 && c.config.recordSize === 64)
-      ?.runs.map(runRate) ?? [];
-  const one = runsOf('producers', wasmRawOneThread.name);
-  lines.push(...pairedHeadline('1 producer, 64 B: cross-thread ÷ single-thread produce rate', runsOf('producers', raw), one,
-    'reserveRaw + copy + submitRaw on one thread alone (the one-thread cell), run by run'));
-  lines.push(...pairedHeadline('1 producer, 64 B: bare SPSC ÷ single-thread produce rate', runsOf('no-wakeup', 'bare SPSC'), one,
-    'the line above for the simplest pipe between two threads (its consumer spins, so on 2 cores it competes with the producer)'));
-  add('1 producer, 64 B: wasm-ringbuf (adaptive) ÷ bare SPSC', ring1, rate('no-wakeup', 'bare SPSC'),
-    'the simplest pipe: a length word, the payload, one position store; its consumer spins');
-  add('adaptive ÷ NO_WAKEUP throughput, 1 producer', ring1, rate('no-wakeup', raw), 'the adaptive rule\'s cost when the consumer keeps up');
-  const wake = cells.find((c) => c.config.scenario === 'producers' && c.contender === raw && c.config.producers === 1)?.median?.wakeupsPerRecord;
-  if (wake !== undefined && wake !== null) lines.push({ name: 'adaptive wakeups per 1000 records, 1 producer', value: wake * 1000, detail: 'rb.stats().wakeups ÷ records' });
-  add('2 producers ÷ 1 producer, aggregate, adaptive', rate('producers', raw, 2), ring1, 'producer lock');
-  add('4 producers ÷ 1 producer, aggregate, adaptive', rate('producers', raw, 4), ring1, 'producer lock');
-  for (const [scenario, p] of [['producers', 1], ['producers', 2], ['no-wakeup', 1], ['no-wakeup', 2]] as const) {
-    add(`cas ÷ lock, ${p} producer${p > 1 ? 's' : ''}, ${scenario === 'producers' ? 'adaptive' : 'NO_WAKEUP'}`, rate(scenario, cas, p), rate(scenario, raw, p), 'lock-free claim over the producer lock');
-  }
-  for (const p of [1, 2]) {
-    add(`js-twin ÷ wasm-ringbuf, ${p} producer${p > 1 ? 's' : ''}, adaptive`, rate('producers', 'js-twin raw lock', p), rate('producers', raw, p),
-      'the plain-JavaScript twin of the protocol over the wasm core, records/s');
-  }
-  // two tasks timed in alternation (micro.ts): the median of the batch-by-batch ratios
-  const paired = (name: string, a: string, b: string, detail: string): void => {
-    const pair = pairs.find((p) => p.a === a && p.b === b);
-    if (pair !== undefined) lines.push({ name, value: pair.ratio, detail: `${detail}; batches in alternation` });
-  };
-  paired('js-twin ÷ wasm-ringbuf, single-thread produce ns/op', TWIN_PRODUCE_TASK, PRODUCE_TASK, 'reserveRaw + copy + submitRaw, 64 B');
-  paired('js-twin ÷ wasm-ringbuf, single-thread consume ns/record', TWIN_CONSUME_TASK, CONSUME_TASK, 'consume of 64 B records');
-  paired('reserveBlocking() ÷ reserve(), 64 B, one thread, ns/op', BLOCKING_TASK, RESERVE_TASK, 'with room at the first try, each followed by data.set + submit');
-  paired('output(), 64 B, one thread: single-producer ring ÷ shared ring, ns/op', SINGLE_OUTPUT_TASK, OUTPUT_TASK, 'one wasm call (outputAt) against reserve + commit');
-  paired('output(), 64 B, one thread, single-producer ring ÷ its two bare wasm calls, ns/op', SINGLE_OUTPUT_TASK, SINGLE_CALLS_TASK,
-    'the API with its checks, one call, against reserve + copy + commit without checks');
-  const copy = micro.find((m) => m.name === COPY_TASK);
-  const big = cells.find((c) => c.config.scenario === 'sizes' && c.contender === raw && c.config.recordSize === 4096)?.median?.mbPerSec ?? null;
-  add('4 KiB records: wasm-ringbuf MB/s ÷ memcpy MB/s', big, copy ? (copy.opsPerSec * 4096) / 1e6 : null, 'memcpy: Uint8Array.set of 4096 B into shared memory, one thread');
-  return lines;
-}
-
 /** A Markdown table; `align` has one letter per column, `l` or `r` (default: the first left, the others right). */
-export function mdTable(head: string[], rows: (string | number)[][], align = `l${'r'.repeat(head.length - 1)}`): string[] {
+function mdTable(head: string[], rows: (string | number)[][], align = `l${'r'.repeat(head.length - 1)}`): string[] {
   const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map((_, i) => (align[i] === 'l' ? '---' : '---:'))), ...rows.map(line)];
 }
@@ -207,79 +60,109 @@ export function rate(n: number): string {
 }
 
 /** `v` to `digits` decimals, or a dash when it was not measured. */
-export const fixed = (v: number | null, digits = 1): string => (v !== null && Number.isFinite(v) ? v.toFixed(digits) : '–');
-/** A ratio to two decimals. */
-export const times = (v: number | null): string => (v !== null && Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+const fixed = (v: number | null, digits = 1): string => (v !== null && Number.isFinite(v) ? v.toFixed(digits) : '–');
+const small = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toPrecision(2));
 
-function small(n: number | null): string {
-  if (n === null) return '—';
-  if (n === 0) return '0';
-  return n < 0.001 ? n.toExponential(1) : n.toFixed(3);
+/** What each kind of scenario shows: its columns, each from a cell and its baseline's figures. */
+type Column = [head: string, value: (m: Figures, base: Figures | null) => string | number];
+const ratioTo = (f: (m: Figures) => number | null) => (m: Figures, base: Figures | null): string => {
+  const a = f(m);
+  const b = base === null ? null : f(base);
+  return a === null || b === null ? '–' : times(a / b);
+};
+const COLUMNS: Record<'free' | 'rate' | 'idle' | 'b2b', Column[]> = {
+  free: [
+    ['records/s', (m) => rate(m.recordsPerSec)], ['MB/s', (m) => m.mbPerSec.toFixed(0)], ['× postMessage', ratioTo((m) => m.recordsPerSec)],
+    ['drops', (m) => Math.round(m.drops)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+  ],
+  rate: [
+    ['records/s', (m) => rate(m.recordsPerSec)], ['producer µs/record', (m) => fixed(m.producerUsPerRecord, 3)],
+    ['cost × postMessage', ratioTo((m) => m.producerUsPerRecord)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+    ['latency p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)], ['refused', (m) => Math.round(m.drops)],
+  ],
+  idle: [
+    ['latency p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)], ['p50 × postMessage', ratioTo((m) => m.p50Us)],
+    ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+  ],
+  b2b: [
+    ['round trips/s', (m) => rate(m.recordsPerSec)], ['× postMessage', ratioTo((m) => m.recordsPerSec)],
+    ['round trip p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)],
+  ],
+};
+
+/** The table of one scenario's cells. */
+function table(cells: readonly CellReport[], baseline: string): string[] {
+  const first = cells[0]!.config;
+  const kind = first.pace === 'free' || first.pace === 'b2b' ? first.pace : cells[0]!.config.scenario === 'idle' ? 'idle' : 'rate';
+  const columns = COLUMNS[kind];
+  const rows = cells.map((c) => {
+    const head = [c.contender, c.config.producers, c.config.wakeup, paceLabel(c.config.pace)];
+    if (c.median === null) return [...head, '**error**', ...columns.slice(1).map(() => ''), ''];
+    const base = cells.find((b) => b.contender === baseline && b.config.producers === c.config.producers &&
+      paceLabel(b.config.pace) === paceLabel(c.config.pace))?.median ?? null;
+    return [...head, ...columns.map(([, value]) => value(c.median!, base)), c.note];
+  });
+  return mdTable(['contender', 'producers', 'wakeup', 'pace', ...columns.map(([h]) => h), 'note'], rows, `llll${'r'.repeat(columns.length)}l`);
 }
 
-function ratio(n: number): string {
-  return `${n.toFixed(n >= 10 ? 0 : n >= 1 ? 1 : 2)}×`;
-}
-
-function table(cells: CellReport[], baseline: string): string[] {
-  return mdTable(['contender', 'producers', 'record', 'wakeup', 'records/s', 'MB/s', 'drops', 'wakeups/record', 'lock waits', `× ${baseline}`],
-    cells.map((c) => {
-      const head = [c.contender, c.config.producers, `${c.config.recordSize} B`, wakeupLabel(c.config.wakeup)];
-      const m = c.median;
-      if (m === null) return [...head, '**error**', '', '', '', '', ''];
-      return [...head, rate(m.recordsPerSec), m.mbPerSec.toFixed(m.mbPerSec >= 100 ? 0 : 1), Math.round(m.drops),
-        small(m.wakeupsPerRecord), m.lockWaits === null ? '—' : Math.round(m.lockWaits), c.ratio === null ? '—' : ratio(c.ratio)];
-    }), 'lrrlrrrrrr');
-}
-
-/** The sentence naming the matrix cells that ran more than the budget's runs (for a ratio taken run by run), or nothing. */
-function moreRuns(cells: readonly CellReport[], runs: number): string {
-  const more = cells.filter((c) => c.runs.length > runs);
-  if (more.length === 0) return '';
-  return ` ${more.map((c) => `\`${c.label}\``).join(', ')} ran ${Math.max(...more.map((c) => c.runs.length))} times, for the headline ratios taken run by run.`;
-}
-
-/** The Markdown report. `about` gives each scenario's one-line description, in order. */
-export function markdown(report: Report, about: readonly { name: string; about: string }[]): string {
-  const { machine: m, budget: b } = report;
+/** The Markdown report. */
+export function markdown(r: Report): string {
+  const b = r.budget;
   const out = [
-    '# wasm-ringbuf benchmarks',
-    '',
-    ...(report.notice === null ? [] : [`> **${report.notice}**`, '']),
-    `${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`,
-    '',
-    `Command: \`${report.command}\` (${report.mode} mode: ${b.runs === 1 ? 'one run' : `median of ${b.runs} runs`} per cell; ` +
-      `each run sends up to ${b.records.toLocaleString('en-US')} records or stops after ${b.timeLimitMs} ms; ` +
-      `every contender gets ${b.ringBytes / 1024} KiB of buffering).` +
-      moreRuns(report.cells, b.runs),
-    '',
-    'Figures are taken at the consumer, on the main thread, from the start barrier to the last record; every record is checked ' +
-      '(producer id, sequence). MB = 10^6 bytes of records. Drops: times a producer found no room, slept 50 µs and retried. ' +
-      `Wakeups and lock waits come from \`rb.stats()\`. × ${report.baseline}: records/s over ${report.baseline} (one message per record) ` +
-      'with the same producers and record size, in this run. postMessage producers keep at most a ring\'s worth of records in flight.',
+    '# wasm-ringbuf benchmarks', '',
+    ...(r.mode === 'quick' ? ['> **Quick run (--quick): a smoke test, not a measurement; one short run per cell.**', ''] : []),
+    machineLine(r.machine), '',
+    `Command: \`${r.command}\` (${r.mode} mode: the median of ${b.runs} run${b.runs > 1 ? 's' : ''} per cell, the cells run round-robin; ` +
+      `a free run lasts ${b.runMs} ms or ${b.records.toLocaleString('en-US')} records, a paced one ${b.pacedMs} ms; ` +
+      `every contender gets ${b.ringBytes / 1024} KiB of buffering). Generated by bench/run.ts; edit nothing here by hand.`, '',
+    'Every record is checked at the consumer, on the main thread (producer id, sequence); figures run from the start barrier to the last record. ' +
+      '**wasm-ringbuf** is the README\'s path: each producer worker calls `reserve()` → `data.set()` → `submit(flags)`, the consumer has a view ' +
+      'callback and loops on `await consumer.poll()`; with `NO_WAKEUP` it drains instead, sleeping 1 ms when it finds nothing, as do the ringbuf.js ' +
+      'cells. Drops: times a producer found no room. Wakeups: from `rb.stats()`; for postMessage, its message events. ' +
+      `× ${r.baseline}: over the ${r.baseline} cell with the same producers and pace in this run. MB = 10^6 bytes.`,
   ];
-  if (report.headline.length > 0) {
-    out.push('', '## Headline ratios', '', ...mdTable(['ratio', 'measured', ''], report.headline.map((h) => [h.name, h.value.toFixed(2), h.detail]), 'lrl'));
+  if (r.headline !== null) {
+    out.push('', '## Headline ratios', '',
+      `64 B records as fast as the producers go. Each round runs the two sides of a ratio back to back (A B, then B A), ${r.headline.runMs} ms each; ` +
+        'a ratio is the median of its rounds\' ratios, and the range shows how far they moved.', '',
+      ...mdTable(['ratio', 'median', 'min–max', 'rounds', ''], r.headline.pairs.map((p) =>
+        p.ratio === null ? [p.name, '**error**', '', '', p.error ?? ''] : [p.name, times(p.ratio.median), `${times(p.ratio.min)}–${times(p.ratio.max)}`, p.ratio.n, p.detail]),
+      'lrrrl'));
   }
-  for (const s of about) {
-    const cells = report.cells.filter((c) => c.config.scenario === s.name);
+  for (const s of scenarios) {
+    const cells = r.cells.filter((c) => c.config.scenario === s.name);
     if (cells.length === 0) continue;
-    out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, report.baseline));
+    out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, r.baseline));
   }
-  out.push(...steadyMarkdown(report.steady.cells, report.steady.ratios, report.mode === 'quick'));
-  if (report.micro.length > 0) {
-    out.push('', '## Single-thread operations (tinybench, median per operation)', '', ...mdTable(['operation', 'ns/op', 'ops/s', 'MB/s', '±%'],
-      report.micro.map((r) => [r.name, r.nsPerOp.toFixed(1), rate(r.opsPerSec), r.bytesPerOp === null ? '—' : ((r.opsPerSec * r.bytesPerOp) / 1e6).toFixed(0), r.rme.toFixed(1)])));
+  if (r.micro.length > 0) {
+    out.push('', '## Single-thread calls (tinybench, median per operation)', '',
+      ...mdTable(['operation', 'ns/op', '±%', 'samples'], r.micro.map((m) => [m.name, m.nsPerOp.toFixed(1), m.rme.toFixed(1), m.samples])));
   }
-  if (report.microPairs.length > 0) {
-    out.push('', '### Pairs timed in alternation', '',
-      'The ratios the headline gives of two of these tasks: their batches timed in turn, the median of the batch-by-batch ratios. ' +
-        'Each task above was timed alone, seconds from the others, so the ratio of two of its lines can differ from these.',
-      '', ...mdTable(['pair', 'ratio', 'batch pairs'], report.microPairs.map((p) => [`${p.a} ÷ ${p.b}`, p.ratio.toFixed(2), p.batches])));
+  if (r.refused.length > 0) {
+    const reasons = new Map<string, number>();
+    for (const x of r.refused) {
+      const key = `${x.label.split('/')[1]}: ${x.reason}`;
+      reasons.set(key, (reasons.get(key) ?? 0) + 1);
+    }
+    out.push('', '## Refused by validate()', '', ...[...reasons].map(([reason, n]) => `- ${reason} (${n} cell${n > 1 ? 's' : ''})`));
   }
-  if (report.errors.length > 0) {
-    out.push('', '## Errors', '', ...report.errors.map((e) => `- ${e}`));
-  }
-  out.push('', `${report.refused.length} contender/configuration pairs were refused by the contender's validate() (reasons in results.json).`, '');
-  return out.join('\n');
+  if (r.errors.length > 0) out.push('', '## Errors', '', ...r.errors.map((e) => `- ${e}`));
+  return `${out.join('\n')}\n`;
+}
+
+/** The headline for the terminal, plain text (a dozen lines); `quick` says it is a smoke test. */
+export function headlineText(h: HeadlineResult, m: Machine, quick: boolean): string {
+  const busy = Math.max(...m.load) >= m.cores;
+  return [
+    ...(quick ? ['QUICK RUN (--quick): a smoke test of the harness, not a measurement.'] : []),
+    `wasm-ringbuf headline ratios · ${m.cpu}, ${m.cores} cores · Node ${m.node} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
+    ...headlineLines(h),
+    `Records/s of 64 B records as fast as the producers go, every record checked. wasm-ringbuf: the README's path (reserve() →`,
+    `data.set() → submit() with flags 0; the consumer loops on await consumer.poll()), 1 producer worker unless said. Each round`,
+    `runs a ratio's two sides back to back, ${h.runMs} ms each (A B, then B A); a ratio is the median of its rounds' ratios.`,
+    ...(h.pairs.some((p) => p.ratio !== null && p.ratio.min < 1 && p.ratio.max > 1) ? ['A range that spans 1.00× is a tie on this machine, this time.'] : []),
+    ...(busy ? [`Other work kept this machine busy (load average ≥ its ${m.cores} cores): the ranges are wide; run again when it is quiet.`] : []),
+    'Latency, steady rates, 4 KiB records, PerfBuffer, single-thread calls: npm run bench → bench/results/results.md',
+    '',
+  ].join('\n');
 }

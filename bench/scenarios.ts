@@ -1,94 +1,96 @@
-// The matrix: the kernel's bench_ringbufs scenarios (back-to-back producers,
-// sampled notification, batched consume, contending producers) plus record
-// sizes, each crossed with every contender that accepts it.
+// The matrix: each scenario's producers × wakeup mode × pace, crossed with
+// every contender whose validate() accepts the cell, and the scheduler that
+// runs the cells in round-robin passes.
 
-import { wakeupLabel, type BenchConfig, type ConsumeMode, type Contender, type Wakeup } from './config.js';
-import { figures, type CellReport } from './report.js';
-import type { Progress } from './util.js';
+import { run, type BenchConfig, type Contender, type Pace, type RunResult, type Wakeup } from './harness.js';
+import { median, message, type Progress } from './util.js';
 
-interface Scenario {
+export interface Scenario {
   name: string;
-  /** One line on what the scenario shows, for the report. */
+  /** What the scenario asks, for the report. */
   about: string;
   producers: number[];
-  sizes: number[];
+  recordSize: number;
   wakeups: Wakeup[];
-  consume: ConsumeMode;
-  /** Contender names, where not every contender that accepts the settings should run. */
+  paces: Pace[];
+  /** Contender names, where not every contender that accepts the cell should run it. */
   only?: string[];
-  /** The reduced settings of `--quick`. */
-  quick: Partial<Pick<Scenario, 'producers' | 'sizes' | 'wakeups'>>;
-  /** Contenders whose one-producer cells a headline ratio divides run by run: they run JUDGED_RUNS times in full mode. */
-  judged?: string[];
 }
 
-/**
- * Full-mode runs of the cells whose run-by-run ratios a noisy machine moves
- * most (steady.ts gives every cell of its section as many): with 3, one slow
- * stretch in two of them sets the median.
- */
-export const JUDGED_RUNS = 7;
-
-const RAW = ['wasm-ringbuf raw lock', 'wasm-ringbuf raw cas'];
+/** The contenders a user chooses between (the ring runs with either wakeup mode). */
+const USER_CHOICES = ['wasm-ringbuf', 'postMessage', 'postMessage ×64', 'ringbuf.js'];
 
 /** Every scenario, in report order. */
 export const scenarios: readonly Scenario[] = [
   {
-    name: 'producers',
-    about: '64 B records from 1, 2 and 4 producer workers; adaptive wakeups; the consumer loops on `await poll(-1)`.',
-    producers: [1, 2, 4], sizes: [64], wakeups: ['adaptive'], consume: 'poll',
-    quick: { producers: [1, 2] },
-    // the headline's cross-thread ÷ single-thread produce rate
-    judged: ['wasm-ringbuf raw lock', 'wasm-ringbuf raw, one thread'],
+    name: 'throughput',
+    about: '64 B records from 1 and 2 producer workers as fast as they go (a refused record: sleep 50 µs, try again).',
+    producers: [1, 2], recordSize: 64, wakeups: ['adaptive', 'NO_WAKEUP'], paces: ['free'],
   },
   {
-    name: 'no-wakeup',
-    about: 'Every record committed with `BPF_RB_NO_WAKEUP`; the consumer drains in a loop and sleeps 1 ms when it finds nothing.',
-    producers: [1, 2, 4], sizes: [64], wakeups: ['none'], consume: 'drain',
-    quick: { producers: [1] },
+    name: '4 KiB',
+    about: '4096 B records from one producer as fast as it goes.',
+    producers: [1], recordSize: 4096, wakeups: ['adaptive', 'NO_WAKEUP'], paces: ['free'],
   },
   {
-    name: 'batch',
-    about: 'Adaptive wakeups; the consumer takes `consumeN(64)` at a time and polls only when that finds nothing.',
-    producers: [1, 2], sizes: [64], wakeups: ['adaptive'], consume: 'batch', only: RAW,
-    quick: { producers: [1] },
+    name: 'steady',
+    about: 'One producer at a fixed rate, paced per 1 ms tick, timing its own writes (a refused record is dropped and counted); ' +
+      'each record carries its send time, and the consumer takes its delivery latency (clocks calibrated between the threads).',
+    producers: [1], recordSize: 64, wakeups: ['adaptive', 'NO_WAKEUP'], paces: [{ rate: 20_000 }, { rate: 200_000 }, { rate: 1_000_000 }],
+    only: USER_CHOICES,
   },
   {
-    name: 'sampled',
-    about: '`BPF_RB_FORCE_WAKEUP` on every Nth record, `BPF_RB_NO_WAKEUP` on the others (the kernel\'s sampled notification); the consumer polls.',
-    producers: [1], sizes: [64], wakeups: [1, 5, 25, 100, 500, 3000], consume: 'poll', only: RAW,
-    quick: { wakeups: [25] },
+    name: 'idle',
+    about: 'Idle → first record: one record every 2 ms, the consumer asleep between them; latency from the send time to the callback.',
+    producers: [1], recordSize: 64, wakeups: ['adaptive'], paces: [{ rate: 500 }], only: ['wasm-ringbuf', 'postMessage'],
   },
   {
-    name: 'sizes',
-    about: 'One producer, records of 8, 512 and 4096 bytes (64 B is in `producers`); adaptive wakeups.',
-    producers: [1], sizes: [8, 512, 4096], wakeups: ['adaptive'], consume: 'poll',
-    only: ['wasm-ringbuf raw lock', 'wasm-ringbuf reserve', 'wasm-ringbuf output', 'postMessage', 'postMessage batched'],
-    quick: { sizes: [4096] },
-  },
-  {
-    name: 'sizes-drain',
-    about: 'One producer, records of 8, 512 and 4096 bytes, `BPF_RB_NO_WAKEUP` and a draining consumer, beside ringbuf.js.',
-    producers: [1], sizes: [8, 512, 4096], wakeups: ['none'], consume: 'drain',
-    only: ['wasm-ringbuf raw lock', 'ringbuf.js'],
-    quick: { sizes: [4096] },
+    name: 'b2b',
+    about: 'Back-to-back request/response: the consumer asks (Atomics.notify; postMessage: a message, a ping-pong), the producer answers with one ' +
+      'record; latency from the request to the response. BPF_RB_FORCE_WAKEUP on the answer is what the library advises for request/response.',
+    producers: [1], recordSize: 64, wakeups: ['adaptive', 'FORCE_WAKEUP'], paces: ['b2b'], only: ['wasm-ringbuf', 'postMessage'],
   },
 ];
 
-/** How much each run may send and for how long, and how often each cell runs. */
+/** How long a run lasts, how many records it may send, and how many runs each cell gets. */
 export interface Budget {
+  /** Free and back-to-back runs stop after this long. */
+  runMs: number;
+  /** Free runs send up to this many records in all. */
   records: number;
-  timeLimitMs: number;
+  /** Paced runs last this long at their rate. */
+  pacedMs: number;
   runs: number;
   ringBytes: number;
-  batch: number;
 }
 
-/** Full mode: medians of 3; quick mode: one short run per cell, a smoke test. */
+/** Full mode: medians of 5; quick mode: one short run per cell, a smoke test. */
 export function budget(quick: boolean): Budget {
   return quick
-    ? { records: 100_000, timeLimitMs: 300, runs: 1, ringBytes: 1 << 20, batch: 64 }
-    : { records: 4_000_000, timeLimitMs: 1000, runs: 3, ringBytes: 1 << 20, batch: 64 };
+    ? { runMs: 150, records: 100_000, pacedMs: 200, runs: 1, ringBytes: 1 << 20 }
+    : { runMs: 1000, records: 4_000_000, pacedMs: 1000, runs: 5, ringBytes: 1 << 20 };
+}
+
+/** The short text of a pace, as shown in labels and tables. */
+export function paceLabel(pace: Pace): string {
+  if (pace === 'free' || pace === 'b2b') return pace;
+  return pace.rate >= 1e6 ? `${pace.rate / 1e6}M/s` : `${pace.rate / 1e3}k/s`;
+}
+
+/** The label `--filter` matches: scenario/contender/producers/wakeup/pace. */
+export function cellLabel(contender: string, config: BenchConfig): string {
+  return `${config.scenario}/${contender}/${config.producers}p/${config.wakeup}/${paceLabel(config.pace)}`;
+}
+
+/** One scenario cell's settings under `b`. */
+export function cellConfig(s: Pick<Scenario, 'name' | 'recordSize'>, producers: number, wakeup: Wakeup, pace: Pace, b: Budget): BenchConfig {
+  const base = { scenario: s.name, producers, recordSize: s.recordSize, wakeup, pace, ringBytes: b.ringBytes };
+  if (pace === 'free') return { ...base, records: b.records, timeLimitMs: b.runMs };
+  // back-to-back: as many round trips as come in runMs (the bound sizes the latency samples)
+  if (pace === 'b2b') return { ...base, records: 200_000, timeLimitMs: b.runMs };
+  // the idle cell: at least 100 samples; the time limit only guards a producer that cannot keep the rate
+  const ms = Math.max(b.pacedMs, (100 * 1000) / pace.rate);
+  return { ...base, records: Math.round((pace.rate * ms) / 1000), timeLimitMs: ms * 1.5 };
 }
 
 /** One contender in one configuration. */
@@ -96,42 +98,25 @@ export interface Cell {
   label: string;
   contender: Contender;
   config: BenchConfig;
-  /** Runs of this cell, where it needs more than the budget's (the ratios a noisy machine moves most). */
-  runs?: number;
-}
-
-/** The label `--filter` matches: scenario/contender/producers/size/wakeup, then the rate of a paced cell. */
-export function cellLabel(contender: string, config: BenchConfig): string {
-  const { pace } = config;
-  const rate = typeof pace === 'object' && 'rate' in pace ? `/${pace.rate}/s` : '';
-  return `${config.scenario}/${contender}/${config.producers}p/${config.recordSize}B/${wakeupLabel(config.wakeup)}${rate}`;
 }
 
 /**
- * Every cell of the matrix for `quick` or full mode, split into those to run
- * and those a contender refused (with its reason).
+ * Every cell of the matrix, split into those to run and those a contender
+ * refused (with its reason).
  */
-export function matrix(contenders: readonly Contender[], quick: boolean): { cells: Cell[]; refused: { label: string; reason: string }[] } {
-  const b = budget(quick);
+export function matrix(contenders: readonly Contender[], b: Budget): { cells: Cell[]; refused: { label: string; reason: string }[] } {
   const cells: Cell[] = [];
   const refused: { label: string; reason: string }[] = [];
   for (const s of scenarios) {
-    const producers = (quick && s.quick.producers) || s.producers;
-    const sizes = (quick && s.quick.sizes) || s.sizes;
-    const wakeups = (quick && s.quick.wakeups) || s.wakeups;
     for (const contender of contenders) {
       if (s.only && !s.only.includes(contender.name)) continue;
-      for (const wakeup of wakeups) {
-        for (const recordSize of sizes) {
-          for (const p of producers) {
-            const config: BenchConfig = {
-              scenario: s.name, producers: p, recordSize, wakeup, consume: s.consume, batch: b.batch,
-              ringBytes: b.ringBytes, records: b.records, timeLimitMs: b.timeLimitMs, pace: 'free', pollMs: -1, full: 'retry',
-            };
+      for (const pace of s.paces) {
+        for (const wakeup of s.wakeups) {
+          for (const p of s.producers) {
+            const config = cellConfig(s, p, wakeup, pace, b);
             const label = cellLabel(contender.name, config);
             const reason = contender.validate(config);
-            const judged = !quick && p === 1 && s.judged?.includes(contender.name) === true;
-            if (reason === null) cells.push({ label, contender, config, ...(judged ? { runs: JUDGED_RUNS } : {}) });
+            if (reason === null) cells.push({ label, contender, config });
             else refused.push({ label, reason });
           }
         }
@@ -141,40 +126,84 @@ export function matrix(contenders: readonly Contender[], quick: boolean): { cell
   return { cells, refused };
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The medians of one cell's runs, each figure taken separately. */
+export interface Figures {
+  recordsPerSec: number;
+  /** Megabytes (10^6 bytes) of records per second. */
+  mbPerSec: number;
+  drops: number;
+  wakeupsPerRecord: number | null;
+  producerUsPerRecord: number | null;
+  p50Us: number | null;
+  p99Us: number | null;
+}
+
+/** Everything measured for one contender in one configuration. */
+export interface CellReport {
+  label: string;
+  contender: string;
+  config: BenchConfig;
+  runs: RunResult[];
+  error: string | null;
+  median: Figures | null;
+  /** The contender's note on its median run (its report()). */
+  note: string;
+}
+
+/** A run's records per second. */
+export function runRate(r: RunResult): number {
+  return (r.records * 1000) / r.elapsedMs;
+}
+
+function medianOrNull(values: (number | null)[]): number | null {
+  const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return present.length > 0 ? median(present) : null;
+}
+
+/** The medians of `runs`. */
+export function figures(config: BenchConfig, runs: readonly RunResult[]): Figures {
+  const recordsPerSec = median(runs.map(runRate));
+  return {
+    recordsPerSec,
+    mbPerSec: (recordsPerSec * config.recordSize) / 1e6,
+    drops: median(runs.map((r) => r.drops)),
+    wakeupsPerRecord: medianOrNull(runs.map((r) => (r.wakeups === null ? null : r.wakeups / Math.max(1, r.records)))),
+    producerUsPerRecord: medianOrNull(runs.map((r) => r.producerUsPerRecord)),
+    p50Us: medianOrNull(runs.map((r) => r.latency?.p50Us ?? null)),
+    p99Us: medianOrNull(runs.map((r) => r.latency?.p99Us ?? null)),
+  };
 }
 
 /**
- * Runs every cell `runs` times (or its own `runs`), round-robin: each pass
- * runs every cell once, so that a cell's runs are spread over the session
- * and a noisy minute does not hit one cell only; the passes past `runs` run
- * only the cells that asked for more, still in order, so that the cells a
- * ratio pairs stay side by side. A cell that errs is not run again;
- * `errors` gets its label and message. Returns one report per cell, with
- * its medians.
+ * Runs every cell `runs` times, round-robin: each pass runs every cell
+ * once, so that a cell's runs are spread over the session and a noisy
+ * minute does not hit one cell only. A cell that errs is not run again;
+ * `errors` gets its label and message. `runCell` is harness.ts run() unless
+ * a test gives another.
  */
-export async function runCells(cells: readonly Cell[], runs: number, progress: Progress, errors: string[]): Promise<CellReport[]> {
+export async function runCells(cells: readonly Cell[], runs: number, progress: Progress, errors: string[], runCell = run): Promise<CellReport[]> {
   const reports: CellReport[] = cells.map((cell) => ({
-    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, ratio: null,
+    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, note: '',
   }));
-  const passes = Math.max(runs, ...cells.map((c) => c.runs ?? runs));
-  for (let run = 1; run <= passes; run++) {
-    const due = cells.filter((c) => run <= (c.runs ?? runs)).length;
-    let k = 0;
+  for (let pass = 1; pass <= runs; pass++) {
     for (const [i, cell] of cells.entries()) {
       const report = reports[i]!;
-      if (report.error !== null || run > (cell.runs ?? runs)) continue;
-      k++;
-      progress(`${passes > 1 ? `pass ${run}/${passes} · ` : ''}[${k}/${due}] ${cell.label}`);
+      if (report.error !== null) continue;
+      progress(`${runs > 1 ? `pass ${pass}/${runs} · ` : ''}[${i + 1}/${cells.length}] ${cell.label}`);
       try {
-        report.runs.push(await cell.contender.run(cell.config));
+        report.runs.push(await runCell(cell.contender, cell.config));
       } catch (error) {
         report.error = message(error);
         errors.push(`${cell.label}: ${report.error}`);
       }
     }
   }
-  for (const report of reports) if (report.error === null) report.median = figures(report.config, report.runs);
+  for (const [i, report] of reports.entries()) {
+    if (report.error !== null) continue;
+    report.median = figures(report.config, report.runs);
+    // the contender's note on the run nearest its median rate
+    const byRate = [...report.runs].sort((a, b) => runRate(a) - runRate(b));
+    report.note = cells[i]!.contender.report(byRate[byRate.length >> 1]!, report.config);
+  }
   return reports;
 }

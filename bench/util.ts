@@ -1,16 +1,9 @@
 // Small helpers every part of the benchmark uses: statistics, sleeping,
-// timeouts, a clock that can be compared between threads, and a thread's CPU time.
+// timeouts, the progress line, and a clock that can be compared between
+// threads.
 
-import { readFileSync } from 'node:fs';
-
-/** Reports what is running now (the entry draws it as the progress line on stderr). */
+/** Reports what is running now (drawn as the progress line on stderr). */
 export type Progress = (text: string) => void;
-
-/** What each measurement of the extras takes. */
-export interface StepOptions {
-  quick: boolean;
-  progress?: Progress;
-}
 
 /** The median of `values` (NaN when empty). */
 export function median(values: readonly number[]): number {
@@ -20,9 +13,24 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The median of `a[i] / b[i]`: a ratio taken run by run (the same minute of a noisy machine), then its median. */
-export function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  return median(a.slice(0, b.length).map((v, i) => v / b[i]!));
+/** `a[i] / b[i]` for each run i: ratios taken run by run (the same minute of a noisy machine). */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new RangeError(`paired runs must match one to one; got ${a.length} and ${b.length}`);
+  return a.map((v, i) => v / b[i]!);
+}
+
+/** A ratio's summary: the median of its run-by-run values, and how far they moved (min–max). */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** Runs (pairs) it summarises. */
+  n: number;
+}
+
+/** The median and range of `values`. */
+export function spread(values: readonly number[]): Spread {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
 
 /** The `p`-th percentile (0..100) of `values`, nearest rank (NaN when empty). */
@@ -38,22 +46,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const napWord = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks this thread for about `ms` milliseconds (sub-millisecond too): Atomics.wait on a word no one writes. */
-export function nap(ms: number): void {
-  Atomics.wait(napWord, 0, 0, ms);
-}
-
-/** Blocks until `ok(i32[index])`, sleeping on the word between changes; throws naming `what` after `timeoutMs`. */
-export function waitFor(i32: Int32Array, index: number, ok: (v: number) => boolean, timeoutMs: number, what: string): void {
-  const deadline = performance.now() + timeoutMs;
-  for (let v = Atomics.load(i32, index); !ok(v); v = Atomics.load(i32, index)) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    Atomics.wait(i32, index, v, 100);
-  }
-}
-
 /** `promise`, or a rejection naming `what` after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,6 +53,43 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The live progress line on stderr: rewritten in place on a terminal, one line per step elsewhere. */
+export class ProgressLine {
+  readonly #tty = process.stderr.isTTY === true;
+  readonly #t0 = performance.now();
+  #text = '';
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  readonly show: Progress = (text) => {
+    this.#text = text;
+    if (this.#tty) {
+      this.#draw();
+      this.#timer ??= setInterval(() => this.#draw(), 250).unref();
+    } else {
+      process.stderr.write(`${this.#elapsed()} ${text}\n`);
+    }
+  };
+
+  done(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#tty) process.stderr.write('\r\x1b[2K');
+  }
+
+  #elapsed(): string {
+    return `${((performance.now() - this.#t0) / 1000).toFixed(1).padStart(5)} s`;
+  }
+
+  #draw(): void {
+    const line = `${this.#elapsed()} ${this.#text}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+  }
 }
 
 /** Milliseconds on a clock comparable between threads once calibrated (see calibrateMain()). */
@@ -137,7 +166,7 @@ export function calibrateMain(sab: SharedArrayBuffer, timeoutMs = 15_000): Calib
     }
     if (round % CAL_GROUP === 0) {
       if ((round >= CAL_ROUNDS && best < CAL_GOOD_MS) || performance.now() > stop) break;
-      nap(0.5);
+      Atomics.wait(i32, CAL_READY, 1, 0.5); // CAL_READY stays 1: a half-millisecond sleep
     }
   }
   Atomics.store(i32, CAL_REQ, -1);
@@ -160,18 +189,5 @@ export function calibrateWorker(sab: SharedArrayBuffer): void {
     f64[0] = clock();
     Atomics.store(i32, CAL_RESP, req);
     Atomics.notify(i32, CAL_RESP); // pairs with the wait in calibrateMain()
-  }
-}
-
-/**
- * CPU time the calling thread has run, in ns, from Linux's
- * /proc/thread-self/schedstat (its first field); null where that file is not
- * there. Sleeps, and time the thread waited for a core, are not counted.
- */
-export function threadCpuNs(): number | null {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0]);
-  } catch {
-    return null;
   }
 }

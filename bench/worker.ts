@@ -1,33 +1,15 @@
-// Entry of every worker the benchmarks start (spawn() in harness.ts): runs
-// the role named in workerData.role. 'producer' builds the contender's
-// producer side named by workerData.kind and runs the shared producer loop.
+// Entry of every producer worker (harness.ts keeps them between runs): for
+// each run it is sent, builds the producer side of the contender named in
+// the run's ProducerInit, runs the harness's producer loop, and says 'done'.
+// An error ends the worker, which the harness sees.
 
-import { workerData } from 'node:worker_threads';
-import { producerKinds } from './contenders/index.js';
-import { allocProducer } from './extras/alloc.js';
-import { burstProducer } from './extras/burst.js';
-import { contentionProducer } from './extras/contention.js';
-import { latencyConsumer, latencyProducer } from './extras/latency.js';
+import { parentPort } from 'node:worker_threads';
+import { contenders } from './contenders/index.js';
 import { runProducer, type ProducerInit } from './harness.js';
-import { soloProducer } from './solo.js';
 
-async function producer(init: ProducerInit): Promise<void> {
-  const kind = producerKinds.find((p) => p.kind === init.kind);
-  if (kind === undefined) throw new Error(`unknown producer kind ${JSON.stringify(init.kind)}`);
-  runProducer(init, await kind.create(init));
-}
-
-const roles: Record<string, (data: never) => Promise<void> | void> = {
-  producer,
-  'lat-producer': latencyProducer,
-  'lat-consumer': latencyConsumer,
-  'alloc-producer': allocProducer,
-  'burst-producer': burstProducer,
-  'solo-producer': soloProducer,
-  'contention-producer': contentionProducer,
-};
-
-const data = workerData as { role: string };
-const role = roles[data.role];
-if (role === undefined) throw new Error(`unknown worker role ${JSON.stringify(data.role)}`);
-await role(data as never);
+parentPort!.on('message', async (init: ProducerInit) => {
+  const contender = contenders.find((c) => c.name === init.contender);
+  if (contender === undefined) throw new Error(`unknown contender ${JSON.stringify(init.contender)}`);
+  await runProducer(init, await contender.producer(init));
+  parentPort!.postMessage('done');
+});

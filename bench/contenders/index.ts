@@ -1,28 +1,15 @@
-// Every contender, in report order, and the producer sides the worker entry
-// can build.
+// Every contender, in report order; the worker entry (bench/worker.ts) finds
+// a producer's by name.
 
-import type { Contender } from '../config.js';
-import type { ProducerKind } from '../harness.js';
-import { bare, bareProducer } from './bare.js';
-import { jsTwin, jsTwinProducer } from './js-twin.js';
-import { perfbufOrdered, perfbufProducer, perfbufUnordered, shardProducer, sharded } from './perfbuf.js';
-import { batchedProducer, postMessage, postMessageBatched, postMessageProducer } from './post-message.js';
-import { ringbufjs, ringbufjsProducer } from './ringbufjs.js';
-import { solo } from '../solo.js';
-import { wasmOutput, wasmRawCas, wasmRawLock, wasmReserve, wasmRingProducer } from './wasm-ring.js';
+import type { Contender } from '../harness.js';
+import { perfbuf } from './perfbuf.js';
+import { postMessage, postMessageBatched } from './post-message.js';
+import { ring } from './ring.js';
+import { ringbufjs } from './ringbufjs.js';
 
-/** The raw path's calls on one thread alone (bench/solo.ts): the single-thread rate of the cross-thread ratio. */
-export const wasmRawOneThread = solo('wasm-ringbuf raw, one thread', 'raw');
+export { perfbuf, postMessage, postMessageBatched, ring, ringbufjs };
 
-/** The contenders of every scenario; postMessage is the baseline of the ratios. */
-export const contenders: readonly Contender[] = [
-  wasmRawLock, wasmRawOneThread, wasmRawCas, wasmReserve, wasmOutput, jsTwin, perfbufOrdered, perfbufUnordered, sharded, postMessage, postMessageBatched, ringbufjs, bare,
-];
+export const contenders: readonly Contender[] = [ring, postMessage, postMessageBatched, ringbufjs, perfbuf];
 
-/** The name of the contender every ratio is taken against. */
-export const BASELINE = postMessage.name;
-
-/** Producer sides by kind, for the worker entry (bench/worker.ts). */
-export const producerKinds: readonly ProducerKind[] = [
-  wasmRingProducer, jsTwinProducer, perfbufProducer, shardProducer, postMessageProducer, batchedProducer, ringbufjsProducer, bareProducer,
-];
+/** The contender every ratio in the tables is taken against. */
+export const BASELINE = postMessage;

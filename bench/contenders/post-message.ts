@@ -1,27 +1,37 @@
 // postMessage, one message per record (what most code does today), and 64
-// records packed in one Uint8Array whose buffer is transferred (what a careful
-// user writes). A producer keeps at most as many records in flight as the
-// ring would hold (the consumer acknowledges through the control block), so
-// both get the same buffering as the ring; a record refused for that reason
-// counts as a drop and is retried.
+// records packed in one Uint8Array whose buffer is transferred (what a
+// careful user writes; paced, it also sends what it holds at the end of each
+// 1 ms tick). A producer keeps at most as many records in flight as the ring
+// would hold (the consumer acknowledges through the control block), so both
+// get the same buffering as the ring; a record refused for that reason
+// counts as a drop. Back-to-back, the consumer asks by postMessage too: a
+// ping-pong. Each producer posts on its own MessagePort to the main thread
+// (what parentPort is). Each message is one 'message' event on the
+// consumer's thread: counted as its wakeups.
 
-import { parentPort } from 'node:worker_threads';
-import { ringStride, type BenchConfig, type Contender } from '../config.js';
-import { ackWord, measure, type ProducerKind, type Session } from '../harness.js';
+import { ackWord, commonRefusal, type BenchConfig, type Contender } from '../harness.js';
 
 /** Records per message of the batched contender. */
 const BATCH = 64;
 
-/**
- * The producer side: packs up to `batch` records per message (transferred
- * when full and on flush()); `batch` 1 posts each record as its own message
- * (structured clone).
- */
-function producer(kind: string, batch: number): ProducerKind {
+interface State {
+  records: number;
+  messages: number;
+}
+
+function postMessageContender(name: string, batch: number): Contender<State> {
   return {
-    kind,
-    create(init) {
-      const port = parentPort!;
+    name,
+    requestByMessage: true,
+    validate(config) {
+      const common = commonRefusal(config);
+      if (common !== null) return common;
+      if (config.wakeup !== 'adaptive') return 'postMessage has no wakeup flags: every message is an event on the consumer\'s thread';
+      return Math.floor(config.ringBytes / config.recordSize) < 2 * batch ? `a ring's worth of records must hold two messages of ${batch}` : null;
+    },
+    setup: async () => ({ state: { records: 0, messages: 0 }, shared: null }),
+    producer(init) {
+      const port = init.port!;
       const control = new Int32Array(init.control);
       const ack = ackWord(init.index);
       const size = init.recordSize;
@@ -39,7 +49,7 @@ function producer(kind: string, batch: number): ProducerKind {
         write(record) {
           if (sent + fill - Atomics.load(control, ack) >= init.window) return false;
           if (batch === 1) {
-            port.postMessage(record);
+            port.postMessage(record); // a structured clone of the record
             sent++;
             return true;
           }
@@ -50,46 +60,26 @@ function producer(kind: string, batch: number): ProducerKind {
         flush,
       };
     },
+    consumer(state, config: BenchConfig, session) {
+      const step = config.recordSize >> 2;
+      return new Promise<void>((resolve) => {
+        session.ports.forEach((port, index) => {
+          port.on('message', (data: Uint8Array) => {
+            const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
+            for (let w = 0; w < words.length; w += step) session.record(words, w);
+            state.messages++;
+            state.records += words.length / step;
+            session.ack(index, words.length / step);
+            session.tick();
+            if (session.done) resolve();
+          });
+        });
+      });
+    },
+    measure: (state, session) => ({ records: state.records - session.verifier.producers, drops: session.producerDrops(), wakeups: state.messages }),
+    report: (r) => `${(r.records / r.wakeups!).toFixed(1)} records per message`,
   };
 }
 
-export const postMessageProducer = producer('post-message', 1);
-export const batchedProducer = producer('post-message-batched', BATCH);
-
-/** Takes every message's records until every END has arrived. */
-function receive(config: BenchConfig, session: Session): Promise<void> {
-  const step = config.recordSize >> 2;
-  return new Promise<void>((resolve) => {
-    session.workers.forEach((worker, index) => {
-      worker.on('message', (data: Uint8Array) => {
-        const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
-        for (let w = 0; w < words.length; w += step) session.record(words, w);
-        session.ack(index, words.length / step);
-        session.tick();
-        if (session.verifier.done) resolve();
-      });
-    });
-  });
-}
-
-function validate(config: BenchConfig): string | null {
-  return config.wakeup !== 'adaptive' || config.consume !== 'poll'
-    ? 'postMessage has no wakeup control or consumer loop of its own: every message is an event'
-    : null;
-}
-
-/** postMessage with one record per message; the baseline of every ratio in the report. */
-export const postMessage: Contender = {
-  name: 'postMessage',
-  validate,
-  run: (config) => measure(config, postMessageProducer, null, (session) => receive(config, session)),
-};
-
-/** postMessage with 64 records per transferred typed array. */
-export const postMessageBatched: Contender = {
-  name: 'postMessage batched',
-  validate: (config) =>
-    validate(config) ??
-    (Math.floor(config.ringBytes / ringStride(config.recordSize)) < 2 * BATCH ? `the ring's worth of records must hold two batches of ${BATCH}` : null),
-  run: (config) => measure(config, batchedProducer, null, (session) => receive(config, session)),
-};
+export const postMessage = postMessageContender('postMessage', 1);
+export const postMessageBatched = postMessageContender('postMessage ×64', BATCH);

@@ -1,54 +1,55 @@
-// ringbuf.js (padenot), the SharedArrayBuffer SPSC byte ring from npm: one
-// producer, a consumer that pops what is there and sleeps briefly when it
-// finds nothing (ringbuf.js has no wakeup).
+// ringbuf.js (padenot), the SharedArrayBuffer single-producer byte ring from
+// npm: one producer; ringbuf.js has no wakeup, so its consumer pops what is
+// there and sleeps 1 ms when it finds nothing (the NO_WAKEUP cells).
 
 import { RingBuffer as SpscRing } from 'ringbuf.js';
-import type { Contender } from '../config.js';
-import { DRAIN_SLEEP_MS, measure, type ProducerKind } from '../harness.js';
+import { DRAIN_SLEEP_MS, commonRefusal, type Contender } from '../harness.js';
 import { sleep } from '../util.js';
 
 /** Bytes the consumer pops per call, at most. */
 const CHUNK = 65536;
 
-/** The producer side: pushes whole records, or refuses when a whole record does not fit. */
-export const ringbufjsProducer: ProducerKind = {
-  kind: 'ringbufjs',
-  create(init) {
-    const ring = new SpscRing(init.extra as SharedArrayBuffer, Uint8Array);
-    return {
-      write(record) {
-        if (ring.availableWrite() < record.length) return false;
-        ring.push(record);
-        return true;
-      },
-    };
-  },
-};
+interface State {
+  ring: SpscRing;
+  recordSize: number;
+  /** Bytes popped in all. */
+  bytes: number;
+}
 
-/** ringbuf.js: single producer only. */
-export const ringbufjs: Contender = {
+export const ringbufjs: Contender<State> = {
   name: 'ringbuf.js',
   validate(config) {
+    const common = commonRefusal(config);
+    if (common !== null) return common;
     if (config.producers !== 1) return 'ringbuf.js is single-producer, single-consumer';
-    if (config.wakeup !== 'none' || config.consume !== 'drain') return 'ringbuf.js has no wakeup: only a draining consumer can read it';
-    return null;
+    return config.wakeup !== 'NO_WAKEUP' ? 'ringbuf.js has no wakeup: only a draining consumer can read it' : null;
   },
-  run(config) {
+  async setup(config) {
     const storage = SpscRing.getStorageForCapacity(config.ringBytes, Uint8Array);
-    const ring = new SpscRing(storage, Uint8Array);
-    return measure(config, ringbufjsProducer, storage, async (session) => {
-      const { verifier } = session;
-      const size = config.recordSize;
-      const chunk = new Uint8Array(Math.max(1, Math.floor(CHUNK / size)) * size);
-      const words = new Uint32Array(chunk.buffer);
-      const step = size >> 2;
-      while (!verifier.done) {
-        // producers push whole records, so what is readable is always a whole number of them
-        const n = ring.pop(chunk) >> 2;
-        for (let w = 0; w < n; w += step) session.record(words, w);
-        if (n === 0) await sleep(DRAIN_SLEEP_MS);
-        session.tick();
-      }
-    });
+    return { state: { ring: new SpscRing(storage, Uint8Array), recordSize: config.recordSize, bytes: 0 }, shared: storage };
   },
+  producer(init) {
+    const ring = new SpscRing(init.shared as SharedArrayBuffer, Uint8Array);
+    return {
+      // whole records only: refused when a whole record does not fit
+      write: (record) => ring.availableWrite() >= record.length && ring.push(record) === record.length,
+    };
+  },
+  async consumer(state, config, session) {
+    const size = config.recordSize;
+    const chunk = new Uint8Array(Math.max(1, Math.floor(CHUNK / size)) * size);
+    const words = new Uint32Array(chunk.buffer);
+    const step = size >> 2;
+    while (!session.done) {
+      // producers push whole records, so what is readable is always a whole number of them
+      const n = state.ring.pop(chunk);
+      state.bytes += n;
+      for (let w = 0; w < n >> 2; w += step) session.record(words, w);
+      if (n === 0) await sleep(DRAIN_SLEEP_MS);
+      session.tick();
+    }
+  },
+  // ringbuf.js counts no refusals of its own: the producers' count
+  measure: (state, session) => ({ records: state.bytes / state.recordSize - session.verifier.producers, drops: session.producerDrops(), wakeups: null }),
+  report: () => 'push(); pop(), sleep 1 ms when empty',
 };
