@@ -8,7 +8,7 @@ import {
   checkOffset, checkTimeout, checkWaitOptions, closedError, describeValue, goneError, viewIsGone,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER,
+  DATA_OFFSET, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER,
   OFF_CONSUMER_LAST, OFF_CONS_SEEN, OFF_DISCARDED, OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD,
   OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED, OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
@@ -35,7 +35,6 @@ export class RingBuffer implements ReservationOwner {
   /** @internal */ readonly ctl: number;
   /** @internal */ readonly data: number;
   /** @internal */ readonly i32: Int32Array;
-  /** @internal */ readonly claimMode: boolean;
   /** @internal */ readonly overwriteMode: boolean;
   /** The shared memory holding the ring. */
   readonly memory: WebAssembly.Memory;
@@ -82,7 +81,6 @@ export class RingBuffer implements ReservationOwner {
     const word = (off: number): number => this.i32[(ctl + off) >> 2]! >>> 0;
     this.size = word(OFF_SIZE);
     this.maxRecord = word(OFF_MAX_RECORD);
-    this.claimMode = (word(OFF_FLAGS) & FLAG_CLAIM) !== 0;
     this.overwriteMode = (word(OFF_FLAGS) & FLAG_OVERWRITE) !== 0;
     this.#single = word(OFF_FLAGS) === FLAG_SINGLE;
     this.#prodWord = (ctl + OFF_PRODUCER_POS) >> 2;
@@ -281,12 +279,6 @@ export class RingBuffer implements ReservationOwner {
     if (id === this.producerId) {
       throw new RingBufferStateError(
         'a producer cannot reap itself: call reapProducer() from another RingBuffer on the same ring',
-        'ERR_RINGBUF_PRODUCER',
-      );
-    }
-    if (this.claimMode) {
-      throw new RingBufferStateError(
-        "reapProducer() needs the 'lock' claim: in 'cas' mode a dead producer's claim leaves no header to recover",
         'ERR_RINGBUF_PRODUCER',
       );
     }
