@@ -13,7 +13,7 @@ import {
   OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED, OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
 } from './layout.js';
-import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from './reservation.js';
+import { Reservation, fillAndSubmit, outputSource } from './reservation.js';
 import { waitForRoom, waitForRoomAsync } from './room.js';
 import {
   checkCreateOptions, checkHandle, sharedMemory, type ProducerStats, type ReapResult, type RingBufferHandle,
@@ -30,7 +30,7 @@ export type {
  * Producers on any thread reserve, fill and commit records in place; one
  * `RingBufferConsumer` reads them in reservation order.
  */
-export class RingBuffer implements ReservationOwner {
+export class RingBuffer {
   /** @internal */ readonly wasm: RingWasm;
   /** @internal */ readonly ctl: number;
   /** @internal */ readonly data: number;

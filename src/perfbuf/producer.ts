@@ -4,7 +4,7 @@
 import type { CommitFlags, QueryKey } from '../constants.js';
 import { checkFlags, checkFunction, checkLength, checkOffset, closedError, RingBufferStateError } from '../errors.js';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, OFF_WAIT } from '../layout.js';
-import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from '../reservation.js';
+import { Reservation, fillAndSubmit, outputSource } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
 import {
   FLAG_ORDERED, FLOOR_STALE, IDLE, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, STAMP_BOUND, STAMP_STEP, W_COUNTER, W_FLAGS, W_HELD,
@@ -24,7 +24,7 @@ import {
  * committed it stores LOW = IDLE and then applies the wakeup rule. The
  * consumer's watermark argument (PerfBufferConsumer) rests on that order.
  */
-export class PerfBufferProducer implements ReservationOwner {
+export class PerfBufferProducer {
   /** This producer's slot. */
   readonly slot: number;
   /** Largest payload one record may carry. */
