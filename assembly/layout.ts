@@ -162,8 +162,7 @@ export const WAIT_ARMED: u32 = 1;
 export const WAIT_NAPPING: u32 = 2;
 
 // FLAGS word
-/** Producers claim space with a compare-and-swap on PRODUCER_POS, no lock. */
-export const FLAG_CLAIM: u32 = 0x1;
+// (0x1 was the lock-free claim, which the model keeps as an alternative: docs/model.md)
 /** A full ring drops its oldest committed records instead of refusing new ones (BPF_F_RB_OVERWRITE). */
 export const FLAG_OVERWRITE: u32 = 0x2;
 /** One producer only (a per-producer buffer): reserve() takes no lock. */

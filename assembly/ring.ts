@@ -8,7 +8,7 @@ import {
   OFF_CONS_SEEN, OFF_LOSS_BASE, OFF_DROPPED, OFF_PRODUCER_POS, OFF_CONSUMER_POS, OFF_CONSUMER_DROPS, OFF_WAIT,
   OFF_ROOM_WAITERS, OFF_ROOM_SEQ, OFF_ROOM_BITS, OFF_MOVE_TOTAL, OFF_MOVE_TO, OFF_CONSUMER_LAST, OFF_DISCARDED, OFF_WAKEUPS, OFF_REAPED, OFF_PRODUCERS, PRODUCER_ENTRY,
   ENTRY_DROPPED, ENTRY_DISCARDED, REAP_LOCK_RECOVERED, LOCK_CONTENDED, DATA_OFFSET, HDR_SIZE, BUSY_BIT,
-  DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD, FLAG_CLAIM,
+  DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD,
   FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
   BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET, WALK_STRETCH,
@@ -63,9 +63,6 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
   store<u64>(ctl, pos, OFF_MOVE_TO);
   store<f64>(ctl, start, OFF_CONSUMER_LAST);
   reserveSpecialIds(ctl);
-  // A lock-free claim publishes PRODUCER_POS before the header exists, so
-  // free space must never look like a committed header: all ones reads BUSY.
-  if (flags & FLAG_CLAIM) memory.fill(ctl + DATA_OFFSET, 0xff, size);
   store<u32>(ctl, VERSION, OFF_VERSION);
   // last: attach() trusts nothing until it sees the magic
   atomic.store<u32>(ctl, MAGIC, OFF_MAGIC);
@@ -80,7 +77,6 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
   const quiet = (opts & RESERVE_QUIET) != 0;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
   const flags = load<u32>(ctl, OFF_FLAGS);
-  if (flags & FLAG_CLAIM) return reserveClaim(ctl, len, id, quiet);
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const overwrite = (flags & FLAG_OVERWRITE) != 0;
   // A full ring is found full without the lock, so a producer that retries
@@ -236,34 +232,6 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
     // the consumer moved meanwhile: no move is pending (reap() reads MOVE_TO); look again from where it is
     atomic.store<u64>(ctl, atomic.load<u64>(ctl, OFF_OVERWRITE_POS), OFF_MOVE_TO);
   }
-}
-
-/**
- * The lock-free alternative to reserve(): claims space with a compare-and-swap
- * on PRODUCER_POS. The new position is public before the header is written,
- * so the consumer refills consumed space with 0xff (BUSY) in this mode. There
- * is no lock to hold, but also no PENDING_POS walk, no loss record and nothing
- * a dead producer's claim can be recovered from: see docs/protocol.md.
- */
-function reserveClaim(ctl: usize, len: u32, id: u32, quiet: bool): usize {
-  const mask = <u64>load<u32>(ctl, OFF_MASK);
-  const size = stride(len);
-  let prod: u64, dropped: u64;
-  do {
-    // CONSUMER_POS first, as reserve() does: read after PRODUCER_POS it could
-    // have passed it, and a ring with room would look full.
-    // pairs with the CONSUMER_POS cmpxchg in advanceConsumer()
-    const cons = atomic.load<u64>(ctl, OFF_CONSUMER_POS);
-    prod = atomic.load<u64>(ctl, OFF_PRODUCER_POS);
-    dropped = atomic.load<u64>(ctl, OFF_DROPPED);
-    if (prod + size - cons > mask) return refuse(ctl, id, quiet);
-    // pairs with the PRODUCER_POS load in producerPos()
-  } while (atomic.cmpxchg<u64>(ctl, prod, prod + size, OFF_PRODUCER_POS) != prod);
-  const hdr = ctl + DATA_OFFSET + <usize>(prod & mask);
-  store<u32>(hdr, wordOne(id, dropped), 4);
-  // pairs with the header load in the consumer: BUSY until commit() clears it
-  atomic.store<u32>(hdr, len | BUSY_BIT);
-  return hdr + HDR_SIZE;
 }
 
 /**

@@ -143,7 +143,7 @@ export abstract class CallbackConsumer extends WaitingConsumer {
     if (!(ring instanceof RingBuffer)) {
       throw new RingBufferTypeError(`add() takes a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
     }
-    if (this.walks.some((w) => w.ring.memory === ring.memory && w.ring.ctl === ring.ctl)) {
+    if (this.walks.some((w) => w.ring.memory === ring.memory && w.ring.core.ctl === ring.core.ctl)) {
       throw new RingBufferStateError('this ring is already added to this consumer: a ring has one consumer callback', 'ERR_RINGBUF_DUPLICATE');
     }
     const walk = new RingWalk(ring);

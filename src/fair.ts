@@ -24,7 +24,7 @@ export function roundRobin(
   visits: readonly RecordVisitor[],
 ): number {
   const k = walks.length;
-  const limits = snapshot ? walks.map((w) => w.ring.wasm.producerPos(w.ring.ctl)) : null;
+  const limits = snapshot ? walks.map((w) => w.ring.core.producerPos()) : null;
   let total = 0;
   try {
     for (;;) {

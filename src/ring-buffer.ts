@@ -2,24 +2,22 @@
 // producer side of the protocol (reserve, output, commit, the producers that
 // wait for room) over the wasm core (assembly/ring.ts).
 
-import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
+import { BPF_RB_AVAIL_DATA, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkFunction, checkInteger, checkLength,
   checkOffset, checkTimeout, checkWaitOptions, closedError, describeValue, goneError, viewIsGone,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, HDR_SIZE, LEN_MASK, MAX_PRODUCER_ID, OFF_CONSUMER,
-  OFF_CONSUMER_LAST, OFF_CONS_SEEN, OFF_DISCARDED, OFF_DROPPED, OFF_FLAGS, OFF_IDS, OFF_LOCK, OFF_LOCK_WAITS, OFF_MAX_RECORD,
-  OFF_OVERWRITTEN, OFF_PRODUCER_POS, OFF_REAPED, OFF_ROOM_WAITS, OFF_SIZE, OFF_WAKEUPS,
+  MAX_PRODUCER_ID, OFF_DISCARDED, OFF_DROPPED, OFF_LOCK_WAITS, OFF_OVERWRITTEN, OFF_REAPED, OFF_ROOM_WAITS, OFF_WAKEUPS,
   REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
 } from './layout.js';
-import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from './reservation.js';
+import { Reservation, fillAndSubmit, outputSource } from './reservation.js';
 import { waitForRoom, waitForRoomAsync } from './room.js';
 import {
   checkCreateOptions, checkHandle, sharedMemory, type ProducerStats, type ReapResult, type RingBufferHandle,
   type RingBufferOptions, type RingBufferStats, type WaitForRoomOptions,
 } from './ring-options.js';
-import { canBlock, compileModule, instantiateRing, type RingWasm } from './wasm.js';
+import { RingCore, canBlock, compileModule, instantiateRing } from './wasm.js';
 
 export type {
   ProducerStats, ReapResult, RingBufferHandle, RingBufferOptions, RingBufferStats, WaitForRoomOptions,
@@ -30,13 +28,9 @@ export type {
  * Producers on any thread reserve, fill and commit records in place; one
  * `RingBufferConsumer` reads them in reservation order.
  */
-export class RingBuffer implements ReservationOwner {
-  /** @internal */ readonly wasm: RingWasm;
-  /** @internal */ readonly ctl: number;
-  /** @internal */ readonly data: number;
-  /** @internal */ readonly i32: Int32Array;
-  /** @internal */ readonly claimMode: boolean;
-  /** @internal */ readonly overwriteMode: boolean;
+export class RingBuffer {
+  /** @internal The ring's control words and the wasm calls on them (src/wasm.ts). */
+  readonly core: RingCore;
   /** The shared memory holding the ring. */
   readonly memory: WebAssembly.Memory;
   /** The compiled module the ring runs on. */
@@ -47,12 +41,12 @@ export class RingBuffer implements ReservationOwner {
    * memory never grows).
    */
   readonly bytes: Uint8Array;
-  /** @internal `memory.buffer`, read once (the memory never grows): reserve() makes its views on it. */
-  readonly sharedBuffer: ArrayBufferLike;
   /** Bytes in the data area (`BPF_RB_RING_SIZE`). */
   readonly size: number;
   /** Largest payload one record may carry. */
   readonly maxRecord: number;
+  /** @internal `memory.buffer`, read once (the memory never grows): reserve() makes its views on it. */
+  readonly sharedBuffer: ArrayBufferLike;
   /**
    * This object's producer id, 1..4094, written in each record's header; 0
    * (anonymous, not reapable) only while 4094 others are in use. `close()`
@@ -61,33 +55,17 @@ export class RingBuffer implements ReservationOwner {
   readonly producerId: number;
   /** reserve()'s options for this thread: whether it may sleep on a held lock. */
   readonly #opts: number;
-  readonly #u64: BigInt64Array;
-  /** A single-producer ring in no other mode: output() writes the payload, then makes one wasm call (outputAt()). */
-  readonly #single: boolean;
-  /** `i32` indices of the low words of PRODUCER_POS and CONS_SEEN. */
-  readonly #prodWord: number;
-  readonly #seenWord: number;
   #closed = false;
 
-  private constructor(wasm: RingWasm, memory: WebAssembly.Memory, module: WebAssembly.Module, ctl: number) {
-    this.wasm = wasm;
-    this.memory = memory;
+  private constructor(core: RingCore, module: WebAssembly.Module) {
+    this.core = core;
+    this.memory = core.memory;
     this.module = module;
-    this.ctl = ctl;
-    this.data = ctl + DATA_OFFSET;
-    this.sharedBuffer = memory.buffer;
-    this.bytes = new Uint8Array(this.sharedBuffer);
-    this.i32 = new Int32Array(this.sharedBuffer);
-    this.#u64 = new BigInt64Array(this.sharedBuffer);
-    const word = (off: number): number => this.i32[(ctl + off) >> 2]! >>> 0;
-    this.size = word(OFF_SIZE);
-    this.maxRecord = word(OFF_MAX_RECORD);
-    this.claimMode = (word(OFF_FLAGS) & FLAG_CLAIM) !== 0;
-    this.overwriteMode = (word(OFF_FLAGS) & FLAG_OVERWRITE) !== 0;
-    this.#single = word(OFF_FLAGS) === FLAG_SINGLE;
-    this.#prodWord = (ctl + OFF_PRODUCER_POS) >> 2;
-    this.#seenWord = (ctl + OFF_CONS_SEEN) >> 2;
-    this.producerId = wasm.acquireId(ctl);
+    this.bytes = core.bytes;
+    this.size = core.size;
+    this.maxRecord = core.maxRecord;
+    this.sharedBuffer = core.buffer;
+    this.producerId = core.acquireId();
     this.#opts = canBlock ? RESERVE_CAN_BLOCK : 0;
   }
 
@@ -102,7 +80,7 @@ export class RingBuffer implements ReservationOwner {
     const module = await compileModule();
     const wasm = await instantiateRing(module, memory);
     wasm.init(RING_BASE, size, maxRecord, flags, position);
-    return new RingBuffer(wasm, memory, module, RING_BASE);
+    return new RingBuffer(new RingCore(wasm, memory, RING_BASE), module);
   }
 
   /**
@@ -112,12 +90,12 @@ export class RingBuffer implements ReservationOwner {
    */
   static async attach(handle: RingBufferHandle): Promise<RingBuffer> {
     const { memory, module, ctl } = checkHandle(handle);
-    return new RingBuffer(await instantiateRing(module, memory), memory, module, ctl);
+    return new RingBuffer(new RingCore(await instantiateRing(module, memory), memory, ctl), module);
   }
 
   /** A structured-cloneable handle for `RingBuffer.attach()` in another thread. */
   get handle(): RingBufferHandle {
-    return { kind: 'wasm-ringbuf', version: VERSION, memory: this.memory, module: this.module, ctl: this.ctl };
+    return { kind: 'wasm-ringbuf', version: VERSION, memory: this.memory, module: this.module, ctl: this.core.ctl };
   }
 
   /**
@@ -138,11 +116,12 @@ export class RingBuffer implements ReservationOwner {
    */
   output(bytes: ArrayBufferView, flags: CommitFlags | number = 0): boolean {
     const src = outputSource(bytes, flags, this.maxRecord);
-    if (this.#single) {
-      const at = this.#nextPayload(src.length);
+    if (this.core.single) {
+      this.#checkOpen();
+      const at = this.core.nextPayload(src.length);
       if (at !== 0) {
         this.bytes.set(src, at);
-        if (this.wasm.outputAt(this.ctl, at, src.length, this.producerId, flags) !== 0) return true;
+        if (this.core.outputAt(at, src.length, this.producerId, flags) !== 0) return true;
       }
     }
     return this.#copyIn(src, this.#reserve(src.length), flags);
@@ -214,7 +193,7 @@ export class RingBuffer implements ReservationOwner {
     const offset = await waitForRoomAsync(this, len, options);
     // the bytes' buffer may have been transferred away during the wait: then they are gone, and so is the record
     if (offset !== 0 && (src.length !== len || (len === 0 && viewIsGone(src)))) {
-      this.wasm.commit(this.ctl, offset, 0, 1);
+      this.core.commit(offset, 0, 1);
       throw goneError('outputAsync()');
     }
     return this.#copyIn(src, offset, flags);
@@ -238,12 +217,12 @@ export class RingBuffer implements ReservationOwner {
         'ERR_RINGBUF_QUERY',
       );
     }
-    return this.wasm.query(this.ctl, key);
+    return this.core.query(key);
   }
 
   /** Loss and event counters of the ring, summed over every producer. */
   stats(): RingBufferStats {
-    const at = (offset: number): number => this.wasm.counter(this.ctl, offset);
+    const at = (offset: number): number => this.core.counter(offset);
     return {
       dropped: at(OFF_DROPPED), discarded: at(OFF_DISCARDED), wakeups: at(OFF_WAKEUPS), lockWaits: at(OFF_LOCK_WAITS),
       reaped: at(OFF_REAPED), overwritten: at(OFF_OVERWRITTEN), roomWaits: at(OFF_ROOM_WAITS),
@@ -253,8 +232,7 @@ export class RingBuffer implements ReservationOwner {
   /** The counters of producer `id` (a `producerId` from any thread attached to this ring). */
   producerStats(id: number): ProducerStats {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId of a RingBuffer attached to this ring.');
-    const { wasm, ctl } = this;
-    return { dropped: wasm.producerCounter(ctl, id, 0), discarded: wasm.producerCounter(ctl, id, 1) };
+    return { dropped: this.core.producerCounter(id, 0), discarded: this.core.producerCounter(id, 1) };
   }
 
   /**
@@ -269,7 +247,7 @@ export class RingBuffer implements ReservationOwner {
    */
   reapProducer(id: number): ReapResult {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
-    if (id === 0 || !this.#idInUse(id)) {
+    if (id === 0 || !this.core.idInUse(id)) {
       const why = id === 0
         ? '0 is the anonymous id of producers past the 4094th and cannot be reaped'
         : 'never handed out, closed, or reaped already';
@@ -284,19 +262,9 @@ export class RingBuffer implements ReservationOwner {
         'ERR_RINGBUF_PRODUCER',
       );
     }
-    if (this.claimMode) {
-      throw new RingBufferStateError(
-        "reapProducer() needs the 'lock' claim: in 'cas' mode a dead producer's claim leaves no header to recover",
-        'ERR_RINGBUF_PRODUCER',
-      );
-    }
-    const r = this.wasm.reap(this.ctl, id, this.producerId, this.#opts & RESERVE_CAN_BLOCK) >>> 0;
-    this.wasm.releaseId(this.ctl, id);
+    const r = this.core.reap(id, this.producerId, this.#opts & RESERVE_CAN_BLOCK);
+    this.core.releaseId(id);
     return { discarded: r & ~REAP_LOCK_RECOVERED, lockRecovered: (r & REAP_LOCK_RECOVERED) !== 0 };
-  }
-
-  #idInUse(id: number): boolean {
-    return ((Atomics.load(this.i32, ((this.ctl + OFF_IDS) >> 2) + (id >>> 5)) >>> (id & 31)) & 1) === 1;
   }
 
   /**
@@ -306,9 +274,7 @@ export class RingBuffer implements ReservationOwner {
    * a consumer. Never call it while that consumer may still run.
    */
   reapConsumer(): boolean {
-    // overwrite mode: the dead consumer's claims are final; a new consumer starts at CONSUMER_POS
-    if (this.overwriteMode) new Float64Array(this.sharedBuffer, this.ctl + OFF_CONSUMER_LAST, 1)[0] = this.wasm.query(this.ctl, BPF_RB_CONS_POS);
-    return Atomics.exchange(this.i32, (this.ctl + OFF_CONSUMER) >> 2, 0) !== 0;
+    return this.core.reapConsumer();
   }
 
   /**
@@ -317,8 +283,7 @@ export class RingBuffer implements ReservationOwner {
    * `reapProducer()` of another waits for the lock.
    */
   lockHolder(): number | null {
-    const v = Atomics.load(this.i32, (this.ctl + OFF_LOCK) >> 2);
-    return v === 0 ? null : v & 0xfff;
+    return this.core.lockHolder() || null;
   }
 
   /**
@@ -329,7 +294,7 @@ export class RingBuffer implements ReservationOwner {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.wasm.releaseId(this.ctl, this.producerId);
+    this.core.releaseId(this.producerId);
   }
 
   /** `using rb = await RingBuffer.attach(handle)` gives the producer id back at the end of the block. */
@@ -355,19 +320,19 @@ export class RingBuffer implements ReservationOwner {
   submitRaw(offset: number, flags: CommitFlags | number = 0): void {
     checkFlags(flags);
     this.checkPending(offset);
-    this.wasm.commit(this.ctl, offset, flags, 0);
+    this.core.commit(offset, flags, 0);
   }
 
   /** `bpf_ringbuf_discard()` for an offset from `reserveRaw()`. */
   discardRaw(offset: number, flags: CommitFlags | number = 0): void {
     checkFlags(flags);
     this.checkPending(offset);
-    this.wasm.commit(this.ctl, offset, flags, 1);
+    this.core.commit(offset, flags, 1);
   }
 
   /** @internal Commits a record this object reserved (the Reservation guards against a second commit). */
   commitReserved(offset: number, flags: number, discard: number): void {
-    this.wasm.commit(this.ctl, offset, flags, discard);
+    this.core.commit(offset, flags, discard);
   }
 
   /** @internal The wasm reservation, for callers that checked `len` (0: no room); `quiet`: a refusal is not counted. */
@@ -375,20 +340,15 @@ export class RingBuffer implements ReservationOwner {
     return this.#reserve(len, quiet ? this.#opts | RESERVE_QUIET : this.#opts);
   }
 
-  /** @internal Counts a producer's sleep until the consumer frees room (src/room.ts). */
-  countRoomWait(): void {
-    Atomics.add(this.#u64, (this.ctl + OFF_ROOM_WAITS) >> 3, 1n);
-  }
-
   /** @internal Counts a refusal made above the ring (a per-producer buffer's stamp bound); returns 0. */
   refuse(): number {
-    this.wasm.countRefusal(this.ctl, this.producerId);
+    this.core.countRefusal(this.producerId);
     return 0;
   }
 
   #reserve(len: number, opts = this.#opts): number {
     this.#checkOpen();
-    return this.wasm.reserve(this.ctl, len, this.producerId, opts);
+    return this.core.reserve(len, this.producerId, opts);
   }
 
   #checkOpen(): void {
@@ -397,42 +357,18 @@ export class RingBuffer implements ReservationOwner {
     }
   }
 
-  /**
-   * On a single-producer ring, where the payload of a `len`-byte record
-   * reserved now would start, if CONS_SEEN (which only lags CONSUMER_POS)
-   * shows room for it: space past PRODUCER_POS that only this producer
-   * writes and the consumer does not read. 0 when space looks short: then
-   * reserve() looks at CONSUMER_POS itself.
-   */
-  #nextPayload(len: number): number {
-    this.#checkOpen();
-    // Plain loads: on this ring only its producer writes these words, on this
-    // thread, or on one that handed the ring over through something that
-    // orders the two (a postMessage, a worker's end). The low words alone:
-    // every difference of positions here is below 2^32.
-    const i32 = this.i32;
-    const prod = i32[this.#prodWord]!;
-    const mask = this.size - 1;
-    if ((prod + ((len + HDR_SIZE + 7) & ~7) - i32[this.#seenWord]!) >>> 0 > mask) return 0;
-    return this.data + (prod & mask) + HDR_SIZE;
-  }
-
   /** output()'s second half: copies `src` into the reservation at `offset` and submits it. */
   #copyIn(src: Uint8Array, offset: number, flags: number): boolean {
     if (offset === 0) return false;
     this.bytes.set(src, offset);
-    this.wasm.commit(this.ctl, offset, flags, 0);
+    this.core.commit(offset, flags, 0);
     return true;
   }
 
   /** @internal Throws, changing nothing, unless `offset` is a pending reservation of this ring. */
   checkPending(offset: number): void {
     checkOffset(offset);
-    const hdr = offset - HDR_SIZE;
-    // BUSY reads as a negative int32; anything else was never reserved or is committed already
-    const word = this.i32[hdr >> 2]!;
-    if (!(hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 &&
-        (word & LEN_MASK) <= this.maxRecord)) {
+    if (!this.core.isPending(offset)) {
       throw new RingBufferStateError(
         `offset ${describeValue(offset)} is not a pending reservation: ` +
           'commit each offset from reserveRaw() exactly once',

@@ -3,10 +3,10 @@
 
 import {
   RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions,
-  describeValue, typeError,
+  describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_CLAIM, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD,
+  DATA_OFFSET, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD,
   OFF_SIZE, OFF_VERSION, VERSION, recordStride,
 } from './layout.js';
 
@@ -21,16 +21,9 @@ export interface RingBufferOptions {
    */
   maxRecord?: number;
   /**
-   * How producers claim space: `'lock'` (default), the kernel's reservation
-   * under a producer lock that spins briefly and then sleeps; or `'cas'`, a
-   * lock-free compare-and-swap claim kept for comparison (see docs/protocol.md:
-   * it gives up overrun protection and recovery from a dead producer).
-   */
-  claim?: 'lock' | 'cas';
-  /**
    * Flight-recorder mode (the kernel's `BPF_F_RB_OVERWRITE`): a full ring
    * drops its oldest committed records instead of refusing new ones, never
-   * stepping over a record that is still BUSY. Default false. Needs `claim: 'lock'`.
+   * stepping over a record that is still BUSY. Default false.
    */
   overwrite?: boolean;
   /**
@@ -170,30 +163,23 @@ function noSharedMemory(what: string): RingBufferStateError {
 /** @internal The checked options of `RingBuffer.create()`, as the wasm init() takes them. */
 export function checkCreateOptions(options: RingBufferOptions): CreateArgs {
   checkOptions(options, 'RingBuffer.create()', '{ size: 65536 }');
-  const { size, maxRecord: max, claim = 'lock', position = 0, overwrite = false, singleProducer = false } = options;
+  const { size, maxRecord: max, position = 0, overwrite = false, singleProducer = false } = options;
+  if ('claim' in options) {
+    // removed: producers always reserve under the lock (docs/protocol.md says why)
+    throw new RingBufferTypeError('the claim option was removed: rings always use the producer lock; leave it out', 'ERR_RINGBUF_TYPE');
+  }
   checkSize(size);
   const maxRecord = max === undefined ? size - 16 : max;
   checkInteger(maxRecord, 'maxRecord', size - 16,
     'A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload ' +
       `of a ${size}-byte ring is ${size - 16}.`);
-  if (typeof claim !== 'string') throw typeError('claim', "'lock' or 'cas'", claim);
-  if (claim !== 'lock' && claim !== 'cas') {
-    throw new RingBufferRangeError(`claim must be 'lock' or 'cas'; got ${describeValue(claim)}`, 'ERR_RINGBUF_RANGE');
-  }
   checkBoolean(overwrite, 'overwrite');
   checkBoolean(singleProducer, 'singleProducer');
-  if (overwrite && claim === 'cas') {
-    throw new RingBufferRangeError(
-      "overwrite mode needs claim: 'lock' (the overwrite walk runs under the producer lock)",
-      'ERR_RINGBUF_RANGE',
-    );
-  }
   checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
   if (position % 8 !== 0) {
     throw new RingBufferRangeError(`position must be a multiple of 8; got ${position}`, 'ERR_RINGBUF_RANGE');
   }
-  const flags =
-    (claim === 'cas' ? FLAG_CLAIM : 0) | (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0);
+  const flags = (overwrite ? FLAG_OVERWRITE : 0) | (singleProducer ? FLAG_SINGLE : 0);
   return { size, maxRecord, flags, position };
 }
 

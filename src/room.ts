@@ -10,13 +10,21 @@
 // pays one load per pass for it.
 
 import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
-import { OFF_ROOM_SEQ } from './layout.js';
-import type { RingBuffer, WaitForRoomOptions } from './ring-buffer.js';
 import { waitOn } from './wait.js';
-import { canBlock } from './wasm.js';
+import type { WaitForRoomOptions } from './ring-options.js';
+import { canBlock, type RingCore } from './wasm.js';
+
+/** What a producer waiting for room goes through: its ring's core, its id, and its reservation. */
+export interface RoomProducer {
+  readonly core: RingCore;
+  readonly producerId: number;
+  /** A reservation of a checked `len` (0: no room); `quiet`: a refusal is not counted. */
+  reserveChecked(len: number, quiet?: boolean): number;
+}
+
 
 /** The blocking wait (Atomics.wait): a reservation's offset, or 0 on timeout (counted). `len` is checked. */
-export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): number {
+export function waitForRoom(ring: RoomProducer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);
   if (!canBlock && timeoutMs !== 0) throw cannotBlockError('reserveBlocking()', 'await reserveAsync()');
   let deadline = NaN;
@@ -27,13 +35,14 @@ export function waitForRoom(ring: RingBuffer, len: number, timeoutMs: number): n
     const turn = announce(ring, len, deadline);
     if (turn >= 0) return turn;
     // pairs with the ROOM_SEQ add and notify in advanceConsumer() (assembly/ring.ts)
-    Atomics.wait(ring.i32, (ring.ctl + OFF_ROOM_SEQ) >> 2, -turn - 1, deadline - performance.now());
-    ring.wasm.roomLeave(ring.ctl, ring.producerId); // [Q5]
+    const { i32, index } = ring.core.roomWord;
+    Atomics.wait(i32, index, -turn - 1, deadline - performance.now());
+    ring.core.roomLeave(ring.producerId); // [Q5]
   }
 }
 
 /** The wait that does not block the thread (Atomics.waitAsync), with a timeout and a signal. `len` is checked. */
-export async function waitForRoomAsync(ring: RingBuffer, len: number, options: WaitForRoomOptions): Promise<number> {
+export async function waitForRoomAsync(ring: RoomProducer, len: number, options: WaitForRoomOptions): Promise<number> {
   checkOptions(options, 'reserveAsync()', '{ timeoutMs: 100 }');
   const { timeoutMs = -1, signal } = options;
   checkTimeout(timeoutMs);
@@ -47,9 +56,9 @@ export async function waitForRoomAsync(ring: RingBuffer, len: number, options: W
     const turn = announce(ring, len, deadline);
     if (turn >= 0) return turn;
     try {
-      await waitOn([{ i32: ring.i32, index: (ring.ctl + OFF_ROOM_SEQ) >> 2 }], -turn - 1, deadline - performance.now(), undefined, signal);
+      await waitOn([ring.core.roomWord], -turn - 1, deadline - performance.now(), undefined, signal);
     } finally {
-      ring.wasm.roomLeave(ring.ctl, ring.producerId); // [Q5]
+      ring.core.roomLeave(ring.producerId); // [Q5]
     }
     signal?.throwIfAborted();
   }
@@ -70,16 +79,16 @@ function deadlineAfter(timeoutMs: number): number {
  * sees ROOM_WAITERS and bumps ROOM_SEQ, or its CONSUMER_POS store is seen by
  * the second reservation (Dekker).
  */
-function announce(ring: RingBuffer, len: number, deadline: number): number {
+function announce(ring: RoomProducer, len: number, deadline: number): number {
   if (performance.now() >= deadline) return ring.reserveChecked(len);
-  const seq = ring.wasm.roomAnnounce(ring.ctl, ring.producerId); // [Q1] [Q2]
+  const seq = ring.core.roomAnnounce(ring.producerId); // [Q1] [Q2]
   // a consumer napping or asleep frees nothing: wake it, as BPF_RB_FORCE_WAKEUP would
-  ring.wasm.wake(ring.ctl, 1);
+  ring.core.wake(1);
   const offset = ring.reserveChecked(len, true);
   if (offset !== 0) {
-    ring.wasm.roomLeave(ring.ctl, ring.producerId);
+    ring.core.roomLeave(ring.producerId);
     return offset;
   }
-  ring.countRoomWait();
+  ring.core.countRoomWait();
   return -seq - 1;
 }

@@ -16,7 +16,7 @@ function checkIndex(index: unknown): asserts index is number {
 }
 
 /** Options of `ShardedRings.create()`. */
-export interface ShardedRingsOptions extends Omit<RingBufferOptions, 'singleProducer' | 'overwrite' | 'claim'> {
+export interface ShardedRingsOptions extends Omit<RingBufferOptions, 'singleProducer' | 'overwrite'> {
   /** Number of rings, K >= 1. Producer i writes to ring i % K. */
   rings: number;
 }

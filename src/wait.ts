@@ -88,7 +88,7 @@ export function checkOneRing(rings: number): void {
   }
 }
 
-/** What a Waiter needs of its consumer. */
+/** @internal What a Waiter needs of its consumer. */
 export interface WaitTarget {
   /** The consumer's rings (a live list: rings may be added). */
   readonly walks: readonly RingWalk[];

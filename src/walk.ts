@@ -16,13 +16,10 @@
 // move CONSUMER_POS past unread records there, so each record is copied out
 // and then claimed by a compare-and-swap, and a move is reported as a gap.
 
-import { BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS } from './constants.js';
 import { RingBufferCorruptError, RingBufferStateError, RingBufferTypeError, describeValue } from './errors.js';
-import {
-  DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN, OFF_CONSUMER, OFF_CONSUMER_DROPS,
-  OFF_CONSUMER_OVERWRITTEN, OFF_OVERWRITTEN, OFF_WAIT,
-} from './layout.js';
+import { DISCARD_BIT, DROPS_MASK, ID_SHIFT, LEN_MASK, LOSS_ID, LOSS_LEN } from './layout.js';
 import { RingBuffer } from './ring-buffer.js';
+import type { RingCore, WaitWord } from './wasm.js';
 
 /** A pass publishes its position each time it has read this fraction of a ring (1/16) since the last. */
 const PUBLISH_FRACTION = 16;
@@ -46,12 +43,10 @@ export type RecordVisitor = (bytes: Uint8Array, offset: number, length: number, 
 /** @internal One ring as its consumer reads it. */
 export class RingWalk {
   readonly #ring: RingBuffer;
+  readonly #core: RingCore;
   readonly #i32: Int32Array;
-  readonly #ctl: number;
   readonly #data: number;
   readonly #mask: number;
-  /** Index of the ring's WAIT word in `#i32`. */
-  readonly #wait: number;
   /** Where the head record's payload is: the ring's memory, or overwrite mode's copy; `#src.buffer`, read once. */
   readonly #src: Uint8Array;
   readonly #srcBuffer: ArrayBufferLike;
@@ -63,7 +58,7 @@ export class RingWalk {
   readonly #token: number;
   /**
    * The f64 words of the control block that the consumer owns:
-   * CONSUMER_OVERWRITTEN [0], CONSUMER_CARRY [1], CONSUMER_LAST [2].
+   * CONSUMER_OVERWRITTEN [0], CONSUMER_CARRY [1], CONSUMER_LAST [2] (RingCore.consumerWords).
    */
   readonly #own: Float64Array;
   /** Next position to read; what CONSUMER_POS holds; PRODUCER_POS as last read. */
@@ -95,34 +90,33 @@ export class RingWalk {
     if (!(ring instanceof RingBuffer)) {
       throw new RingBufferTypeError(`expected a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
     }
-    const { i32, ctl, memory } = ring;
+    const core = ring.core;
     this.#ring = ring;
-    this.#i32 = i32;
-    this.#ctl = ctl;
-    this.#data = ring.data;
+    this.#core = core;
+    this.#i32 = core.i32;
+    this.#data = core.data;
     this.#mask = ring.size - 1;
     this.#publishEvery = ring.size / PUBLISH_FRACTION;
     this.#roomEvery = ring.size / ROOM_FRACTION;
-    this.#wait = (ctl + OFF_WAIT) >> 2;
     this.#token = (Math.random() * 0x7ffffffe + 1) | 0;
-    if (Atomics.compareExchange(i32, (ctl + OFF_CONSUMER) >> 2, 0, this.#token) !== 0) {
+    if (!core.takeConsumer(this.#token)) {
       throw new RingBufferStateError(
         'this ring already has a consumer: a ring has one consumer at a time. close() the other consumer first, ' +
           'or, if the thread it ran on is gone, call ring.reapConsumer() and then add the ring here.',
         'ERR_RINGBUF_CONSUMER_TAKEN',
       );
     }
-    this.#cons = this.#published = this.#prod = this.#mark = this.#roomAt = ring.wasm.query(ctl, BPF_RB_CONS_POS);
-    this.#drops = i32[(ctl + OFF_CONSUMER_DROPS) >> 2]! & DROPS_MASK;
-    this.#copy = ring.overwriteMode ? new Uint8Array(ring.maxRecord) : null;
-    this.#src = this.#copy ?? ring.bytes;
-    this.#srcBuffer = this.#copy?.buffer ?? ring.sharedBuffer;
+    this.#cons = this.#published = this.#prod = this.#mark = this.#roomAt = core.consumerPos();
+    this.#drops = core.consumerDrops();
+    this.#copy = core.overwrite ? new Uint8Array(ring.maxRecord) : null;
+    this.#src = this.#copy ?? core.bytes;
+    this.#srcBuffer = this.#copy?.buffer ?? core.buffer;
     // what the previous consumer had counted and not reported comes first (read
     // after the token's compare-and-swap, which orders it after that store)
-    this.#own = new Float64Array(memory.buffer, ctl + OFF_CONSUMER_OVERWRITTEN, 3);
+    this.#own = core.consumerWords;
     this.#lost = this.#own[1]!;
     this.#own[1] = 0;
-    if (ring.overwriteMode) {
+    if (core.overwrite) {
       // Start where the last consumer stopped, with what it had accounted:
       // every move of CONSUMER_POS past that is then seen as one [A2], and
       // its records are lost before this consumer's first record.
@@ -218,7 +212,7 @@ export class RingWalk {
         // position as it goes, or they would find the ring full meanwhile.
         if (cons - this.#published >= this.#publishEvery) this.publish(false);
         // acquire: pairs with the PRODUCER_POS store in reserveLocked() (assembly/ring.ts)
-        prod = this.#ring.wasm.producerPos(this.#ctl);
+        prod = this.#core.producerPos();
         if (prod <= cons) {
           if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
           return false;
@@ -261,11 +255,11 @@ export class RingWalk {
    */
   #peekOverwrite(copy: Uint8Array): boolean {
     const i32 = this.#i32;
-    const { wasm, bytes, maxRecord } = this.#ring;
-    const ctl = this.#ctl;
+    const core = this.#core;
+    const { bytes, maxRecord } = core;
     for (;;) {
       const cons = this.#cons;
-      const prod = wasm.producerPos(ctl);
+      const prod = core.producerPos();
       if (prod <= cons) {
         if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
         return false;
@@ -295,9 +289,9 @@ export class RingWalk {
       const loss = !keep && w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN ? lossRecord(i32, at) : 0;
       if (keep) copy.set(bytes.subarray(at + 8, at + 8 + len));
       // [A1] pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
-      if (wasm.advanceConsumer(ctl, cons, next, w1 & DROPS_MASK, 1) === 0) {
+      if (!core.advance(cons, next, w1 & DROPS_MASK, true)) {
         moved = this.#moved(cons);
-        if (moved === 0) throw this.#corrupt(cons, `the consumer position was changed to ${wasm.query(ctl, BPF_RB_CONS_POS)} outside this consumer`);
+        if (moved === 0) throw this.#changed(cons);
         if (moved < 0) return false;
         continue;
       }
@@ -325,17 +319,16 @@ export class RingWalk {
    * before the last look, src/wait.ts).
    */
   #moved(cons: number): number {
-    const { wasm } = this.#ring;
-    const ctl = this.#ctl;
+    const core = this.#core;
     for (let spins = 0; ; spins++) {
-      const to = wasm.query(ctl, BPF_RB_CONS_POS);
+      const to = core.consumerPos();
       if (to <= cons) return 0;
-      if (wasm.query(ctl, BPF_RB_OVERWRITE_POS) < to) {
+      if (core.overwritePos() < to) {
         if (spins < MOVE_SPINS) continue;
         return -1;
       }
-      const total = wasm.counter(ctl, OFF_OVERWRITTEN);
-      if (wasm.query(ctl, BPF_RB_CONS_POS) !== to) continue;
+      const total = core.overwritten();
+      if (core.consumerPos() !== to) continue;
       this.#lost += total - this.#overwritten;
       this.#overwritten = this.#own[0] = total;
       this.#cons = this.#published = to;
@@ -376,9 +369,7 @@ export class RingWalk {
     if (to === from && !look) return;
     this.#published = to;
     if (look) this.#roomAt = to;
-    if (this.#ring.wasm.advanceConsumer(this.#ctl, from, to, this.#drops, look ? 1 : 0) === 0) {
-      throw this.#corrupt(from, `the consumer position was changed to ${this.#ring.wasm.query(this.#ctl, BPF_RB_CONS_POS)} outside this consumer`);
-    }
+    if (!this.#core.advance(from, to, this.#drops, look)) throw this.#changed(from);
   }
 
   /** Whether the position read is the one published (the adaptive wakeup rule compares against CONSUMER_POS). */
@@ -395,19 +386,18 @@ export class RingWalk {
 
   /** Sets the ring's WAIT word [W1] (the consumer alone sets it other than to AWAKE). */
   setWait(state: number): void {
-    Atomics.store(this.#i32, this.#wait, state);
+    this.#core.setWait(state);
   }
 
   /** The ring's WAIT word, to wait on. */
-  get waitWord(): { readonly i32: Int32Array; readonly index: number } {
-    return { i32: this.#i32, index: this.#wait };
+  get waitWord(): WaitWord {
+    return this.#core.waitWord;
   }
 
   /** The producer id of the BUSY record at the consumer position, or -1 when the head is not BUSY. */
   busyHead(): number {
-    if (!(this.#cons < this.#ring.wasm.producerPos(this.#ctl))) return -1;
-    const i = (this.#data + (this.#cons & this.#mask)) >> 2;
-    return Atomics.load(this.#i32, i) < 0 ? this.#i32[i + 1]! >>> ID_SHIFT : -1;
+    if (!(this.#cons < this.#core.producerPos()) || this.#core.header(this.#cons) >= 0) return -1;
+    return this.#i32[((this.#data + (this.#cons & this.#mask)) >> 2) + 1]! >>> ID_SHIFT;
   }
 
   /** Ends the reading: from now on the walk delivers nothing (a pass in progress ends at its current record). */
@@ -437,8 +427,12 @@ export class RingWalk {
       this.#lost = 0;
       this.#off = -1;
       // release: pairs with the compare-and-swap that takes the token in the next consumer's constructor
-      Atomics.compareExchange(this.#i32, (this.#ctl + OFF_CONSUMER) >> 2, this.#token, 0);
+      this.#core.releaseConsumer(this.#token);
     }
+  }
+
+  #changed(pos: number): RingBufferCorruptError {
+    return this.#corrupt(pos, `the consumer position was changed to ${this.#core.consumerPos()} outside this consumer`);
   }
 
   #corrupt(pos: number, what: string): RingBufferCorruptError {

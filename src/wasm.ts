@@ -99,9 +99,8 @@ export class RingCore {
   readonly #wait: number;
   readonly #prod: number;
   readonly #seen: number;
-  /** The consumer's own f64 words: CONSUMER_CARRY, CONSUMER_OVERWRITTEN. */
-  readonly #carry: Float64Array;
-  readonly #reported: Float64Array;
+  /** The consumer's own f64 words (consumerWords). */
+  readonly #own: Float64Array;
 
   constructor(wasm: RingWasm, memory: WebAssembly.Memory, ctl: number) {
     this.wasm = wasm;
@@ -120,8 +119,7 @@ export class RingCore {
     this.#wait = (ctl + L.OFF_WAIT) >> 2;
     this.#prod = (ctl + L.OFF_PRODUCER_POS) >> 2;
     this.#seen = (ctl + L.OFF_CONS_SEEN) >> 2;
-    this.#carry = new Float64Array(this.buffer, ctl + L.OFF_CONSUMER_CARRY, 1);
-    this.#reported = new Float64Array(this.buffer, ctl + L.OFF_CONSUMER_OVERWRITTEN, 1);
+    this.#own = new Float64Array(this.buffer, ctl + L.OFF_CONSUMER_OVERWRITTEN, 3);
   }
 
   // ---- producers ----------------------------------------------------------
@@ -207,25 +205,20 @@ export class RingCore {
 
   /** Frees the token whoever holds it; whether someone did. */
   reapConsumer(): boolean {
+    // overwrite mode: the dead consumer's claims are final, and the next consumer starts at CONSUMER_POS
+    if (this.overwrite) this.#own[2] = this.consumerPos();
     return Atomics.exchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, 0) !== 0;
   }
 
-  /** Losses a consumer left unreported when it gave the ring up (an f64 only the token's holder writes). */
-  get carry(): number {
-    return this.#carry[0]!;
-  }
-
-  set carry(n: number) {
-    this.#carry[0] = n;
-  }
-
-  /** Overwrite mode: OVERWRITTEN as the consumer has reported it (only the token's holder writes it). */
-  get reported(): number {
-    return this.#reported[0]!;
-  }
-
-  set reported(n: number) {
-    this.#reported[0] = n;
+  /**
+   * The f64 words of the control block that the consumer owns (only the
+   * token's holder writes them): CONSUMER_OVERWRITTEN [0], OVERWRITTEN as the
+   * consumer has reported it (overwrite mode); CONSUMER_CARRY [1], losses a
+   * consumer left unreported when it gave the ring up; CONSUMER_LAST [2], the
+   * position it had read to then (overwrite mode).
+   */
+  get consumerWords(): Float64Array {
+    return this.#own;
   }
 
   /** The DROPPED snapshot stored with the consumer position. */
@@ -259,6 +252,11 @@ export class RingCore {
   /** [W1] The consumer's WAIT word (it alone sets it other than to AWAKE). */
   setWait(state: number): void {
     Atomics.store(this.i32, this.#wait, state);
+  }
+
+  /** WAIT as a producer reads it before a wakeup (pairs with the consumer's WAIT store before its last look). */
+  waitState(): number {
+    return Atomics.load(this.i32, this.#wait);
   }
 
   get waitWord(): WaitWord {
@@ -295,6 +293,11 @@ export class RingCore {
   /** [D1..D4] reapProducer(): the number of records discarded, with REAP_LOCK_RECOVERED. */
   reap(id: number, self: number, canBlock: number): number {
     return this.wasm.reap(this.ctl, id, self, canBlock) >>> 0;
+  }
+
+  /** Overwrite mode: OVERWRITTEN, the records moves passed. */
+  overwritten(): number {
+    return this.wasm.counter(this.ctl, L.OFF_OVERWRITTEN);
   }
 
   /** The producer id holding the lock, or 0. */

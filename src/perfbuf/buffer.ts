@@ -173,11 +173,11 @@ export class PerfBuffer {
     const id = Atomics.load(this.control, base + SLOT_OWNER);
     // A slot's ring has one producer, so reap() discards every BUSY record
     // there without needing that producer's id; the id, if it has one, is given back.
-    const discarded = ring.wasm.reap(ring.ctl, Math.max(id, 0), ring.producerId, 1) & ~REAP_LOCK_RECOVERED;
-    if (id > 0) ring.wasm.releaseId(ring.ctl, id);
+    const discarded = ring.core.reap(Math.max(id, 0), ring.producerId, 1) & ~REAP_LOCK_RECOVERED;
+    if (id > 0) ring.core.releaseId(id);
     Atomics.store(this.control, base + SLOT_LOW, IDLE);
     Atomics.store(this.control, base + SLOT_OWNER, 0);
-    ring.wasm.wake(ring.ctl, 1);
+    ring.core.wake(1);
     return discarded;
   }
 }

@@ -117,7 +117,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
     this.#c32 = Atomics.load(this.#control, W_COUNTER);
     this.#cExt = this.#c32 >>> 0;
     this.#visits = this.walks.map((cur, slot) => (src: Uint8Array, off: number, len: number, lost: number) => {
-      const stamp = this.#pb.ordered ? (this.#cExt + ((cur.ring.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP : -1;
+      const stamp = this.#pb.ordered ? (this.#cExt + ((cur.ring.core.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP : -1;
       return this.#hand(slot, src, off, len, lost, stamp);
     });
   }
@@ -210,7 +210,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
   }
 
   #stampOf(cur: RingWalk): number {
-    return cur.ring.i32[cur.head >> 2]!; // prefix word 0
+    return cur.ring.core.i32[cur.head >> 2]!; // prefix word 0
   }
 
   #merge(n: number, snapshot: boolean): number {
@@ -317,10 +317,10 @@ export class PerfBufferConsumer extends WaitingConsumer {
     for (let slot = 0; slot < this.walks.length; slot++) {
       const cur = this.walks[slot]!;
       const { ring } = cur;
-      const prod = ring.wasm.producerPos(ring.ctl);
+      const prod = ring.core.producerPos();
       if (prod !== cur.position || cur.head >= 0) continue;
-      const dropped = ring.wasm.counter(ring.ctl, OFF_DROPPED); // the refusals of this slot's one producer
-      if (ring.wasm.producerPos(ring.ctl) !== prod) continue;
+      const dropped = ring.core.counter(OFF_DROPPED); // the refusals of this slot's one producer
+      if (ring.core.producerPos() !== prod) continue;
       const unreported = dropped - this.#reported[slot]!;
       if (unreported <= 0) continue;
       this.#reported[slot]! += unreported;

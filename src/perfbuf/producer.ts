@@ -3,8 +3,8 @@
 
 import type { CommitFlags, QueryKey } from '../constants.js';
 import { checkFlags, checkFunction, checkLength, checkOffset, closedError, RingBufferStateError } from '../errors.js';
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, OFF_WAIT } from '../layout.js';
-import { Reservation, fillAndSubmit, outputSource, type ReservationOwner } from '../reservation.js';
+import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from '../layout.js';
+import { Reservation, fillAndSubmit, outputSource } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
 import {
   FLAG_ORDERED, FLOOR_STALE, IDLE, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, STAMP_BOUND, STAMP_STEP, W_COUNTER, W_FLAGS, W_HELD,
@@ -24,7 +24,7 @@ import {
  * committed it stores LOW = IDLE and then applies the wakeup rule. The
  * consumer's watermark argument (PerfBufferConsumer) rests on that order.
  */
-export class PerfBufferProducer implements ReservationOwner {
+export class PerfBufferProducer {
   /** This producer's slot. */
   readonly slot: number;
   /** Largest payload one record may carry. */
@@ -43,7 +43,6 @@ export class PerfBufferProducer implements ReservationOwner {
   readonly #low: number;
   readonly #owner: number;
   readonly #i32: Int32Array;
-  readonly #wait: number;
   /** The lowest LOW of any producer (or COUNTER) as this producer last read them all. */
   #floor: number;
   #outstanding = 0;
@@ -60,8 +59,7 @@ export class PerfBufferProducer implements ReservationOwner {
     this.maxRecord = ring.maxRecord - (this.ordered ? PREFIX : 0);
     this.bytes = ring.bytes;
     this.sharedBuffer = ring.sharedBuffer;
-    this.#i32 = ring.i32;
-    this.#wait = (ring.ctl + OFF_WAIT) >> 2;
+    this.#i32 = ring.core.i32;
     this.#floor = Atomics.load(control, W_COUNTER);
   }
 
@@ -170,8 +168,8 @@ export class PerfBufferProducer implements ReservationOwner {
    */
   #wake(flags: number): void {
     if ((flags & BPF_RB_NO_WAKEUP) === 0 || (flags & BPF_RB_FORCE_WAKEUP) !== 0) {
-      const ring = this.ring;
-      if (Atomics.load(this.#i32, this.#wait) !== 0) ring.wasm.wake(ring.ctl, flags & BPF_RB_FORCE_WAKEUP ? 1 : 0);
+      const { core } = this.ring;
+      if (core.waitState() !== 0) core.wake(flags & BPF_RB_FORCE_WAKEUP ? 1 : 0);
     }
   }
 

@@ -18,7 +18,7 @@ interface Internals {
   ctl: number;
   i32: Int32Array;
 }
-const internals = (rb: RingBuffer): Internals => rb as unknown as Internals;
+const internals = (rb: RingBuffer): Internals => (rb as unknown as { core: Internals }).core;
 
 /** Settles to 'asleep' if `p` has not settled by the next macrotask turn after `ms`. */
 function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | 'asleep'> {
@@ -204,8 +204,8 @@ describe('8. the lost count in the stream is exact at any rate, on a single-prod
     expect(accepted).toBe(0);
     expect(rb.stats().dropped).toBe(refusals);
     // a small record fits by what the producer last saw; the one wasm call finds a loss record due and declines
-    const next = rb.data + (rb.query(BPF_RB_PROD_POS) & (rb.size - 1)) + 8;
-    expect(rb.wasm.outputAt(rb.ctl, next, 1, rb.producerId, 0)).toBe(0);
+    const next = rb.core.data + (rb.query(BPF_RB_PROD_POS) & (rb.size - 1)) + 8;
+    expect(rb.core.wasm.outputAt(rb.core.ctl, next, 1, rb.producerId, 0)).toBe(0);
     expect(rb.output(new Uint8Array([7]))).toBe(true); // the usual path: the loss record, then the record
     expect(consumer.consume()).toBe(2);
     expect(got.slice(written)).toEqual([{ len: 1000, first: 0, lost: 1 }, { len: 1, first: 7, lost: refusals - 1 }]);

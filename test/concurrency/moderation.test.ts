@@ -89,7 +89,7 @@ describe('wakeup moderation', () => {
   it('a sleep that cannot begin (no Atomics.waitAsync, nothing to stand in) leaves WAIT awake and the consumer ready', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const consumer = new RingBufferConsumer(rb, () => {});
-    const waitWord = (): number => Atomics.load(rb.i32, (rb.ctl + OFF_WAIT) >> 2);
+    const waitWord = (): number => Atomics.load(rb.core.i32, (rb.core.ctl + OFF_WAIT) >> 2);
     const waitAsync = Atomics.waitAsync;
     delete (Atomics as { waitAsync?: unknown }).waitAsync; // Node has no global Worker to stand in
     try {

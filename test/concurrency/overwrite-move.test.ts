@@ -31,8 +31,8 @@ async function ringOfRecords() {
   const mover = await RingBuffer.attach(rb.handle);
   const u64 = new BigInt64Array(rb.memory.buffer);
   const i32 = new Int32Array(rb.memory.buffer);
-  const word = (off: number) => (rb.ctl + off) >> 3;
-  const lock = (rb.ctl + OFF_LOCK) >> 2;
+  const word = (off: number) => (rb.core.ctl + off) >> 3;
+  const lock = (rb.core.ctl + OFF_LOCK) >> 2;
   const stride = (LEN + 15) & ~7;
   const start = Number(Atomics.load(u64, word(OFF_CONSUMER_POS)));
   const to = start + K * stride;

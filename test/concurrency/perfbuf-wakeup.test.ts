@@ -34,7 +34,7 @@ async function setup(): Promise<Setup> {
   const b = await PerfBuffer.attach(pb.handle, 1);
   const got: Setup['got'] = [];
   const consumer = new PerfBufferConsumer(pb, { sample: (data, slot, stamp) => void got.push({ slot, stamp, byte: data[0]! }) });
-  const asleep = () => pb.rings.every((r) => Atomics.load(r.i32, (r.ctl + OFF_WAIT) >> 2) === WAIT_ARMED);
+  const asleep = () => pb.rings.every((r) => Atomics.load(r.core.i32, (r.core.ctl + OFF_WAIT) >> 2) === WAIT_ARMED);
   const low = (slot: number) => Atomics.load(control, W_SLOTS + slot * SLOT_WORDS + SLOT_LOW);
   return { pb, control, a, b, consumer, got, asleep, low };
 }

@@ -42,13 +42,6 @@ describe('producers in worker threads', () => {
     const r = await run({ name: 'nowake', producers: 2, size: 16384, count: scaled(40_000), min: 12, max: 64, api: 'raw', flags: BPF_RB_NO_WAKEUP, pollTimeout: 1 });
     expect(r.stats.wakeups).toBe(0);
   });
-
-  it('lock-free claim mode with 2 and 4 producers', async () => {
-    for (const producers of [2, 4]) {
-      const r = await run({ name: `cas${producers}`, producers, size: 16384, claim: 'cas', count: scaled(80_000) / producers, min: 12, max: 300, api: 'raw' });
-      expect(r.produced).toBe(scaled(80_000));
-    }
-  });
 });
 
 describe('output() on a single-producer ring: the payload first, then one wasm call', () => {

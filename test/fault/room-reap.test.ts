@@ -45,7 +45,7 @@ async function fullRing(): Promise<RingBuffer> {
 describe('a producer killed while it waits for room', () => {
   it(`reapProducer() takes its announcement back: ROOM_WAITERS is 0 after each of ${KILLS} kills`, async () => {
     const rb = await fullRing();
-    const roomWaiters = () => Atomics.load(rb.i32, (rb.ctl + OFF_ROOM_WAITERS) >> 2);
+    const roomWaiters = () => Atomics.load(rb.core.i32, (rb.core.ctl + OFF_ROOM_WAITERS) >> 2);
     const after: number[] = [];
     for (let k = 0; k < KILLS; k++) {
       const api = APIS[k % APIS.length]!;

@@ -9,7 +9,6 @@ export interface Run extends Omit<ProducerOptions, 'seed'> {
   name: string;
   producers: number;
   size: number;
-  claim?: 'lock' | 'cas';
   /** A single-producer ring (`cfg.producers` must be 1). */
   singleProducer?: boolean;
   position?: number;
@@ -36,7 +35,7 @@ export function watchdog<T>(p: Promise<T>, ms: number, what: () => string): Prom
  */
 export async function run(cfg: Run) {
   const seed = seedFor(cfg.name);
-  const rb = await RingBuffer.create({ size: cfg.size, claim: cfg.claim ?? 'lock', position: cfg.position ?? 0, singleProducer: cfg.singleProducer ?? false });
+  const rb = await RingBuffer.create({ size: cfg.size, position: cfg.position ?? 0, singleProducer: cfg.singleProducer ?? false });
   const start = rb.query(BPF_RB_PROD_POS);
   const { producers, go } = startProducers(rb.handle, cfg.producers, { ...cfg, seed });
   const ids = await Promise.all(producers.map((p) => p.ready));

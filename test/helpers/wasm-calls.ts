@@ -2,7 +2,7 @@
 import type { RingBuffer } from 'wasm-ringbuf';
 
 /**
- * Replaces `rb.wasm` with counting wrappers (the exports object is frozen, so
+ * Replaces `rb.core.wasm` with counting wrappers (the exports object is frozen, so
  * a plain object stands in for it). `calls` counts by export name, `order`
  * lists every call, `declined.outputAt` counts the outputAt calls that returned 0.
  */
@@ -10,7 +10,7 @@ export function countCalls(rb: RingBuffer) {
   const calls: Record<string, number> = {};
   const order: string[] = [];
   const declined = { outputAt: 0 };
-  const real = rb.wasm;
+  const real = rb.core.wasm;
   const counting = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: number[]) => {
     calls[name] = (calls[name] ?? 0) + 1;
     order.push(name);
@@ -18,6 +18,6 @@ export function countCalls(rb: RingBuffer) {
     if (name === 'outputAt' && result === 0) declined.outputAt++;
     return result;
   }])) as typeof real;
-  (rb as { wasm: typeof real }).wasm = counting;
+  (rb.core as { wasm: typeof real }).wasm = counting;
   return { calls, order, declined };
 }

@@ -20,7 +20,7 @@ describe('create() rejects bad options with a typed error', () => {
     [{ size: 2 ** 31 }, RangeError, /power of two from 4096 to 2\^30/],
     [{ size: 4096, maxRecord: 4081 }, RangeError, /largest payload of a 4096-byte ring is 4080/],
     [{ size: 4096, maxRecord: -1 }, RangeError, /maxRecord/],
-    [{ size: 4096, claim: 'spin' }, RangeError, /claim must be 'lock' or 'cas'/],
+    [{ size: 4096, claim: 'cas' } as never, TypeError, /claim option was removed/],
     [{ size: 4096, position: 12 }, RangeError, /multiple of 8/],
   ];
   for (const [options, type, message] of cases) {

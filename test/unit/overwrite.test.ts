@@ -143,8 +143,4 @@ describe('overwrite mode', () => {
     for (let i = 0; i < 20; i++) expect(rb.output(new Uint8Array(600).fill(i))).toBe(true);
     expect(rb.stats().dropped).toBe(0);
   });
-
-  it('refuses the lock-free claim', async () => {
-    await expect(RingBuffer.create({ size: 4096, overwrite: true, claim: 'cas' })).rejects.toThrow(/needs claim: 'lock'/);
-  });
 });

@@ -3,7 +3,7 @@ import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
   RingBuffer, RingBufferConsumer, RingBufferRangeError, RingBufferStateError,
 } from 'wasm-ringbuf';
-import { RingCursor } from '../../dist/cursor.js';
+import { RingWalk } from '../../dist/walk.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
 import { countCalls } from '../helpers/wasm-calls.js';
 
@@ -171,16 +171,16 @@ describe('output() on a single-producer ring', () => {
 
   it('declines, changing nothing, a payload not written where the next record lands', async () => {
     const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
-    const at = rb.wasm.reserve(rb.ctl, 8, rb.producerId, 0);
-    rb.wasm.commit(rb.ctl, at, 0, 0);
+    const at = rb.core.wasm.reserve(rb.core.ctl, 8, rb.producerId, 0);
+    rb.core.wasm.commit(rb.core.ctl, at, 0, 0);
     // the next record's payload is at at + 16; anything else is refused without a trace
-    for (const wrong of [at, at + 8, at + 24]) expect(rb.wasm.outputAt(rb.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
+    for (const wrong of [at, at + 8, at + 24]) expect(rb.core.wasm.outputAt(rb.core.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
     expect(rb.query(BPF_RB_PROD_POS)).toBe(16);
     expect(rb.stats().dropped).toBe(0);
     const shared = await RingBuffer.create({ size: 4096 });
-    expect(shared.wasm.outputAt(shared.ctl, shared.data + 8, 8, shared.producerId, 0)).toBe(0); // not a single-producer ring
+    expect(shared.core.wasm.outputAt(shared.core.ctl, shared.core.data + 8, 8, shared.producerId, 0)).toBe(0); // not a single-producer ring
     expect(shared.query(BPF_RB_PROD_POS)).toBe(0);
-    expect(rb.wasm.outputAt(rb.ctl, at + 16, 8, rb.producerId, 0)).toBe(1);
+    expect(rb.core.wasm.outputAt(rb.core.ctl, at + 16, 8, rb.producerId, 0)).toBe(1);
     expect(rb.query(BPF_RB_PROD_POS)).toBe(32);
   });
 
@@ -326,11 +326,11 @@ describe('consumer', () => {
     expect(c.consumeN(0)).toBe(0);
   });
 
-  for (const claim of ['lock', 'cas'] as const) {
-    it(`publishes its position as a long pass goes (${claim}): a producer that keeps up never finds the ring full`, async () => {
+  {
+    it('publishes its position as a long pass goes: a producer that keeps up never finds the ring full', async () => {
       // 56-byte payloads take 64 bytes: 24 start in the ring, and each record
       // delivered makes one more, so the pass lasts until all 2000 are read.
-      const rb = await RingBuffer.create({ size: 4096, claim });
+      const rb = await RingBuffer.create({ size: 4096 });
       const total = 2000;
       let made = 0;
       const make = (): void => {
@@ -354,14 +354,14 @@ describe('consumer', () => {
 
   it('wakes producers waiting for room each quarter ring within a pass, and always at its end', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
-    const seq = (rb.ctl + OFF_ROOM_SEQ) >> 2;
-    Atomics.store(rb.i32, (rb.ctl + OFF_ROOM_WAITERS) >> 2, 1); // a producer announced that it waits
+    const seq = (rb.core.ctl + OFF_ROOM_SEQ) >> 2;
+    Atomics.store(rb.core.i32, (rb.core.ctl + OFF_ROOM_WAITERS) >> 2, 1); // a producer announced that it waits
     // a pass that publishes once in the middle (10 records, 640 bytes: past a
     // sixteenth, short of a quarter), then finds nothing: its end owes the look
     for (let i = 0; i < 10; i++) expect(rb.output(new Uint8Array(56))).toBe(true);
     const c = new RingBufferConsumer(rb, () => {});
     expect(c.consume()).toBe(10);
-    expect(Atomics.load(rb.i32, seq)).toBe(1);
+    expect(Atomics.load(rb.core.i32, seq)).toBe(1);
     // a long pass fed as it goes (3 records ahead): woken a quarter ring at a time, not at each publish
     for (let i = 0; i < 3; i++) rb.output(new Uint8Array(56));
     let made = 3;
@@ -369,7 +369,7 @@ describe('consumer', () => {
     c.close();
     feed.add(rb, () => void (made < 2000 && rb.output(new Uint8Array(56)) && made++));
     expect(feed.consume()).toBe(2000);
-    const looks = Atomics.load(rb.i32, seq) - 1;
+    const looks = Atomics.load(rb.core.i32, seq) - 1;
     // at most one per quarter ring (1024 bytes) and the end; at least one per half ring
     expect(looks).toBeLessThanOrEqual(Math.ceil((2000 * 64) / 1024) + 1);
     expect(looks).toBeGreaterThanOrEqual(Math.floor((2000 * 64) / 2048));
@@ -436,7 +436,7 @@ describe('consumer', () => {
   it('delivers each record once when a callback peeks at its own ring', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     for (let i = 0; i < 6; i++) rb.output(new Uint8Array([i]));
-    const cursor = new RingCursor(rb);
+    const cursor = new RingWalk(rb);
     const seen: number[] = [];
     const visit = (bytes: Uint8Array, offset: number): void => {
       seen.push(bytes[offset]!);
@@ -456,7 +456,7 @@ describe('consumer', () => {
     rb.output(new Uint8Array(2000));
     rb.output(new Uint8Array(2000));
     expect(rb.output(new Uint8Array(2000))).toBe(false);
-    const cursor = new RingCursor(rb);
+    const cursor = new RingWalk(rb);
     const seen: { len: number; lost: number; first: number }[] = [];
     const visit = (bytes: Uint8Array, offset: number, len: number, lost: number): void => void seen.push({ len, lost, first: bytes[offset]! });
     expect(cursor.deliver(2, visit)).toBe(2);
@@ -540,26 +540,3 @@ describe('consumer', () => {
   });
 });
 
-describe('lock-free claim mode', () => {
-  it('passes the same wrap-around sequence', async () => {
-    const rb = await RingBuffer.create({ size: 4096, claim: 'cas' });
-    const { c, got } = collect(rb);
-    for (let i = 0; i < 3000; i++) {
-      const len = (i * 13) % 300;
-      const r = rb.reserve(len)!;
-      r.data.fill(i & 255);
-      if (i % 7 === 3) r.discard();
-      else r.submit();
-      if (i % 5 === 4) c.consume();
-    }
-    c.consume();
-    let k = 0;
-    for (let i = 0; i < 3000; i++) {
-      if (i % 7 === 3) continue;
-      const g = got[k++]!;
-      expect(g.bytes.length).toBe((i * 13) % 300);
-      if (g.bytes.length) expect(g.bytes[0]).toBe(i & 255);
-    }
-    expect(k).toBe(got.length);
-  });
-});
