@@ -64,51 +64,97 @@ async function micro(): Promise<MicroRow[]> {
   const CLONE = 'object → object: structuredClone() (the copy postMessage makes)';
   // name, baseline, the timed batch, the untimed rest of the iteration
   const tasks: [string, string, () => void, () => void][] = [
-    [ENCODE, '', () => {
-      for (let i = 0; i < BATCH; i++) rb.output(encoder.encode(lines[i]!));
-    }, drain],
-    ['text → record: utf8Length() + encodeInto() straight into the reservation', ENCODE, () => {
-      for (let i = 0; i < BATCH; i++) {
-        const s = lines[i]!;
-        const n = utf8Length(s);
-        const off = rb.reserveRaw(n);
-        encoder.encodeInto(s, rb.bytes.subarray(off, off + n));
-        rb.submitRaw(off);
-      }
-    }, drain],
-    ['text → record: writeText() (encodeInto() a private scratch, then one copy)', ENCODE, () => {
-      for (let i = 0; i < BATCH; i++) writeText(rb, lines[i]!);
-    }, drain],
-    [STRINGIFY, '', () => {
-      for (let i = 0; i < BATCH; i++) rb.output(encoder.encode(JSON.stringify(objects[i])));
-    }, drain],
-    ['object → record: writeJSON()', STRINGIFY, () => {
-      for (let i = 0; i < BATCH; i++) writeJSON(rb, objects[i]);
-    }, drain],
-    [DECODE, '', () => {
-      onSource = (d) => void (sink += readText(d).length);
-      sourceConsumer.consume();
-    }, refill],
-    ['record → text: copy to private memory, then decode (what browsers need)', DECODE, () => {
-      onSource = (d) => {
-        if (scratch.length < d.length) scratch = new Uint8Array(d.length * 2);
-        scratch.set(d);
-        sink += decoder.decode(scratch.subarray(0, d.length)).length;
-      };
-      sourceConsumer.consume();
-    }, refill],
-    [CLONE, '', () => {
-      for (let i = 0; i < BATCH; i++) sink += (structuredClone(objects[i]) as LogObject).seq;
-    }, none],
-    ['object → object: writeJSON() + readJSON() through the ring', CLONE, () => {
-      for (let i = 0; i < BATCH; i++) writeJSON(rb, objects[i]);
-      onRecord = (d) => void (sink += readJSON<LogObject>(d).seq);
-      consumer.consume();
-    }, none],
+    [
+      ENCODE,
+      '',
+      () => {
+        for (let i = 0; i < BATCH; i++) rb.output(encoder.encode(lines[i]!));
+      },
+      drain,
+    ],
+    [
+      'text → record: utf8Length() + encodeInto() straight into the reservation',
+      ENCODE,
+      () => {
+        for (let i = 0; i < BATCH; i++) {
+          const s = lines[i]!;
+          const n = utf8Length(s);
+          const off = rb.reserveRaw(n);
+          encoder.encodeInto(s, rb.bytes.subarray(off, off + n));
+          rb.submitRaw(off);
+        }
+      },
+      drain,
+    ],
+    [
+      'text → record: writeText() (encodeInto() a private scratch, then one copy)',
+      ENCODE,
+      () => {
+        for (let i = 0; i < BATCH; i++) writeText(rb, lines[i]!);
+      },
+      drain,
+    ],
+    [
+      STRINGIFY,
+      '',
+      () => {
+        for (let i = 0; i < BATCH; i++) rb.output(encoder.encode(JSON.stringify(objects[i])));
+      },
+      drain,
+    ],
+    [
+      'object → record: writeJSON()',
+      STRINGIFY,
+      () => {
+        for (let i = 0; i < BATCH; i++) writeJSON(rb, objects[i]);
+      },
+      drain,
+    ],
+    [
+      DECODE,
+      '',
+      () => {
+        onSource = (d) => void (sink += readText(d).length);
+        sourceConsumer.consume();
+      },
+      refill,
+    ],
+    [
+      'record → text: copy to private memory, then decode (what browsers need)',
+      DECODE,
+      () => {
+        onSource = (d) => {
+          if (scratch.length < d.length) scratch = new Uint8Array(d.length * 2);
+          scratch.set(d);
+          sink += decoder.decode(scratch.subarray(0, d.length)).length;
+        };
+        sourceConsumer.consume();
+      },
+      refill,
+    ],
+    [
+      CLONE,
+      '',
+      () => {
+        for (let i = 0; i < BATCH; i++) sink += (structuredClone(objects[i]) as LogObject).seq;
+      },
+      none,
+    ],
+    [
+      'object → object: writeJSON() + readJSON() through the ring',
+      CLONE,
+      () => {
+        for (let i = 0; i < BATCH; i++) writeJSON(rb, objects[i]);
+        onRecord = (d) => void (sink += readJSON<LogObject>(d).seq);
+        consumer.consume();
+      },
+      none,
+    ],
   ];
 
   const rows: MicroRow[] = [];
-  for (const [name, baseline, body, after] of tasks) rows.push({ name, ns: (await timeBatches(name, body, after, quick)).nsPerOp, baseline });
+  for (const [name, baseline, body, after] of tasks)
+    rows.push({ name, ns: (await timeBatches(name, body, after, quick)).nsPerOp, baseline });
   if (sink === -1) console.log(sink); // keep the results alive
   consumer.close();
   sourceConsumer.close();
@@ -130,7 +176,9 @@ const BASELINE: Contender = 'postMessage, one object per message';
 /** One worker sends `count` log objects by `via`; resolves with records per second, every one checked. */
 async function transfer(via: string, count: number): Promise<number> {
   const rb = via === 'json' || via === 'text' ? await RingBuffer.create({ size: 1 << 20 }) : null;
-  const worker = new Worker(new URL('./codecs.worker.js', import.meta.url), { workerData: { handle: rb?.handle ?? null, count, via } });
+  const worker = new Worker(new URL('./codecs.worker.js', import.meta.url), {
+    workerData: { handle: rb?.handle ?? null, count, via },
+  });
   const exited = once(worker, 'exit');
   let next = 0;
   const check = (seq: number) => {
@@ -153,7 +201,10 @@ async function transfer(via: string, count: number): Promise<number> {
   const t0 = performance.now();
   worker.postMessage('go');
   if (rb !== null) {
-    const consumer = new RingBufferConsumer(rb, via === 'json' ? (d) => check(readJSON<LogObject>(d).seq) : (d) => check(JSON.parse(readText(d)).seq));
+    const consumer = new RingBufferConsumer(
+      rb,
+      via === 'json' ? (d) => check(readJSON<LogObject>(d).seq) : (d) => check(JSON.parse(readText(d)).seq),
+    );
     while (next < count) await consumer.poll(100);
     consumer.close();
   } else {
@@ -164,7 +215,12 @@ async function transfer(via: string, count: number): Promise<number> {
   return (count / ms) * 1000;
 }
 
-async function crossThread(): Promise<{ count: number; rounds: number; perSecond: Record<Contender, number>; ratio: Record<Contender, number> }> {
+async function crossThread(): Promise<{
+  count: number;
+  rounds: number;
+  perSecond: Record<Contender, number>;
+  ratio: Record<Contender, number>;
+}> {
   const count = quick ? 5000 : 100_000;
   const rounds = quick ? 1 : 3;
   const names = Object.keys(CONTENDERS) as Contender[];
@@ -191,16 +247,25 @@ async function crossThread(): Promise<{ count: number; rounds: number; perSecond
 
 const rows = await micro();
 const cross = await crossThread();
-const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} k` : n.toFixed(0));
+const fmt = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} k` : n.toFixed(0);
 const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.versions.node}, load average ${loadavg()[0]!.toFixed(1)}`;
 const ns = new Map(rows.map((r) => [r.name, r.ns]));
 console.log(`# Text and JSON records (${quick ? 'quick run; ' : ''}${machine})\n`);
-console.log(`One thread, ${BATCH} records per batch, ~${Math.round(logLine(1).length)} B lines; median ns per record:\n`);
+console.log(
+  `One thread, ${BATCH} records per batch, ~${Math.round(logLine(1).length)} B lines; median ns per record:\n`,
+);
 console.log('| operation | ns / record | ÷ baseline (lower is faster) |');
 console.log('| --- | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.name} | ${r.ns.toFixed(0)} | ${r.baseline ? (r.ns / ns.get(r.baseline)!).toFixed(2) : 'baseline'} |`);
-console.log(`\nAcross threads: one worker sends ${cross.count.toLocaleString('en-US')} log objects, the main thread receives and checks each; median of ${cross.rounds}:\n`);
+for (const r of rows)
+  console.log(
+    `| ${r.name} | ${r.ns.toFixed(0)} | ${r.baseline ? (r.ns / ns.get(r.baseline)!).toFixed(2) : 'baseline'} |`,
+  );
+console.log(
+  `\nAcross threads: one worker sends ${cross.count.toLocaleString('en-US')} log objects, the main thread receives and checks each; median of ${cross.rounds}:\n`,
+);
 console.log('| path | records / s | ÷ postMessage, one object per message |');
 console.log('| --- | ---: | ---: |');
-for (const name of Object.keys(CONTENDERS) as Contender[]) console.log(`| ${name} | ${fmt(cross.perSecond[name])} | ${cross.ratio[name].toFixed(2)} |`);
+for (const name of Object.keys(CONTENDERS) as Contender[])
+  console.log(`| ${name} | ${fmt(cross.perSecond[name])} | ${cross.ratio[name].toFixed(2)} |`);
 if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ machine, quick, micro: rows, cross }, null, 2)}\n`);

@@ -9,7 +9,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer, writeJSON, writeText } from 'wasm-ringbuf';
 import { logObject, logLine } from './codecs-data.js';
 
-const { handle, count, via } = workerData as { handle: import('wasm-ringbuf').RingBufferHandle; count: number; via: string };
+const { handle, count, via } = workerData as {
+  handle: import('wasm-ringbuf').RingBufferHandle;
+  count: number;
+  via: string;
+};
 const port = parentPort!;
 const rb = handle === null ? null : await RingBuffer.attach(handle);
 

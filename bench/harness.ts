@@ -130,7 +130,9 @@ export interface Contender<S = unknown> {
 
 /** Why no contender can run `config`: back-to-back has one requester and one responder. Every validate() starts here. */
 export function commonRefusal(config: BenchConfig): string | null {
-  return config.pace === 'b2b' && config.producers > 1 ? 'back-to-back is one request and one response at a time: one producer' : null;
+  return config.pace === 'b2b' && config.producers > 1
+    ? 'back-to-back is one request and one response at a time: one producer'
+    : null;
 }
 
 /** Sequence number of the record that ends a producer's stream. */
@@ -253,7 +255,7 @@ export async function runProducer(init: ProducerInit, writer: Writer): Promise<v
     // Per 1 ms tick: the records due by now, back to back, each write timed
     // from the clock reading that stamps it to the next; then sleep to the tick.
     const t0 = performance.now();
-    for (let attempts = 0; attempts < quota && Atomics.load(ctl, STOP) === 0;) {
+    for (let attempts = 0; attempts < quota && Atomics.load(ctl, STOP) === 0; ) {
       const due = Math.min(quota, Math.floor(((performance.now() - t0) * pace.rate) / 1000));
       for (let t = performance.now(); attempts < due; attempts++) {
         record.sentAt(performance.timeOrigin + t);
@@ -309,9 +311,10 @@ export class Verifier {
       this.#ended[id] = 1;
       this.ends++;
     } else if (this.error === null) {
-      this.error = id < this.producers
-        ? `producer ${id}: got sequence ${seq === END ? 'END' : seq} where ${this.#ended[id] ? 'nothing (its stream had ended)' : this.#next[id]} was due`
-        : `a record names producer ${id}, but there are ${this.producers}`;
+      this.error =
+        id < this.producers
+          ? `producer ${id}: got sequence ${seq === END ? 'END' : seq} where ${this.#ended[id] ? 'nothing (its stream had ended)' : this.#next[id]} was due`
+          : `a record names producer ${id}, but there are ${this.producers}`;
     }
   }
 
@@ -347,7 +350,13 @@ export class Session {
   readonly #sent = new Float64Array(1);
   readonly #sentWords = new Uint32Array(this.#sent.buffer);
 
-  constructor(ports: readonly MessagePort[], ctl: Int32Array, config: BenchConfig, offsets: Float64Array, byMessage: boolean) {
+  constructor(
+    ports: readonly MessagePort[],
+    ctl: Int32Array,
+    config: BenchConfig,
+    offsets: Float64Array,
+    byMessage: boolean,
+  ) {
     this.ports = ports;
     this.verifier = new Verifier(config.producers);
     this.#ctl = ctl;
@@ -431,7 +440,8 @@ export class Session {
   /** Refusals the producers counted (readable once they are done). */
   producerDrops(): number {
     let drops = 0;
-    for (let index = 0; index < this.ports.length; index++) drops += Atomics.load(this.#ctl, FIRST + index * SLOT + DROPS);
+    for (let index = 0; index < this.ports.length; index++)
+      drops += Atomics.load(this.#ctl, FIRST + index * SLOT + DROPS);
     return drops;
   }
 }
@@ -516,7 +526,9 @@ export async function run<S>(contender: Contender<S>, config: BenchConfig): Prom
     throw new RangeError(`producers must be an integer from 1 to ${MAX_PRODUCERS}; got ${producers}`);
   }
   if (!(Number.isInteger(config.recordSize) && config.recordSize >= 16 && config.recordSize % 8 === 0)) {
-    throw new RangeError(`recordSize must be a multiple of 8 from 16 up (id, sequence, send time); got ${config.recordSize}`);
+    throw new RangeError(
+      `recordSize must be a multiple of 8 from 16 up (id, sequence, send time); got ${config.recordSize}`,
+    );
   }
   const paced = typeof config.pace === 'object';
   const { state, shared } = await contender.setup(config);
@@ -527,8 +539,17 @@ export async function run<S>(contender: Contender<S>, config: BenchConfig): Prom
   const inits: ProducerInit[] = [];
   for (let index = 0; index < producers; index++) {
     inits.push({
-      contender: contender.name, index, quota, recordSize: config.recordSize, wakeup: config.wakeup, pace: config.pace, control,
-      calibration: paced ? calibrationBuffer() : null, window, shared, requestByMessage: contender.requestByMessage === true,
+      contender: contender.name,
+      index,
+      quota,
+      recordSize: config.recordSize,
+      wakeup: config.wakeup,
+      pace: config.pace,
+      control,
+      calibration: paced ? calibrationBuffer() : null,
+      window,
+      shared,
+      requestByMessage: contender.requestByMessage === true,
     });
   }
   const workers = workersOf(contender.name, producers);
@@ -543,12 +564,26 @@ export async function run<S>(contender: Contender<S>, config: BenchConfig): Prom
       worker.postMessage({ ...inits[i]!, port: channels[i]!.port2 }, [channels[i]!.port2]);
     });
     // each paced producer calibrates its clock against ours before the barrier (blocks this thread briefly)
-    const offsets = Float64Array.from(inits, (init) => (init.calibration === null ? 0 : calibrateMain(init.calibration).offsetMs));
+    const offsets = Float64Array.from(inits, (init) =>
+      init.calibration === null ? 0 : calibrateMain(init.calibration).offsetMs,
+    );
     await race(waitForReady(ctl, producers));
-    const session = new Session(channels.map((c) => c.port1), ctl, config, offsets, contender.requestByMessage === true);
+    const session = new Session(
+      channels.map((c) => c.port1),
+      ctl,
+      config,
+      offsets,
+      contender.requestByMessage === true,
+    );
     const t0 = performance.now();
     session.start();
-    await race(withTimeout(contender.consumer(state, config, session), config.timeLimitMs + GRACE_MS, 'the consumer receiving every END record'));
+    await race(
+      withTimeout(
+        contender.consumer(state, config, session),
+        config.timeLimitMs + GRACE_MS,
+        'the consumer receiving every END record',
+      ),
+    );
     const elapsedMs = performance.now() - t0;
     const { verifier } = session;
     if (verifier.error !== null) throw new Error(verifier.error);
@@ -560,7 +595,9 @@ export async function run<S>(contender: Contender<S>, config: BenchConfig): Prom
       const slot = FIRST + index * SLOT;
       const written = Atomics.load(ctl, slot + WRITTEN);
       if (written !== verifier.received(index)) {
-        throw new Error(`producer ${index} wrote ${written} records but the consumer received ${verifier.received(index)}`);
+        throw new Error(
+          `producer ${index} wrote ${written} records but the consumer received ${verifier.received(index)}`,
+        );
       }
       stopped ||= written < quota;
       attempts += written + Atomics.load(ctl, slot + DROPS);
@@ -569,12 +606,19 @@ export async function run<S>(contender: Contender<S>, config: BenchConfig): Prom
     const counts = contender.measure(state, session);
     const drops = session.producerDrops();
     if (counts.records !== verifier.records || counts.drops !== drops) {
-      throw new Error(`${contender.name} counted ${counts.records} records and ${counts.drops} refusals, the run ${verifier.records} and ${drops}`);
+      throw new Error(
+        `${contender.name} counted ${counts.records} records and ${counts.drops} refusals, the run ${verifier.records} and ${drops}`,
+      );
     }
     ok = true;
     return {
-      records: verifier.records, elapsedMs, drops, wakeups: counts.wakeups, stopped,
-      producerUsPerRecord: paced ? (busyMs * 1000) / Math.max(1, attempts) : null, latency: session.latency(),
+      records: verifier.records,
+      elapsedMs,
+      drops,
+      wakeups: counts.wakeups,
+      stopped,
+      producerUsPerRecord: paced ? (busyMs * 1000) / Math.max(1, attempts) : null,
+      latency: session.latency(),
     };
   } finally {
     for (const c of channels) c.port1.close();

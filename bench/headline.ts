@@ -36,11 +36,36 @@ const DEFAULT_PATH: Side = { contender: ring, producers: 1, wakeup: 'adaptive' }
 
 /** The headline ratios, numerator first. */
 export const PAIRS: readonly Pair[] = [
-  { name: 'wasm-ringbuf ÷ postMessage', detail: 'one message per record', a: DEFAULT_PATH, b: { ...DEFAULT_PATH, contender: postMessage } },
-  { name: 'wasm-ringbuf ÷ postMessage ×64', detail: '64 records per transferred message', a: DEFAULT_PATH, b: { ...DEFAULT_PATH, contender: postMessageBatched } },
-  { name: 'wasm-ringbuf ÷ ringbuf.js', detail: 'no wakeup: its consumer drains, sleeping 1 ms when empty', a: DEFAULT_PATH, b: { contender: ringbufjs, producers: 1, wakeup: 'NO_WAKEUP' } },
-  { name: '2 producers ÷ 1', detail: 'wasm-ringbuf, aggregate records/s', a: { ...DEFAULT_PATH, producers: 2 }, b: DEFAULT_PATH },
-  { name: 'adaptive ÷ NO_WAKEUP', detail: 'wasm-ringbuf; NO_WAKEUP: the consumer drains, sleeping 1 ms when empty', a: DEFAULT_PATH, b: { ...DEFAULT_PATH, wakeup: 'NO_WAKEUP' } },
+  {
+    name: 'wasm-ringbuf ÷ postMessage',
+    detail: 'one message per record',
+    a: DEFAULT_PATH,
+    b: { ...DEFAULT_PATH, contender: postMessage },
+  },
+  {
+    name: 'wasm-ringbuf ÷ postMessage ×64',
+    detail: '64 records per transferred message',
+    a: DEFAULT_PATH,
+    b: { ...DEFAULT_PATH, contender: postMessageBatched },
+  },
+  {
+    name: 'wasm-ringbuf ÷ ringbuf.js',
+    detail: 'no wakeup: its consumer drains, sleeping 1 ms when empty',
+    a: DEFAULT_PATH,
+    b: { contender: ringbufjs, producers: 1, wakeup: 'NO_WAKEUP' },
+  },
+  {
+    name: '2 producers ÷ 1',
+    detail: 'wasm-ringbuf, aggregate records/s',
+    a: { ...DEFAULT_PATH, producers: 2 },
+    b: DEFAULT_PATH,
+  },
+  {
+    name: 'adaptive ÷ NO_WAKEUP',
+    detail: 'wasm-ringbuf; NO_WAKEUP: the consumer drains, sleeping 1 ms when empty',
+    a: DEFAULT_PATH,
+    b: { ...DEFAULT_PATH, wakeup: 'NO_WAKEUP' },
+  },
 ];
 
 /** What the rounds measured for one pair. */
@@ -73,16 +98,28 @@ export function order(round: number): ['a', 'b'] | ['b', 'a'] {
  * another.
  */
 export async function headline(
-  rounds: number, b: Budget, progress: Progress, errors: string[], pairs: readonly Pair[] = PAIRS,
+  rounds: number,
+  b: Budget,
+  progress: Progress,
+  errors: string[],
+  pairs: readonly Pair[] = PAIRS,
   runCell: (c: Contender, config: BenchConfig) => Promise<RunResult> = run,
 ): Promise<HeadlineResult> {
-  const results: PairResult[] = pairs.map((p) => ({ name: p.name, detail: p.detail, a: [], b: [], ratio: null, error: null }));
+  const results: PairResult[] = pairs.map((p) => ({
+    name: p.name,
+    detail: p.detail,
+    a: [],
+    b: [],
+    ratio: null,
+    error: null,
+  }));
   const scenario = { name: 'headline', recordSize: 64 };
   // one uncounted run of each side first: the workers kept between runs, and this thread, start cold
   try {
     progress('headline · warm-up');
     const sides = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
-    for (const { contender, producers, wakeup } of sides) await runCell(contender, cellConfig(scenario, producers, wakeup, 'free', { ...b, runMs: b.runMs / 2 }));
+    for (const { contender, producers, wakeup } of sides)
+      await runCell(contender, cellConfig(scenario, producers, wakeup, 'free', { ...b, runMs: b.runMs / 2 }));
   } catch (error) {
     errors.push(`headline warm-up: ${message(error)}`);
   }
@@ -117,9 +154,11 @@ export function headlineLines(h: HeadlineResult): string[] {
   const lines = [`${''.padEnd(width)}   median   min–max over ${h.rounds} rounds`];
   for (const p of h.pairs) {
     const r = p.ratio;
-    lines.push(r === null
-      ? `${p.name.padEnd(width)}   failed: ${p.error}`
-      : `${p.name.padEnd(width)}   ${times(r.median).padStart(6)}   ${times(r.min)}–${times(r.max)}   (${p.detail})`);
+    lines.push(
+      r === null
+        ? `${p.name.padEnd(width)}   failed: ${p.error}`
+        : `${p.name.padEnd(width)}   ${times(r.median).padStart(6)}   ${times(r.min)}–${times(r.max)}   (${p.detail})`,
+    );
   }
   return lines;
 }

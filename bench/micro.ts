@@ -27,8 +27,15 @@ const RECORD = 64;
  * Times `body` with tinybench, `BATCH` operations per call, reported per
  * operation; `after` runs untimed after each call. Throws when the task fails.
  */
-export async function timeBatches(name: string, body: () => void, after: () => void, quick: boolean): Promise<MicroResult> {
-  const bench = new Bench(quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 });
+export async function timeBatches(
+  name: string,
+  body: () => void,
+  after: () => void,
+  quick: boolean,
+): Promise<MicroResult> {
+  const bench = new Bench(
+    quick ? { time: 50, warmupTime: 10, iterations: 8, warmupIterations: 2 } : { time: 500, warmupTime: 100 },
+  );
   bench.add(name, () => {
     const t0 = performance.now();
     body();
@@ -38,12 +45,17 @@ export async function timeBatches(name: string, body: () => void, after: () => v
   });
   const [task] = await bench.run();
   const r = task?.result;
-  if (r === undefined || r.state !== 'completed') throw new Error(`micro-benchmark "${name}": ${r?.state === 'errored' ? r.error.message : 'no result'}`);
+  if (r === undefined || r.state !== 'completed')
+    throw new Error(`micro-benchmark "${name}": ${r?.state === 'errored' ? r.error.message : 'no result'}`);
   return { name, nsPerOp: r.latency.p50 * 1e6, rme: r.latency.rme, samples: r.latency.samplesCount };
 }
 
 /** Runs the micro-benchmarks whose name `include` accepts, calling `progress` before each. */
-export async function runMicro(quick: boolean, include: (name: string) => boolean, progress: (name: string) => void): Promise<MicroResult[]> {
+export async function runMicro(
+  quick: boolean,
+  include: (name: string) => boolean,
+  progress: (name: string) => void,
+): Promise<MicroResult[]> {
   const record = new RecordTemplate(RECORD, 0);
   const rb = await RingBuffer.create({ size: 1 << 20 });
   let sink = 0;
@@ -57,7 +69,8 @@ export async function runMicro(quick: boolean, include: (name: string) => boolea
     }
   };
   const output = (): void => {
-    for (let i = 0; i < BATCH; i++) if (!rb.output(record.stamp(i))) throw new Error('the ring is full: the batch is larger than the ring');
+    for (let i = 0; i < BATCH; i++)
+      if (!rb.output(record.stamp(i))) throw new Error('the ring is full: the batch is larger than the ring');
   };
   const tasks: [string, () => void, () => void][] = [
     ['reserve → data.set → submit, 64 B', reserve, drain],

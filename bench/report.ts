@@ -22,8 +22,12 @@ export interface Machine {
 export function machine(): Machine {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`, date: new Date().toISOString(), load: [os.loadavg()[0]!],
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString(),
+    load: [os.loadavg()[0]!],
   };
 }
 
@@ -65,69 +69,108 @@ const small = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' 
 
 /** What each kind of scenario shows: its columns, each from a cell and its baseline's figures. */
 type Column = [head: string, value: (m: Figures, base: Figures | null) => string | number];
-const ratioTo = (f: (m: Figures) => number | null) => (m: Figures, base: Figures | null): string => {
-  const a = f(m);
-  const b = base === null ? null : f(base);
-  return a === null || b === null ? '–' : times(a / b);
-};
+const ratioTo =
+  (f: (m: Figures) => number | null) =>
+  (m: Figures, base: Figures | null): string => {
+    const a = f(m);
+    const b = base === null ? null : f(base);
+    return a === null || b === null ? '–' : times(a / b);
+  };
 const COLUMNS: Record<'free' | 'rate' | 'idle' | 'b2b', Column[]> = {
   free: [
-    ['records/s', (m) => rate(m.recordsPerSec)], ['MB/s', (m) => m.mbPerSec.toFixed(0)], ['× postMessage', ratioTo((m) => m.recordsPerSec)],
-    ['drops', (m) => Math.round(m.drops)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+    ['records/s', (m) => rate(m.recordsPerSec)],
+    ['MB/s', (m) => m.mbPerSec.toFixed(0)],
+    ['× postMessage', ratioTo((m) => m.recordsPerSec)],
+    ['drops', (m) => Math.round(m.drops)],
+    ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
   ],
   rate: [
-    ['records/s', (m) => rate(m.recordsPerSec)], ['producer µs/record', (m) => fixed(m.producerUsPerRecord, 3)],
-    ['cost × postMessage', ratioTo((m) => m.producerUsPerRecord)], ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
-    ['latency p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)], ['refused', (m) => Math.round(m.drops)],
+    ['records/s', (m) => rate(m.recordsPerSec)],
+    ['producer µs/record', (m) => fixed(m.producerUsPerRecord, 3)],
+    ['cost × postMessage', ratioTo((m) => m.producerUsPerRecord)],
+    ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
+    ['latency p50 µs', (m) => fixed(m.p50Us)],
+    ['p99 µs', (m) => fixed(m.p99Us)],
+    ['refused', (m) => Math.round(m.drops)],
   ],
   idle: [
-    ['latency p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)], ['p50 × postMessage', ratioTo((m) => m.p50Us)],
+    ['latency p50 µs', (m) => fixed(m.p50Us)],
+    ['p99 µs', (m) => fixed(m.p99Us)],
+    ['p50 × postMessage', ratioTo((m) => m.p50Us)],
     ['wakeups/record', (m) => small(m.wakeupsPerRecord)],
   ],
   b2b: [
-    ['round trips/s', (m) => rate(m.recordsPerSec)], ['× postMessage', ratioTo((m) => m.recordsPerSec)],
-    ['round trip p50 µs', (m) => fixed(m.p50Us)], ['p99 µs', (m) => fixed(m.p99Us)],
+    ['round trips/s', (m) => rate(m.recordsPerSec)],
+    ['× postMessage', ratioTo((m) => m.recordsPerSec)],
+    ['round trip p50 µs', (m) => fixed(m.p50Us)],
+    ['p99 µs', (m) => fixed(m.p99Us)],
   ],
 };
 
 /** The table of one scenario's cells. */
 function table(cells: readonly CellReport[], baseline: string): string[] {
   const first = cells[0]!.config;
-  const kind = first.pace === 'free' || first.pace === 'b2b' ? first.pace : cells[0]!.config.scenario === 'idle' ? 'idle' : 'rate';
+  const kind =
+    first.pace === 'free' || first.pace === 'b2b' ? first.pace : cells[0]!.config.scenario === 'idle' ? 'idle' : 'rate';
   const columns = COLUMNS[kind];
   const rows = cells.map((c) => {
     const head = [c.contender, c.config.producers, c.config.wakeup, paceLabel(c.config.pace)];
     if (c.median === null) return [...head, '**error**', ...columns.slice(1).map(() => ''), ''];
-    const base = cells.find((b) => b.contender === baseline && b.config.producers === c.config.producers &&
-      paceLabel(b.config.pace) === paceLabel(c.config.pace))?.median ?? null;
+    const base =
+      cells.find(
+        (b) =>
+          b.contender === baseline &&
+          b.config.producers === c.config.producers &&
+          paceLabel(b.config.pace) === paceLabel(c.config.pace),
+      )?.median ?? null;
     return [...head, ...columns.map(([, value]) => value(c.median!, base)), c.note];
   });
-  return mdTable(['contender', 'producers', 'wakeup', 'pace', ...columns.map(([h]) => h), 'note'], rows, `llll${'r'.repeat(columns.length)}l`);
+  return mdTable(
+    ['contender', 'producers', 'wakeup', 'pace', ...columns.map(([h]) => h), 'note'],
+    rows,
+    `llll${'r'.repeat(columns.length)}l`,
+  );
 }
 
 /** The Markdown report. */
 export function markdown(r: Report): string {
   const b = r.budget;
   const out = [
-    '# wasm-ringbuf benchmarks', '',
-    ...(r.mode === 'quick' ? ['> **Quick run (--quick): a smoke test, not a measurement; one short run per cell.**', ''] : []),
-    machineLine(r.machine), '',
+    '# wasm-ringbuf benchmarks',
+    '',
+    ...(r.mode === 'quick'
+      ? ['> **Quick run (--quick): a smoke test, not a measurement; one short run per cell.**', '']
+      : []),
+    machineLine(r.machine),
+    '',
     `Command: \`${r.command}\` (${r.mode} mode: the median of ${b.runs} run${b.runs > 1 ? 's' : ''} per cell, the cells run round-robin; ` +
       `a free run lasts ${b.runMs} ms or ${b.records.toLocaleString('en-US')} records, a paced one ${b.pacedMs} ms; ` +
-      `every contender gets ${b.ringBytes / 1024} KiB of buffering). Generated by bench/run.ts; edit nothing here by hand.`, '',
+      `every contender gets ${b.ringBytes / 1024} KiB of buffering). Generated by bench/run.ts; edit nothing here by hand.`,
+    '',
     'Every record is checked at the consumer, on the main thread (producer id, sequence); figures run from the start barrier to the last record. ' +
-      '**wasm-ringbuf** is the README\'s path: each producer worker calls `reserve()` → `data.set()` → `submit(flags)`, the consumer has a view ' +
+      "**wasm-ringbuf** is the README's path: each producer worker calls `reserve()` → `data.set()` → `submit(flags)`, the consumer has a view " +
       'callback and loops on `await consumer.poll()`; with `NO_WAKEUP` it drains instead, sleeping 1 ms when it finds nothing, as do the ringbuf.js ' +
       'cells. Drops: times a producer found no room. Wakeups: from `rb.stats()`; for postMessage, its message events. ' +
       `× ${r.baseline}: over the ${r.baseline} cell with the same producers and pace in this run. MB = 10^6 bytes.`,
   ];
   if (r.headline !== null) {
-    out.push('', '## Headline ratios', '',
+    out.push(
+      '',
+      '## Headline ratios',
+      '',
       `64 B records as fast as the producers go. Each round runs the two sides of a ratio back to back (A B, then B A), ${r.headline.runMs} ms each; ` +
-        'a ratio is the median of its rounds\' ratios, and the range shows how far they moved.', '',
-      ...mdTable(['ratio', 'median', 'min–max', 'rounds', ''], r.headline.pairs.map((p) =>
-        p.ratio === null ? [p.name, '**error**', '', '', p.error ?? ''] : [p.name, times(p.ratio.median), `${times(p.ratio.min)}–${times(p.ratio.max)}`, p.ratio.n, p.detail]),
-      'lrrrl'));
+        "a ratio is the median of its rounds' ratios, and the range shows how far they moved.",
+      '',
+      ...mdTable(
+        ['ratio', 'median', 'min–max', 'rounds', ''],
+        r.headline.pairs.map((p) =>
+          p.ratio === null
+            ? [p.name, '**error**', '', '', p.error ?? '']
+            : [p.name, times(p.ratio.median), `${times(p.ratio.min)}–${times(p.ratio.max)}`, p.ratio.n, p.detail],
+        ),
+        'lrrrl',
+      ),
+    );
   }
   for (const s of scenarios) {
     const cells = r.cells.filter((c) => c.config.scenario === s.name);
@@ -135,8 +178,15 @@ export function markdown(r: Report): string {
     out.push('', `## ${s.name}`, '', s.about, '', ...table(cells, r.baseline));
   }
   if (r.micro.length > 0) {
-    out.push('', '## Single-thread calls (tinybench, median per operation)', '',
-      ...mdTable(['operation', 'ns/op', '±%', 'samples'], r.micro.map((m) => [m.name, m.nsPerOp.toFixed(1), m.rme.toFixed(1), m.samples])));
+    out.push(
+      '',
+      '## Single-thread calls (tinybench, median per operation)',
+      '',
+      ...mdTable(
+        ['operation', 'ns/op', '±%', 'samples'],
+        r.micro.map((m) => [m.name, m.nsPerOp.toFixed(1), m.rme.toFixed(1), m.samples]),
+      ),
+    );
   }
   if (r.refused.length > 0) {
     const reasons = new Map<string, number>();
@@ -144,7 +194,12 @@ export function markdown(r: Report): string {
       const key = `${x.label.split('/')[1]}: ${x.reason}`;
       reasons.set(key, (reasons.get(key) ?? 0) + 1);
     }
-    out.push('', '## Refused by validate()', '', ...[...reasons].map(([reason, n]) => `- ${reason} (${n} cell${n > 1 ? 's' : ''})`));
+    out.push(
+      '',
+      '## Refused by validate()',
+      '',
+      ...[...reasons].map(([reason, n]) => `- ${reason} (${n} cell${n > 1 ? 's' : ''})`),
+    );
   }
   if (r.errors.length > 0) out.push('', '## Errors', '', ...r.errors.map((e) => `- ${e}`));
   return `${out.join('\n')}\n`;
@@ -160,8 +215,14 @@ export function headlineText(h: HeadlineResult, m: Machine, quick: boolean): str
     `Records/s of 64 B records as fast as the producers go, every record checked. wasm-ringbuf: the README's path (reserve() →`,
     `data.set() → submit() with flags 0; the consumer loops on await consumer.poll()), 1 producer worker unless said. Each round`,
     `runs a ratio's two sides back to back, ${h.runMs} ms each (A B, then B A); a ratio is the median of its rounds' ratios.`,
-    ...(h.pairs.some((p) => p.ratio !== null && p.ratio.min < 1 && p.ratio.max > 1) ? ['A range that spans 1.00× is a tie on this machine, this time.'] : []),
-    ...(busy ? [`Other work kept this machine busy (load average ≥ its ${m.cores} cores): the ranges are wide; run again when it is quiet.`] : []),
+    ...(h.pairs.some((p) => p.ratio !== null && p.ratio.min < 1 && p.ratio.max > 1)
+      ? ['A range that spans 1.00× is a tie on this machine, this time.']
+      : []),
+    ...(busy
+      ? [
+          `Other work kept this machine busy (load average ≥ its ${m.cores} cores): the ranges are wide; run again when it is quiet.`,
+        ]
+      : []),
     'Latency, steady rates, 4 KiB records, PerfBuffer, single-thread calls: npm run bench → bench/results/results.md',
     '',
   ].join('\n');

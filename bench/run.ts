@@ -46,16 +46,27 @@ interface Options {
 }
 
 function parse(argv: readonly string[]): Options {
-  const o: Options = { headlineOnly: false, quick: false, filters: [], out: '', command: ['node build/bench/run.js', ...argv].join(' ') };
+  const o: Options = {
+    headlineOnly: false,
+    quick: false,
+    filters: [],
+    out: '',
+    command: ['node build/bench/run.js', ...argv].join(' '),
+  };
   let out: string | null = null;
   for (const arg of argv) {
     if (arg === '--headline') o.headlineOnly = true;
     else if (arg === '--quick') o.quick = true;
-    else if (arg.startsWith('--filter=')) o.filters = arg.slice('--filter='.length).split(',').filter((f) => f !== '');
+    else if (arg.startsWith('--filter='))
+      o.filters = arg
+        .slice('--filter='.length)
+        .split(',')
+        .filter((f) => f !== '');
     else if (arg.startsWith('--out=') && arg.length > '--out='.length) out = path.resolve(arg.slice('--out='.length));
     else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
   }
-  if (o.headlineOnly && o.filters.length > 0) throw new Error('--headline runs the headline pairs only: leave out --filter');
+  if (o.headlineOnly && o.filters.length > 0)
+    throw new Error('--headline runs the headline pairs only: leave out --filter');
   o.out = out ?? path.join(ROOT, o.quick ? 'build/bench-quick' : 'bench/results');
   return o;
 }
@@ -65,7 +76,8 @@ async function main(o: Options, progress: ProgressLine, errors: string[]): Promi
   const b = budget(o.quick);
   const rounds = HEADLINE[o.quick ? 'quick' : o.headlineOnly ? 'start' : 'full'];
   let head: HeadlineResult | null = null;
-  if (o.filters.length === 0) head = await headline(rounds.rounds, { ...b, runMs: rounds.runMs }, progress.show, errors);
+  if (o.filters.length === 0)
+    head = await headline(rounds.rounds, { ...b, runMs: rounds.runMs }, progress.show, errors);
   const ended = (): typeof host => ({ ...host, load: [...host.load, os.loadavg()[0]!] });
   if (o.headlineOnly) {
     progress.done();
@@ -78,32 +90,53 @@ async function main(o: Options, progress: ProgressLine, errors: string[]): Promi
   const cells = all.cells.filter((c) => include(c.label));
   let micro: MicroResult[] = [];
   try {
-    micro = await runMicro(o.quick, (name) => include(`micro/${name}`), (name) => progress.show(`micro · ${name}`));
+    micro = await runMicro(
+      o.quick,
+      (name) => include(`micro/${name}`),
+      (name) => progress.show(`micro · ${name}`),
+    );
   } catch (error) {
     errors.push(`micro: ${message(error)}`);
   }
   const reports = await runCells(cells, b.runs, progress.show, errors);
   progress.done();
   if (head === null && reports.length === 0 && micro.length === 0) {
-    console.error(`no label contains ${o.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +
-      `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\nusage: ${USAGE}`);
+    console.error(
+      `no label contains ${o.filters.map((f) => JSON.stringify(f)).join(' or ')}; labels look like ` +
+        `${JSON.stringify(all.cells[0]?.label)} or "micro/output, 64 B"\nusage: ${USAGE}`,
+    );
     return 2;
   }
   const report: Report = {
-    mode: o.quick ? 'quick' : 'full', command: o.command, machine: ended(), budget: b, baseline: BASELINE.name,
-    headline: head, cells: reports, refused: all.refused.filter((r) => include(r.label)), micro, errors,
+    mode: o.quick ? 'quick' : 'full',
+    command: o.command,
+    machine: ended(),
+    budget: b,
+    baseline: BASELINE.name,
+    headline: head,
+    cells: reports,
+    refused: all.refused.filter((r) => include(r.label)),
+    micro,
+    errors,
   };
   const m = report.machine;
   if (head !== null) process.stdout.write(headlineText(head, m, o.quick));
   const files = {
     'results.md': markdown(report),
     'results.json': `${JSON.stringify(report, null, 2)}\n`,
-    'chart.svg': chart(reports, `${o.quick ? 'QUICK RUN, a smoke test: not a measurement · ' : ''}${m.cpu}, ${m.cores} cores · Node ${m.node} · ` +
-      `${m.date.slice(0, 10)} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`),
+    'chart.svg': chart(
+      reports,
+      `${o.quick ? 'QUICK RUN, a smoke test: not a measurement · ' : ''}${m.cpu}, ${m.cores} cores · Node ${m.node} · ` +
+        `${m.date.slice(0, 10)} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
+    ),
   };
   await mkdir(o.out, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(o.out, name), text);
-  console.log(`results: ${Object.keys(files).map((name) => path.relative(process.cwd(), path.join(o.out, name))).join(', ')}`);
+  console.log(
+    `results: ${Object.keys(files)
+      .map((name) => path.relative(process.cwd(), path.join(o.out, name)))
+      .join(', ')}`,
+  );
   return errors.length > 0 ? 1 : 0;
 }
 
@@ -120,7 +153,7 @@ let code = 1;
 try {
   code = await main(options, progress, errors);
 } catch (error) {
-  errors.push(error instanceof Error ? error.stack ?? error.message : String(error));
+  errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
 } finally {
   progress.done();
 }

@@ -25,30 +25,50 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'throughput',
     about: '64 B records from 1 and 2 producer workers as fast as they go (a refused record: sleep 50 µs, try again).',
-    producers: [1, 2], recordSize: 64, wakeups: ['adaptive', 'NO_WAKEUP'], paces: ['free'],
+    producers: [1, 2],
+    recordSize: 64,
+    wakeups: ['adaptive', 'NO_WAKEUP'],
+    paces: ['free'],
   },
   {
     name: '4 KiB',
     about: '4096 B records from one producer as fast as it goes.',
-    producers: [1], recordSize: 4096, wakeups: ['adaptive', 'NO_WAKEUP'], paces: ['free'],
+    producers: [1],
+    recordSize: 4096,
+    wakeups: ['adaptive', 'NO_WAKEUP'],
+    paces: ['free'],
   },
   {
     name: 'steady',
-    about: 'One producer at a fixed rate, paced per 1 ms tick, timing its own writes (a refused record is dropped and counted); ' +
+    about:
+      'One producer at a fixed rate, paced per 1 ms tick, timing its own writes (a refused record is dropped and counted); ' +
       'each record carries its send time, and the consumer takes its delivery latency (clocks calibrated between the threads).',
-    producers: [1], recordSize: 64, wakeups: ['adaptive', 'NO_WAKEUP'], paces: [{ rate: 20_000 }, { rate: 200_000 }, { rate: 1_000_000 }],
+    producers: [1],
+    recordSize: 64,
+    wakeups: ['adaptive', 'NO_WAKEUP'],
+    paces: [{ rate: 20_000 }, { rate: 200_000 }, { rate: 1_000_000 }],
     only: USER_CHOICES,
   },
   {
     name: 'idle',
-    about: 'Idle → first record: one record every 2 ms, the consumer asleep between them; latency from the send time to the callback.',
-    producers: [1], recordSize: 64, wakeups: ['adaptive'], paces: [{ rate: 500 }], only: ['wasm-ringbuf', 'postMessage'],
+    about:
+      'Idle → first record: one record every 2 ms, the consumer asleep between them; latency from the send time to the callback.',
+    producers: [1],
+    recordSize: 64,
+    wakeups: ['adaptive'],
+    paces: [{ rate: 500 }],
+    only: ['wasm-ringbuf', 'postMessage'],
   },
   {
     name: 'b2b',
-    about: 'Back-to-back request/response: the consumer asks (Atomics.notify; postMessage: a message, a ping-pong), the producer answers with one ' +
+    about:
+      'Back-to-back request/response: the consumer asks (Atomics.notify; postMessage: a message, a ping-pong), the producer answers with one ' +
       'record; latency from the request to the response. BPF_RB_FORCE_WAKEUP on the answer is what the library advises for request/response.',
-    producers: [1], recordSize: 64, wakeups: ['adaptive', 'FORCE_WAKEUP'], paces: ['b2b'], only: ['wasm-ringbuf', 'postMessage'],
+    producers: [1],
+    recordSize: 64,
+    wakeups: ['adaptive', 'FORCE_WAKEUP'],
+    paces: ['b2b'],
+    only: ['wasm-ringbuf', 'postMessage'],
   },
 ];
 
@@ -83,7 +103,13 @@ export function cellLabel(contender: string, config: BenchConfig): string {
 }
 
 /** One scenario cell's settings under `b`. */
-export function cellConfig(s: Pick<Scenario, 'name' | 'recordSize'>, producers: number, wakeup: Wakeup, pace: Pace, b: Budget): BenchConfig {
+export function cellConfig(
+  s: Pick<Scenario, 'name' | 'recordSize'>,
+  producers: number,
+  wakeup: Wakeup,
+  pace: Pace,
+  b: Budget,
+): BenchConfig {
   const base = { scenario: s.name, producers, recordSize: s.recordSize, wakeup, pace, ringBytes: b.ringBytes };
   if (pace === 'free') return { ...base, records: b.records, timeLimitMs: b.runMs };
   // back-to-back: as many round trips as come in runMs (the bound sizes the latency samples)
@@ -104,7 +130,10 @@ export interface Cell {
  * Every cell of the matrix, split into those to run and those a contender
  * refused (with its reason).
  */
-export function matrix(contenders: readonly Contender[], b: Budget): { cells: Cell[]; refused: { label: string; reason: string }[] } {
+export function matrix(
+  contenders: readonly Contender[],
+  b: Budget,
+): { cells: Cell[]; refused: { label: string; reason: string }[] } {
   const cells: Cell[] = [];
   const refused: { label: string; reason: string }[] = [];
   for (const s of scenarios) {
@@ -181,9 +210,21 @@ export function figures(config: BenchConfig, runs: readonly RunResult[]): Figure
  * `errors` gets its label and message. `runCell` is harness.ts run() unless
  * a test gives another.
  */
-export async function runCells(cells: readonly Cell[], runs: number, progress: Progress, errors: string[], runCell = run): Promise<CellReport[]> {
+export async function runCells(
+  cells: readonly Cell[],
+  runs: number,
+  progress: Progress,
+  errors: string[],
+  runCell = run,
+): Promise<CellReport[]> {
   const reports: CellReport[] = cells.map((cell) => ({
-    label: cell.label, contender: cell.contender.name, config: cell.config, runs: [], error: null, median: null, note: '',
+    label: cell.label,
+    contender: cell.contender.name,
+    config: cell.config,
+    runs: [],
+    error: null,
+    median: null,
+    note: '',
   }));
   for (let pass = 1; pass <= runs; pass++) {
     for (const [i, cell] of cells.entries()) {

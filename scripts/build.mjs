@@ -44,7 +44,14 @@ function newest(paths, keep = () => true) {
     const full = at(p);
     if (!existsSync(full)) continue;
     const s = statSync(full);
-    if (s.isDirectory()) t = Math.max(t, newest(readdirSync(full).map((f) => join(p, f)), keep));
+    if (s.isDirectory())
+      t = Math.max(
+        t,
+        newest(
+          readdirSync(full).map((f) => join(p, f)),
+          keep,
+        ),
+      );
     else if (keep(p)) t = Math.max(t, s.mtimeMs);
   }
   return t;
@@ -64,7 +71,12 @@ const step = (name) => {
 };
 
 // 1. wasm
-if (stale(['assembly', 'asconfig.json', 'node_modules/assemblyscript/package.json'], ['build/ringbuf.wasm', 'build/ringbuf.wat', 'build/ringbuf.debug.wasm'])) {
+if (
+  stale(
+    ['assembly', 'asconfig.json', 'node_modules/assemblyscript/package.json'],
+    ['build/ringbuf.wasm', 'build/ringbuf.wat', 'build/ringbuf.debug.wasm'],
+  )
+) {
   step('wasm (asc, release and debug)');
   run(bin.asc, ['assembly/index.ts', '--target', 'release']);
   run(bin.asc, ['assembly/index.ts', '--target', 'debug']);
@@ -93,13 +105,28 @@ function tsc(project, infoFile, output, inputs, keep) {
   const now = new Date();
   utimesSync(at(infoFile), now, now); // tsc leaves it alone when nothing changed
 }
-tsc('tsconfig.build.json', 'build/tsbuildinfo/dist.json', 'dist/index.js', ['src', 'tsconfig.json', 'tsconfig.build.json']);
-tsc('tsconfig.bench.json', 'build/tsbuildinfo/bench.json', 'build/bench/run.js', ['bench', 'dist', 'tsconfig.json', 'tsconfig.bench.json'],
-  (p) => !p.startsWith('dist') || declarations(p));
+tsc('tsconfig.build.json', 'build/tsbuildinfo/dist.json', 'dist/index.js', [
+  'src',
+  'tsconfig.json',
+  'tsconfig.build.json',
+]);
+tsc(
+  'tsconfig.bench.json',
+  'build/tsbuildinfo/bench.json',
+  'build/bench/run.js',
+  ['bench', 'dist', 'tsconfig.json', 'tsconfig.bench.json'],
+  (p) => !p.startsWith('dist') || declarations(p),
+);
 
 // 5. the single-file ES module
 const { BUNDLE, bundle } = await import('./bundle.mjs');
-if (stale(['dist', 'scripts/bundle.mjs', 'node_modules/@assemblyscript/loader', 'package.json'], [BUNDLE], (p) => !p.startsWith(BUNDLE) && !declarations(p))) {
+if (
+  stale(
+    ['dist', 'scripts/bundle.mjs', 'node_modules/@assemblyscript/loader', 'package.json'],
+    [BUNDLE],
+    (p) => !p.startsWith(BUNDLE) && !declarations(p),
+  )
+) {
   step(`${BUNDLE} (esbuild)`);
   if (!check) await bundle();
 }

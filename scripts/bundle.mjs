@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const loader = JSON.parse(readFileSync(new URL('../node_modules/@assemblyscript/loader/package.json', import.meta.url), 'utf8'));
+const loader = JSON.parse(
+  readFileSync(new URL('../node_modules/@assemblyscript/loader/package.json', import.meta.url), 'utf8'),
+);
 
 export const BUNDLE = 'dist/wasm-ringbuf.bundle.js';
 

@@ -24,7 +24,9 @@ for (const [, doc, name, value] of source.matchAll(pattern)) {
 // instead of dropping it silently.
 const declared = [...source.matchAll(/^export const (\w+)/gm)].length;
 if (declared !== count) {
-  console.error(`scripts/gen-layout.mjs: assembly/layout.ts declares ${declared} constants, ${count} are plain literals; write each as \`export const NAME: u32 = <literal>;\``);
+  console.error(
+    `scripts/gen-layout.mjs: assembly/layout.ts declares ${declared} constants, ${count} are plain literals; write each as \`export const NAME: u32 = <literal>;\``,
+  );
   process.exit(1);
 }
 mkdirSync(new URL('../src/generated/', import.meta.url), { recursive: true });

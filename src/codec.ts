@@ -97,8 +97,15 @@ function checkText(text: unknown, call: string): asserts text is string {
 /** Checks that `producer` has what writeText() uses: a RingBuffer, a PerfBufferProducer or another RecordProducer. */
 function checkProducer(producer: unknown, call: string): asserts producer is RecordProducer {
   const p = producer as RecordProducer | null;
-  if (typeof p === 'object' && p !== null && p.bytes instanceof Uint8Array && typeof p.reserveRaw === 'function' &&
-      typeof p.submitRaw === 'function' && typeof p.discardRaw === 'function') return;
+  if (
+    typeof p === 'object' &&
+    p !== null &&
+    p.bytes instanceof Uint8Array &&
+    typeof p.reserveRaw === 'function' &&
+    typeof p.submitRaw === 'function' &&
+    typeof p.discardRaw === 'function'
+  )
+    return;
   throw new RingBufferTypeError(
     `${call} writes through a RingBuffer or a PerfBufferProducer (a RecordProducer); got ${describeValue(producer)}`,
     'ERR_RINGBUF_TYPE',
@@ -135,7 +142,10 @@ function reserveFor(producer: RecordProducer, len: number, timeoutMs: number): n
  * (more UTF-8 bytes than `maxRecord`) or `flags` is unknown.
  */
 export function writeText(
-  producer: RecordProducer, text: string, flags: CommitFlags | number = 0, timeoutMs = 0,
+  producer: RecordProducer,
+  text: string,
+  flags: CommitFlags | number = 0,
+  timeoutMs = 0,
 ): boolean {
   checkProducer(producer, 'writeText()');
   checkText(text, 'writeText()');
@@ -181,7 +191,10 @@ function fill(producer: RecordProducer, offset: number, write: () => unknown): v
  * encoded straight into the reservation where the platform allows it.
  */
 export async function writeTextAsync(
-  ring: RingBuffer, text: string, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+  ring: RingBuffer,
+  text: string,
+  flags: CommitFlags | number = 0,
+  options: WaitForRoomOptions = {},
 ): Promise<boolean> {
   checkRing(ring, 'writeTextAsync()');
   checkText(text, 'writeTextAsync()');
@@ -218,7 +231,10 @@ function stringify(value: unknown, call: string): string {
  * function), and JSON.stringify's own errors (a cycle, a BigInt).
  */
 export function writeJSON(
-  producer: RecordProducer, value: unknown, flags: CommitFlags | number = 0, timeoutMs = 0,
+  producer: RecordProducer,
+  value: unknown,
+  flags: CommitFlags | number = 0,
+  timeoutMs = 0,
 ): boolean {
   checkProducer(producer, 'writeJSON()');
   return writeText(producer, stringify(value, 'writeJSON()'), flags, timeoutMs);
@@ -226,7 +242,10 @@ export function writeJSON(
 
 /** As `writeJSON()`, waiting for room as `writeTextAsync()` does. */
 export function writeJSONAsync(
-  ring: RingBuffer, value: unknown, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+  ring: RingBuffer,
+  value: unknown,
+  flags: CommitFlags | number = 0,
+  options: WaitForRoomOptions = {},
 ): Promise<boolean> {
   try {
     checkRing(ring, 'writeJSONAsync()');

@@ -6,7 +6,13 @@
 // (CallbackConsumer).
 
 import {
-  RingBufferStateError, RingBufferTypeError, checkCount, checkFunction, checkNonNegative, checkTimeout, describeValue,
+  RingBufferStateError,
+  RingBufferTypeError,
+  checkCount,
+  checkFunction,
+  checkNonNegative,
+  checkTimeout,
+  describeValue,
 } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 import { Waiter, checkOneRing, napOption, pollArgs, type PollOptions, type WaitOptions } from './wait.js';
@@ -47,7 +53,10 @@ export abstract class WaitingConsumer {
 
   /** @internal */
   constructor(options: WaitOptions | undefined) {
-    this.waiter = new Waiter({ walks: this.walks, consume: () => this.consume(), ready: () => this.ready() }, napOption(options));
+    this.waiter = new Waiter(
+      { walks: this.walks, consume: () => this.consume(), ready: () => this.ready() },
+      napOption(options),
+    );
   }
 
   /** One pass over every ring: the records delivered, or a callback's negative number. */
@@ -101,7 +110,6 @@ export abstract class WaitingConsumer {
     for (const w of this.walks) w.release();
   }
 
-
   /** `using consumer = ...` closes it at the end of the block. */
   [Symbol.dispose](): void {
     this.close();
@@ -141,10 +149,16 @@ export abstract class CallbackConsumer extends WaitingConsumer {
   #add(ring: RingBuffer, view: SampleCallback | null, raw: RawSampleCallback | null): this {
     this.waiter.check();
     if (!(ring instanceof RingBuffer)) {
-      throw new RingBufferTypeError(`add() takes a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
+      throw new RingBufferTypeError(
+        `add() takes a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`,
+        'ERR_RINGBUF_TYPE',
+      );
     }
     if (this.walks.some((w) => w.ring.memory === ring.memory && w.ring.core.ctl === ring.core.ctl)) {
-      throw new RingBufferStateError('this ring is already added to this consumer: a ring has one consumer callback', 'ERR_RINGBUF_DUPLICATE');
+      throw new RingBufferStateError(
+        'this ring is already added to this consumer: a ring has one consumer callback',
+        'ERR_RINGBUF_DUPLICATE',
+      );
     }
     const walk = new RingWalk(ring);
     const visit: RecordVisitor = raw ?? ((_bytes, offset, length, lost) => view!(walk.view(offset, length), lost));
@@ -177,7 +191,8 @@ export abstract class CallbackConsumer extends WaitingConsumer {
         s.busyPos = walk.position;
         s.busySince = now;
       }
-      if (now - s.busySince >= minMs) out.push({ ring: walk.ring, position: walk.position, producerId, ms: now - s.busySince });
+      if (now - s.busySince >= minMs)
+        out.push({ ring: walk.ring, position: walk.position, producerId, ms: now - s.busySince });
     }
     return out;
   }

@@ -204,9 +204,13 @@ export function checkFlags(flags: unknown): asserts flags is number {
 /** A record length: an integer from 0 to `max` (the ring's largest payload). */
 export function checkLength(len: unknown, max: number): asserts len is number {
   // the hot path: no message is built (and nothing allocated) for a good length
-  if (typeof len === 'number' && (len >>> 0) === len && len <= max) return;
-  checkInteger(len, 'record length', max,
-    `This ring's largest payload is ${max} bytes; create a larger ring (size) or raise maxRecord.`);
+  if (typeof len === 'number' && len >>> 0 === len && len <= max) return;
+  checkInteger(
+    len,
+    'record length',
+    max,
+    `This ring's largest payload is ${max} bytes; create a larger ring (size) or raise maxRecord.`,
+  );
 }
 
 /** An offset from `reserveRaw()` for `submitRaw()` / `discardRaw()`: a number (pending or not is checked there). */
@@ -250,8 +254,14 @@ export function checkCount(n: unknown): asserts n is number {
 /** An AbortSignal, or undefined. */
 export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
   if (signal === undefined) return;
-  if (!(typeof signal === 'object' && signal !== null && 'aborted' in signal &&
-      typeof (signal as AbortSignal).addEventListener === 'function')) {
+  if (
+    !(
+      typeof signal === 'object' &&
+      signal !== null &&
+      'aborted' in signal &&
+      typeof (signal as AbortSignal).addEventListener === 'function'
+    )
+  ) {
     throw typeError('signal', 'an AbortSignal (such as AbortSignal.timeout(100))', signal);
   }
 }

@@ -106,4 +106,3 @@ export class FairConsumer extends CallbackConsumer {
 
   #visitsOf: readonly RecordVisitor[] = [];
 }
-

@@ -5,12 +5,24 @@
  * @packageDocumentation
  */
 export { RingBuffer } from './ring-buffer.js';
-export type { RingBufferOptions, RingBufferHandle, RingBufferStats, ProducerStats, ReapResult, WaitForRoomOptions } from './ring-buffer.js';
+export type {
+  RingBufferOptions,
+  RingBufferHandle,
+  RingBufferStats,
+  ProducerStats,
+  ReapResult,
+  WaitForRoomOptions,
+} from './ring-buffer.js';
 export { Reservation } from './reservation.js';
 export { RingBufferConsumer } from './consumer.js';
 export type { SampleCallback, RawSampleCallback, Stall, WaitOptions, PollOptions } from './consumer.js';
 export {
-  BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_RING_SIZE,
+  BPF_RB_CONS_POS,
+  BPF_RB_PROD_POS,
   BPF_RB_OVERWRITE_POS,
 } from './constants.js';
 export type { CommitFlags, QueryKey } from './constants.js';
@@ -18,7 +30,12 @@ export { RingBufferRangeError, RingBufferTypeError, RingBufferStateError, RingBu
 export type { RingBufferErrorCode } from './errors.js';
 export { PerfBuffer, PerfBufferProducer, PerfReservation, PerfBufferConsumer } from './perfbuf/index.js';
 export type {
-  PerfBufferOptions, PerfBufferHandle, PerfBufferConsumerOptions, PerfSampleCallback, PerfRawSampleCallback, PerfLostCallback,
+  PerfBufferOptions,
+  PerfBufferHandle,
+  PerfBufferConsumerOptions,
+  PerfSampleCallback,
+  PerfRawSampleCallback,
+  PerfLostCallback,
 } from './perfbuf/index.js';
 export { FairConsumer } from './fair.js';
 export type { FairConsumerOptions } from './fair.js';

@@ -4,23 +4,59 @@
 
 import { BPF_RB_AVAIL_DATA, BPF_RB_OVERWRITE_POS, type CommitFlags, type QueryKey } from './constants.js';
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkFlags, checkFunction, checkInteger, checkLength,
-  checkOffset, checkTimeout, checkWaitOptions, closedError, describeValue, goneError, viewIsGone,
+  RingBufferRangeError,
+  RingBufferStateError,
+  RingBufferTypeError,
+  checkFlags,
+  checkFunction,
+  checkInteger,
+  checkLength,
+  checkOffset,
+  checkTimeout,
+  checkWaitOptions,
+  closedError,
+  describeValue,
+  goneError,
+  viewIsGone,
 } from './errors.js';
 import {
-  MAX_PRODUCER_ID, OFF_DISCARDED, OFF_DROPPED, OFF_LOCK_WAITS, OFF_OVERWRITTEN, OFF_REAPED, OFF_ROOM_WAITS, OFF_WAKEUPS,
-  REAP_LOCK_RECOVERED, RESERVE_CAN_BLOCK, RESERVE_QUIET, RING_BASE, VERSION, memoryPages,
+  MAX_PRODUCER_ID,
+  OFF_DISCARDED,
+  OFF_DROPPED,
+  OFF_LOCK_WAITS,
+  OFF_OVERWRITTEN,
+  OFF_REAPED,
+  OFF_ROOM_WAITS,
+  OFF_WAKEUPS,
+  REAP_LOCK_RECOVERED,
+  RESERVE_CAN_BLOCK,
+  RESERVE_QUIET,
+  RING_BASE,
+  VERSION,
+  memoryPages,
 } from './layout.js';
 import { Reservation, fillAndSubmit, outputSource } from './reservation.js';
 import { waitForRoom, waitForRoomAsync } from './room.js';
 import {
-  checkCreateOptions, checkHandle, sharedMemory, type ProducerStats, type ReapResult, type RingBufferHandle,
-  type RingBufferOptions, type RingBufferStats, type WaitForRoomOptions,
+  checkCreateOptions,
+  checkHandle,
+  sharedMemory,
+  type ProducerStats,
+  type ReapResult,
+  type RingBufferHandle,
+  type RingBufferOptions,
+  type RingBufferStats,
+  type WaitForRoomOptions,
 } from './ring-options.js';
 import { RingCore, canBlock, compileModule, instantiateRing } from './wasm.js';
 
 export type {
-  ProducerStats, ReapResult, RingBufferHandle, RingBufferOptions, RingBufferStats, WaitForRoomOptions,
+  ProducerStats,
+  ReapResult,
+  RingBufferHandle,
+  RingBufferOptions,
+  RingBufferStats,
+  WaitForRoomOptions,
 } from './ring-options.js';
 
 /**
@@ -185,7 +221,9 @@ export class RingBuffer {
 
   /** As `output()`, waiting for room as `reserveAsync()` does; resolves to false only on timeout. */
   async outputAsync(
-    bytes: ArrayBufferView, flags: CommitFlags | number = 0, options: WaitForRoomOptions = {},
+    bytes: ArrayBufferView,
+    flags: CommitFlags | number = 0,
+    options: WaitForRoomOptions = {},
   ): Promise<boolean> {
     const src = outputSource(bytes, flags, this.maxRecord, 'outputAsync()');
     checkWaitOptions(options, 'outputAsync()');
@@ -224,8 +262,13 @@ export class RingBuffer {
   stats(): RingBufferStats {
     const at = (offset: number): number => this.core.counter(offset);
     return {
-      dropped: at(OFF_DROPPED), discarded: at(OFF_DISCARDED), wakeups: at(OFF_WAKEUPS), lockWaits: at(OFF_LOCK_WAITS),
-      reaped: at(OFF_REAPED), overwritten: at(OFF_OVERWRITTEN), roomWaits: at(OFF_ROOM_WAITS),
+      dropped: at(OFF_DROPPED),
+      discarded: at(OFF_DISCARDED),
+      wakeups: at(OFF_WAKEUPS),
+      lockWaits: at(OFF_LOCK_WAITS),
+      reaped: at(OFF_REAPED),
+      overwritten: at(OFF_OVERWRITTEN),
+      roomWaits: at(OFF_ROOM_WAITS),
     };
   }
 
@@ -248,9 +291,10 @@ export class RingBuffer {
   reapProducer(id: number): ReapResult {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
     if (id === 0 || !this.core.idInUse(id)) {
-      const why = id === 0
-        ? '0 is the anonymous id of producers past the 4094th and cannot be reaped'
-        : 'never handed out, closed, or reaped already';
+      const why =
+        id === 0
+          ? '0 is the anonymous id of producers past the 4094th and cannot be reaped'
+          : 'never handed out, closed, or reaped already';
       throw new RingBufferRangeError(
         `producer id ${id} is not in use on this ring (${why}): reap the producerId the dead worker reported`,
         'ERR_RINGBUF_PRODUCER',

@@ -2,12 +2,28 @@
 // shared, and what a ring reports.
 
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions,
+  RingBufferRangeError,
+  RingBufferStateError,
+  RingBufferTypeError,
+  checkBoolean,
+  checkInteger,
+  checkOptions,
   describeValue,
 } from './errors.js';
 import {
-  DATA_OFFSET, FLAG_OVERWRITE, FLAG_SINGLE, MAGIC, MAX_SIZE, MIN_SIZE, OFF_MAGIC, OFF_MASK, OFF_MAX_RECORD,
-  OFF_SIZE, OFF_VERSION, VERSION, recordStride,
+  DATA_OFFSET,
+  FLAG_OVERWRITE,
+  FLAG_SINGLE,
+  MAGIC,
+  MAX_SIZE,
+  MIN_SIZE,
+  OFF_MAGIC,
+  OFF_MASK,
+  OFF_MAX_RECORD,
+  OFF_SIZE,
+  OFF_VERSION,
+  VERSION,
+  recordStride,
 } from './layout.js';
 
 /** Options of `RingBuffer.create()`. */
@@ -166,13 +182,20 @@ export function checkCreateOptions(options: RingBufferOptions): CreateArgs {
   const { size, maxRecord: max, position = 0, overwrite = false, singleProducer = false } = options;
   if ('claim' in options) {
     // removed: producers always reserve under the lock (docs/protocol.md says why)
-    throw new RingBufferTypeError('the claim option was removed: rings always use the producer lock; leave it out', 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      'the claim option was removed: rings always use the producer lock; leave it out',
+      'ERR_RINGBUF_TYPE',
+    );
   }
   checkSize(size);
   const maxRecord = max === undefined ? size - 16 : max;
-  checkInteger(maxRecord, 'maxRecord', size - 16,
+  checkInteger(
+    maxRecord,
+    'maxRecord',
+    size - 16,
     'A record needs 8 header bytes and the ring must never fill to exactly size, so the largest payload ' +
-      `of a ${size}-byte ring is ${size - 16}.`);
+      `of a ${size}-byte ring is ${size - 16}.`,
+  );
   checkBoolean(overwrite, 'overwrite');
   checkBoolean(singleProducer, 'singleProducer');
   checkInteger(position, 'position', MAX_POSITION, 'Use a multiple of 8 below 2^53.');
@@ -193,10 +216,11 @@ export interface CreateArgs {
 
 /** @internal Checks that `handle` is a ring's handle, before anything in it is trusted. */
 export function checkHandle(handle: RingBufferHandle): Pick<RingBufferHandle, 'memory' | 'module' | 'ctl'> {
-  const bad = (why: string): RingBufferTypeError => new RingBufferTypeError(
-    `not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`,
-    'ERR_RINGBUF_HANDLE',
-  );
+  const bad = (why: string): RingBufferTypeError =>
+    new RingBufferTypeError(
+      `not a wasm-ringbuf handle: ${why}. Pass the value of rb.handle from RingBuffer.create().`,
+      'ERR_RINGBUF_HANDLE',
+    );
   if (handle === null || typeof handle !== 'object') throw bad(`got ${describeValue(handle)}`);
   if (handle.kind !== 'wasm-ringbuf') throw bad('its kind is not "wasm-ringbuf"');
   if (handle.version !== VERSION) {
@@ -216,8 +240,14 @@ export function checkHandle(handle: RingBufferHandle): Pick<RingBufferHandle, 'm
   if (word(OFF_MAGIC) !== MAGIC || word(OFF_VERSION) !== VERSION) throw bad('no ring at ctl (magic or version differ)');
   const size = word(OFF_SIZE);
   const maxRecord = word(OFF_MAX_RECORD);
-  if (!isPowerOfTwo(size) || size < MIN_SIZE || size > MAX_SIZE || word(OFF_MASK) !== size - 1 ||
-      maxRecord > size - 16 || ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes) {
+  if (
+    !isPowerOfTwo(size) ||
+    size < MIN_SIZE ||
+    size > MAX_SIZE ||
+    word(OFF_MASK) !== size - 1 ||
+    maxRecord > size - 16 ||
+    ctl + DATA_OFFSET + size + recordStride(maxRecord) > bytes
+  ) {
     throw bad('its control block is inconsistent (size, mask or maxRecord)');
   }
   return { memory, module, ctl };

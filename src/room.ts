@@ -22,7 +22,6 @@ export interface RoomProducer {
   reserveChecked(len: number, quiet?: boolean): number;
 }
 
-
 /** The blocking wait (Atomics.wait): a reservation's offset, or 0 on timeout (counted). `len` is checked. */
 export function waitForRoom(ring: RoomProducer, len: number, timeoutMs: number): number {
   checkTimeout(timeoutMs);

@@ -2,7 +2,12 @@
 // by one FairConsumer (src/fair.ts).
 
 import {
-  RingBufferRangeError, RingBufferTypeError, checkFunction, checkInteger, checkOptions, describeValue,
+  RingBufferRangeError,
+  RingBufferTypeError,
+  checkFunction,
+  checkInteger,
+  checkOptions,
+  describeValue,
 } from './errors.js';
 import { FairConsumer, type FairConsumerOptions } from './fair.js';
 import { RingBuffer, type RingBufferHandle, type RingBufferOptions } from './ring-buffer.js';
@@ -57,8 +62,13 @@ export class ShardedRings {
 
   /** The ring producer `index` (0, 1, ...) writes to: ring `index % K`, attached in this thread. */
   static async attach(handle: ShardedRingsHandle, index: number): Promise<RingBuffer> {
-    if (handle === null || typeof handle !== 'object' || handle.kind !== 'wasm-ringbuf-shards' ||
-        !Array.isArray(handle.rings) || handle.rings.length === 0) {
+    if (
+      handle === null ||
+      typeof handle !== 'object' ||
+      handle.kind !== 'wasm-ringbuf-shards' ||
+      !Array.isArray(handle.rings) ||
+      handle.rings.length === 0
+    ) {
       throw new RingBufferTypeError(
         `not a sharded-rings handle (got ${describeValue(handle)}): ` +
           'pass the value of shards.handle from ShardedRings.create()',
@@ -82,12 +92,14 @@ export class ShardedRings {
 
   /** A `FairConsumer` of every ring, calling `callback(data, lost, shard)`. */
   consumer(
-    callback: (data: Uint8Array, lost: number, shard: number) => number | void, options?: FairConsumerOptions,
+    callback: (data: Uint8Array, lost: number, shard: number) => number | void,
+    options?: FairConsumerOptions,
   ): FairConsumer {
     checkFunction(callback, 'callback');
     const c = new FairConsumer(options);
-    return addAll(c, () =>
-      this.rings.forEach((ring, shard) => c.add(ring, (data, lost) => callback(data, lost, shard))));
+    return addAll(c, () => {
+      for (const [shard, ring] of this.rings.entries()) c.add(ring, (data, lost) => callback(data, lost, shard));
+    });
   }
 
   /** As `consumer()`, with the zero-allocation callback form. */
@@ -97,8 +109,11 @@ export class ShardedRings {
   ): FairConsumer {
     checkFunction(callback, 'callback');
     const c = new FairConsumer(options);
-    return addAll(c, () => this.rings.forEach((ring, shard) =>
-      c.addRaw(ring, (bytes, offset, length, lost) => callback(bytes, offset, length, lost, shard))));
+    return addAll(c, () => {
+      for (const [shard, ring] of this.rings.entries()) {
+        c.addRaw(ring, (bytes, offset, length, lost) => callback(bytes, offset, length, lost, shard));
+      }
+    });
   }
 }
 

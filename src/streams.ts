@@ -19,7 +19,14 @@ import type { CommitFlags } from './constants.js';
 import { RingBufferConsumer } from './consumer.js';
 import { writeTextAsync } from './codec.js';
 import {
-  RingBufferTypeError, checkFlags, checkFunction, checkNonNegative, checkPositive, checkSignal, checkTimeout, describeValue,
+  RingBufferTypeError,
+  checkFlags,
+  checkFunction,
+  checkNonNegative,
+  checkPositive,
+  checkSignal,
+  checkTimeout,
+  describeValue,
 } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { WaitOptions } from './wait.js';
@@ -83,15 +90,27 @@ class Reader<T> {
 
   constructor(source: RingBuffer | readonly RingBuffer[], options: ReadRecordsOptions<T> | undefined, call: string) {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new RingBufferTypeError(`${call} options must be an object such as { map: readJSON }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+      throw new RingBufferTypeError(
+        `${call} options must be an object such as { map: readJSON }; got ${describeValue(options)}`,
+        'ERR_RINGBUF_TYPE',
+      );
     }
-    const { map = copy as unknown as (data: Uint8Array, lost: number) => T, until, signal, maxBatch = DEFAULT_MAX_BATCH, napMs } = options ?? {};
+    const {
+      map = copy as unknown as (data: Uint8Array, lost: number) => T,
+      until,
+      signal,
+      maxBatch = DEFAULT_MAX_BATCH,
+      napMs,
+    } = options ?? {};
     checkFunction(map, 'map');
     checkSignal(signal);
     checkPositive(maxBatch, 'maxBatch', 2 ** 30, 'It bounds the records of one batch (default 1024).');
     const rings = source instanceof RingBuffer ? [source] : source;
     if (!Array.isArray(rings) || rings.length === 0 || !rings.every((r) => r instanceof RingBuffer)) {
-      throw new RingBufferTypeError(`${call} takes a RingBuffer (or an array of them); got ${describeValue(source)}`, 'ERR_RINGBUF_TYPE');
+      throw new RingBufferTypeError(
+        `${call} takes a RingBuffer (or an array of them); got ${describeValue(source)}`,
+        'ERR_RINGBUF_TYPE',
+      );
     }
     if (until !== undefined && (until === null || typeof (until as PromiseLike<unknown>).then !== 'function')) {
       throw new RingBufferTypeError(`until must be a promise; got ${describeValue(until)}`, 'ERR_RINGBUF_TYPE');
@@ -196,7 +215,10 @@ class Reader<T> {
   }
 }
 
-function iterator<T>(reader: { readonly lost: number; close(): void }, step: () => Promise<IteratorResult<T, undefined>>): RecordIterator<T> {
+function iterator<T>(
+  reader: { readonly lost: number; close(): void },
+  step: () => Promise<IteratorResult<T, undefined>>,
+): RecordIterator<T> {
   const done: IteratorResult<T, undefined> = { done: true, value: undefined };
   const it: RecordIterator<T> = {
     get lost() {
@@ -231,7 +253,10 @@ function iterator<T>(reader: { readonly lost: number; close(): void }, step: () 
  * `until` settles and what was committed by then has been read. The records
  * not yet read stay in the ring for the next reader.
  */
-export function readRecords<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): RecordIterator<T> {
+export function readRecords<T = Uint8Array>(
+  ring: RingBuffer | readonly RingBuffer[],
+  options?: ReadRecordsOptions<T>,
+): RecordIterator<T> {
   const reader = new Reader<T>(ring, options, 'readRecords()');
   return iterator(reader, async () => {
     const got = await reader.read(1);
@@ -244,7 +269,10 @@ export function readRecords<T = Uint8Array>(ring: RingBuffer | readonly RingBuff
  * array (at most `maxBatch` records): fewer awaits, for consumers that write
  * in batches (a file, a socket, a database).
  */
-export function readBatches<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): RecordIterator<T[]> {
+export function readBatches<T = Uint8Array>(
+  ring: RingBuffer | readonly RingBuffer[],
+  options?: ReadRecordsOptions<T>,
+): RecordIterator<T[]> {
   const reader = new Reader<T>(ring, options, 'readBatches()');
   const maxBatch = options?.maxBatch ?? DEFAULT_MAX_BATCH;
   return iterator(reader, async () => {
@@ -262,7 +290,10 @@ export function readBatches<T = Uint8Array>(ring: RingBuffer | readonly RingBuff
  * `signal` errors it. In Node, `Readable.fromWeb(stream, { objectMode: true })`
  * makes it a Node stream.
  */
-export function createReadableStream<T = Uint8Array>(ring: RingBuffer | readonly RingBuffer[], options?: ReadRecordsOptions<T>): ReadableStream<T> {
+export function createReadableStream<T = Uint8Array>(
+  ring: RingBuffer | readonly RingBuffer[],
+  options?: ReadRecordsOptions<T>,
+): ReadableStream<T> {
   const reader = new Reader<T>(ring, options, 'createReadableStream()');
   return new ReadableStream<T>(
     {
@@ -301,12 +332,21 @@ export interface WritableStreamOptions<W> {
  * backpressure is the consumer's pace. Aborting the stream ends a write that
  * waits. For any thread, a page's main thread included.
  */
-export function createWritableStream<W = ArrayBufferView | string>(ring: RingBuffer, options: WritableStreamOptions<W> = {}): WritableStream<W> {
+export function createWritableStream<W = ArrayBufferView | string>(
+  ring: RingBuffer,
+  options: WritableStreamOptions<W> = {},
+): WritableStream<W> {
   if (!(ring instanceof RingBuffer)) {
-    throw new RingBufferTypeError(`createWritableStream() takes a RingBuffer; got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      `createWritableStream() takes a RingBuffer; got ${describeValue(ring)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   }
   if (options === null || typeof options !== 'object') {
-    throw new RingBufferTypeError(`createWritableStream() options must be an object such as { timeoutMs: 100 }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+    throw new RingBufferTypeError(
+      `createWritableStream() options must be an object such as { timeoutMs: 100 }; got ${describeValue(options)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   }
   const { flags = 0, timeoutMs = -1, encode, highWaterMark = 1 } = options;
   checkFlags(flags);

@@ -22,7 +22,14 @@
 // latency, so the consumer arms.
 
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, cannotBlockError, checkSignal, checkTimeout, closedError, describeValue,
+  RingBufferRangeError,
+  RingBufferStateError,
+  RingBufferTypeError,
+  cannotBlockError,
+  checkSignal,
+  checkTimeout,
+  closedError,
+  describeValue,
 } from './errors.js';
 import { WAIT_ARMED, WAIT_AWAKE, WAIT_NAPPING } from './layout.js';
 import type { RingWalk } from './walk.js';
@@ -63,11 +70,19 @@ export interface PollOptions {
 /** @internal Checks the wait options shared by every consumer; returns the nap budget. */
 export function napOption(options: WaitOptions | undefined): number {
   if (options === undefined) return DEFAULT_NAP_MS;
-  if (options === null || typeof options !== 'object') throw new RingBufferTypeError(`options must be an object such as { napMs: 1 }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+  if (options === null || typeof options !== 'object')
+    throw new RingBufferTypeError(
+      `options must be an object such as { napMs: 1 }; got ${describeValue(options)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   const { napMs = DEFAULT_NAP_MS } = options;
-  if (typeof napMs !== 'number') throw new RingBufferTypeError(`napMs must be a number; got ${describeValue(napMs)}`, 'ERR_RINGBUF_TYPE');
+  if (typeof napMs !== 'number')
+    throw new RingBufferTypeError(`napMs must be a number; got ${describeValue(napMs)}`, 'ERR_RINGBUF_TYPE');
   if (!(napMs >= 0 && napMs <= 60_000)) {
-    throw new RingBufferRangeError(`napMs must be from 0 to 60000 milliseconds; got ${napMs}. Use 1 (the default) or 0 to arm after every pass.`, 'ERR_RINGBUF_RANGE');
+    throw new RingBufferRangeError(
+      `napMs must be from 0 to 60000 milliseconds; got ${napMs}. Use 1 (the default) or 0 to arm after every pass.`,
+      'ERR_RINGBUF_RANGE',
+    );
   }
   return napMs;
 }
@@ -76,7 +91,11 @@ export function napOption(options: WaitOptions | undefined): number {
 export function pollArgs(timeoutMs: unknown, options: PollOptions | undefined): AbortSignal | undefined {
   checkTimeout(timeoutMs);
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') throw new RingBufferTypeError(`poll() options must be an object such as { signal }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+  if (options === null || typeof options !== 'object')
+    throw new RingBufferTypeError(
+      `poll() options must be an object such as { signal }; got ${describeValue(options)}`,
+      'ERR_RINGBUF_TYPE',
+    );
   checkSignal(options.signal);
   return options.signal;
 }
@@ -84,7 +103,11 @@ export function pollArgs(timeoutMs: unknown, options: PollOptions | undefined): 
 /** @internal pollSync() waits on one WAIT word: Atomics.wait cannot wait on several. */
 export function checkOneRing(rings: number): void {
   if (rings > 1) {
-    throw new RingBufferStateError(`pollSync() waits on exactly one ring (Atomics.wait takes one word); this consumer has ${rings}. Use poll() for several rings.`, 'ERR_RINGBUF_POLL');
+    throw new RingBufferStateError(
+      `pollSync() waits on exactly one ring (Atomics.wait takes one word); this consumer has ${rings}. ` +
+        'Use poll() for several rings.',
+      'ERR_RINGBUF_POLL',
+    );
   }
 }
 
@@ -208,10 +231,17 @@ export class Waiter {
   #enter(): void {
     this.check();
     if (this.#polling) {
-      throw new RingBufferStateError('a poll() is already pending on this consumer: await it before polling again (a ring has one consumer, and it waits once)', 'ERR_RINGBUF_POLL_PENDING');
+      throw new RingBufferStateError(
+        'a poll() is already pending on this consumer: await it before polling again ' +
+          '(a ring has one consumer, and it waits once)',
+        'ERR_RINGBUF_POLL_PENDING',
+      );
     }
     if (this.#target.walks.length === 0) {
-      throw new RingBufferStateError('this consumer has no rings, so poll() would wait forever: add() a ring first', 'ERR_RINGBUF_NO_RINGS');
+      throw new RingBufferStateError(
+        'this consumer has no rings, so poll() would wait forever: add() a ring first',
+        'ERR_RINGBUF_NO_RINGS',
+      );
     }
     this.#polling = true;
   }
@@ -240,7 +270,8 @@ export class Waiter {
 
   /**
    * How long to nap now (0: not at all): only after a pass that delivered,
-   * while records come at NAP_RATE or faster; for the budget, cut so that the rings do not fill past NAP_FILL meanwhile, and
+   * while records come at NAP_RATE or faster; for the budget, cut so that
+   * the rings do not fill past NAP_FILL meanwhile, and
    * never past the poll's deadline.
    */
   #napNow(deadline: number, timeoutMs: number): number {
@@ -345,7 +376,8 @@ class StandIns {
   wait(word: WaitWord, value: number, ms: number): { done: Promise<unknown>; cancel: () => void } {
     if (typeof Worker !== 'function' || typeof Blob !== 'function') {
       throw new RingBufferStateError(
-        'waiting needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. Use pollSync() in a worker.',
+        'waiting needs Atomics.waitAsync, or Worker to stand in for it; this runtime has neither. ' +
+          'Use pollSync() in a worker.',
         'ERR_RINGBUF_NO_WAIT',
       );
     }
@@ -354,7 +386,10 @@ class StandIns {
     const id = ++this.#next;
     let settle!: (v: unknown) => void;
     let fail!: (e: unknown) => void;
-    const done = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const done = new Promise((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
     const cleanup = (): void => {
       worker.removeEventListener('message', onMessage);
       worker.removeEventListener('error', onError);
@@ -430,14 +465,16 @@ export function startWait(
   }
   let onAbort: (() => void) | undefined;
   if (signal !== undefined) {
-    waits.push(new Promise<void>((resolve) => {
-      onAbort = () => {
-        for (const cancel of [...cancels]) cancel();
-        resolve();
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort);
-    }));
+    waits.push(
+      new Promise<void>((resolve) => {
+        onAbort = () => {
+          for (const cancel of [...cancels]) cancel();
+          resolve();
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort);
+      }),
+    );
   }
   // Node does not count a pending waitAsync as work: hold the event loop open while asleep.
   const keepAlive = setInterval(noop, 2 ** 30);

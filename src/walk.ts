@@ -37,7 +37,10 @@ const ROOM_FRACTION = 4;
  */
 const MOVE_SPINS = 1000;
 
-/** @internal What deliver() calls per record: the payload is `bytes[offset .. offset + length)`, valid during the call. */
+/**
+ * @internal What deliver() calls per record: the payload is
+ * `bytes[offset .. offset + length)`, valid during the call.
+ */
 export type RecordVisitor = (bytes: Uint8Array, offset: number, length: number, lost: number) => number | void;
 
 /** @internal One ring as its consumer reads it. */
@@ -88,7 +91,10 @@ export class RingWalk {
 
   constructor(ring: RingBuffer) {
     if (!(ring instanceof RingBuffer)) {
-      throw new RingBufferTypeError(`expected a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`, 'ERR_RINGBUF_TYPE');
+      throw new RingBufferTypeError(
+        `expected a RingBuffer from RingBuffer.create() or .attach(); got ${describeValue(ring)}`,
+        'ERR_RINGBUF_TYPE',
+      );
     }
     const core = ring.core;
     this.#ring = ring;
@@ -217,7 +223,8 @@ export class RingWalk {
           if (prod < cons) throw this.#corrupt(cons, `the producer position ${prod} is behind the consumer`);
           return false;
         }
-        if (prod - cons > mask + 1) throw this.#corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
+        if (prod - cons > mask + 1)
+          throw this.#corrupt(cons, `the producer position ${prod} is more than a ring ahead`);
         this.#prod = prod;
       }
       const at = this.#data + (cons & mask);
@@ -230,8 +237,10 @@ export class RingWalk {
       }
       const len = hdr & LEN_MASK;
       const next = cons + ((len + 15) & ~7);
-      if (len > maxRecord) throw this.#corrupt(cons, `header ${hex(hdr)}: length ${len} exceeds the largest record (${maxRecord})`);
-      if (next > prod) throw this.#corrupt(cons, `header ${hex(hdr)}: its record runs past the producer position ${prod}`);
+      if (len > maxRecord)
+        throw this.#corrupt(cons, `header ${hex(hdr)}: length ${len} exceeds the largest record (${maxRecord})`);
+      if (next > prod)
+        throw this.#corrupt(cons, `header ${hex(hdr)}: its record runs past the producer position ${prod}`);
       const w1 = i32[(at >> 2) + 1]!;
       if ((hdr & DISCARD_BIT) === 0) {
         this.#headW1 = w1;
@@ -277,9 +286,12 @@ export class RingWalk {
       if (len > maxRecord || next > prod) {
         moved = this.#moved(cons); // overwritten while we read it?
         if (moved === 0) {
-          throw this.#corrupt(cons, len > maxRecord
-            ? `header ${hex(hdr)}: length ${len} exceeds the largest record (${maxRecord})`
-            : `header ${hex(hdr)}: its record runs past the producer position ${prod}`);
+          throw this.#corrupt(
+            cons,
+            len > maxRecord
+              ? `header ${hex(hdr)}: length ${len} exceeds the largest record (${maxRecord})`
+              : `header ${hex(hdr)}: its record runs past the producer position ${prod}`,
+          );
         }
         if (moved < 0) return false;
         continue;

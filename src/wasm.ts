@@ -161,7 +161,13 @@ export class RingCore {
     const hdr = offset - L.HDR_SIZE;
     // BUSY reads as a negative int32; anything else was never reserved or is committed already
     const word = this.i32[hdr >> 2]!;
-    return hdr >= this.data && hdr < this.data + this.size && (hdr & 7) === 0 && word < 0 && (word & L.LEN_MASK) <= this.maxRecord;
+    return (
+      hdr >= this.data &&
+      hdr < this.data + this.size &&
+      (hdr & 7) === 0 &&
+      word < 0 &&
+      (word & L.LEN_MASK) <= this.maxRecord
+    );
   }
 
   /** [Q1] [Q2] A producer announces that it waits for room; returns ROOM_SEQ, to wait on. */

@@ -25,7 +25,10 @@ interface State {
 export const perfbuf: Contender<State> = {
   name: 'PerfBuffer',
   validate: (config) =>
-    commonRefusal(config) ?? (config.recordSize + PREFIX > share(config) - 16 ? 'the record does not fit one producer\'s share of the buffering' : null),
+    commonRefusal(config) ??
+    (config.recordSize + PREFIX > share(config) - 16
+      ? "the record does not fit one producer's share of the buffering"
+      : null),
   async setup(config) {
     const pb = await PerfBuffer.create({ producers: config.producers, size: share(config), ordered: true });
     return { state: { pb, stride: ringStride(config.recordSize + PREFIX), disorder: null }, shared: pb.handle };
@@ -66,5 +69,6 @@ export const perfbuf: Contender<State> = {
     }
     return { records, drops, wakeups };
   },
-  report: (_, config) => `${config.producers} ring${config.producers > 1 ? 's' : ''} of ${share(config) / 1024} KiB, merged by stamp`,
+  report: (_, config) =>
+    `${config.producers} ring${config.producers > 1 ? 's' : ''} of ${share(config) / 1024} KiB, merged by stamp`,
 };

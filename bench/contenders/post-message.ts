@@ -26,8 +26,11 @@ function postMessageContender(name: string, batch: number): Contender<State> {
     validate(config) {
       const common = commonRefusal(config);
       if (common !== null) return common;
-      if (config.wakeup !== 'adaptive') return 'postMessage has no wakeup flags: every message is an event on the consumer\'s thread';
-      return Math.floor(config.ringBytes / config.recordSize) < 2 * batch ? `a ring's worth of records must hold two messages of ${batch}` : null;
+      if (config.wakeup !== 'adaptive')
+        return "postMessage has no wakeup flags: every message is an event on the consumer's thread";
+      return Math.floor(config.ringBytes / config.recordSize) < 2 * batch
+        ? `a ring's worth of records must hold two messages of ${batch}`
+        : null;
     },
     setup: async () => ({ state: { records: 0, messages: 0 }, shared: null }),
     producer(init) {
@@ -76,7 +79,11 @@ function postMessageContender(name: string, batch: number): Contender<State> {
         });
       });
     },
-    measure: (state, session) => ({ records: state.records - session.verifier.producers, drops: session.producerDrops(), wakeups: state.messages }),
+    measure: (state, session) => ({
+      records: state.records - session.verifier.producers,
+      drops: session.producerDrops(),
+      wakeups: state.messages,
+    }),
     report: (r) => `${(r.records / r.wakeups!).toFixed(1)} records per message`,
   };
 }

@@ -18,7 +18,9 @@ export const ring: Contender<State> = {
   name: 'wasm-ringbuf',
   validate: (config) =>
     commonRefusal(config) ??
-    (config.recordSize > config.ringBytes - 16 ? `a ${config.ringBytes}-byte ring holds payloads of up to ${config.ringBytes - 16} bytes` : null),
+    (config.recordSize > config.ringBytes - 16
+      ? `a ${config.ringBytes}-byte ring holds payloads of up to ${config.ringBytes - 16} bytes`
+      : null),
   async setup(config) {
     const rb = await RingBuffer.create({ size: config.ringBytes });
     return { state: { rb, stride: ringStride(config.recordSize) }, shared: rb.handle };
@@ -44,7 +46,8 @@ export const ring: Contender<State> = {
     // every record, END records too, moved the consumer position by one stride
     return { records: rb.query(BPF_RB_CONS_POS) / stride - session.verifier.producers, drops: dropped, wakeups };
   },
-  report: (_, config) => (config.wakeup === 'NO_WAKEUP'
-    ? 'submit(BPF_RB_NO_WAKEUP); consume(), sleep 1 ms when empty'
-    : `submit(${config.wakeup === 'adaptive' ? '0' : 'BPF_RB_FORCE_WAKEUP'}); await consumer.poll()`),
+  report: (_, config) =>
+    config.wakeup === 'NO_WAKEUP'
+      ? 'submit(BPF_RB_NO_WAKEUP); consume(), sleep 1 ms when empty'
+      : `submit(${config.wakeup === 'adaptive' ? '0' : 'BPF_RB_FORCE_WAKEUP'}); await consumer.poll()`,
 };

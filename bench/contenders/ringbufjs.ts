@@ -26,7 +26,10 @@ export const ringbufjs: Contender<State> = {
   },
   async setup(config) {
     const storage = SpscRing.getStorageForCapacity(config.ringBytes, Uint8Array);
-    return { state: { ring: new SpscRing(storage, Uint8Array), recordSize: config.recordSize, bytes: 0 }, shared: storage };
+    return {
+      state: { ring: new SpscRing(storage, Uint8Array), recordSize: config.recordSize, bytes: 0 },
+      shared: storage,
+    };
   },
   producer(init) {
     const ring = new SpscRing(init.shared as SharedArrayBuffer, Uint8Array);
@@ -50,6 +53,10 @@ export const ringbufjs: Contender<State> = {
     }
   },
   // ringbuf.js counts no refusals of its own: the producers' count
-  measure: (state, session) => ({ records: state.bytes / state.recordSize - session.verifier.producers, drops: session.producerDrops(), wakeups: null }),
+  measure: (state, session) => ({
+    records: state.bytes / state.recordSize - session.verifier.producers,
+    drops: session.producerDrops(),
+    wakeups: null,
+  }),
   report: () => 'push(); pop(), sleep 1 ms when empty',
 };

@@ -45,4 +45,13 @@ export const POST_WINDOW = 4096;
 export const EVENT_BYTES = 24;
 
 /** Producer colours, shared by the chart and the counters. */
-export const PRODUCER_COLOURS = ['#a78bfa', '#f472b6', '#38bdf8', '#a3e635', '#fb923c', '#facc15', '#34d399', '#f87171'];
+export const PRODUCER_COLOURS = [
+  '#a78bfa',
+  '#f472b6',
+  '#38bdf8',
+  '#a3e635',
+  '#fb923c',
+  '#facc15',
+  '#34d399',
+  '#f87171',
+];

@@ -4,12 +4,29 @@
 // postMessage per POST_BATCH events (a transferred ArrayBuffer). The lanes
 // take turns (or one runs alone) and every event is checked for order on
 // arrival.
+import { RingBuffer, RingBufferConsumer, BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from 'wasm-ringbuf';
 import {
-  RingBuffer, RingBufferConsumer, BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
-} from 'wasm-ringbuf';
-import {
-  ACK, CONTROL_WORDS, EVENT_BYTES, MAX_PRODUCERS, MODE, MODE_BATCH, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED,
-  POST_BATCH, POST_WINDOW, PRODUCER_COLOURS, RATE, REFUSED, WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_NONE, WAKEUP_SAMPLED, WRITTEN,
+  ACK,
+  CONTROL_WORDS,
+  EVENT_BYTES,
+  MAX_PRODUCERS,
+  MODE,
+  MODE_BATCH,
+  MODE_PAUSED,
+  MODE_POST,
+  MODE_RING,
+  PAYLOAD,
+  POSTED,
+  POST_BATCH,
+  POST_WINDOW,
+  PRODUCER_COLOURS,
+  RATE,
+  REFUSED,
+  WAKEUP,
+  WAKEUP_ADAPTIVE,
+  WAKEUP_NONE,
+  WAKEUP_SAMPLED,
+  WRITTEN,
 } from './control.js';
 import { movingMedian } from './median.js';
 
@@ -22,7 +39,12 @@ const intParam = (name, fallback, min, max) => {
 };
 const settings = {
   // one producer per spare core, 2 to 3: on 2 cores a third would mostly take turns with the page
-  producers: intParam('producers', Math.min(3, Math.max(2, (navigator.hardwareConcurrency || 2) - 1)), 1, MAX_PRODUCERS),
+  producers: intParam(
+    'producers',
+    Math.min(3, Math.max(2, (navigator.hardwareConcurrency || 2) - 1)),
+    1,
+    MAX_PRODUCERS,
+  ),
   phaseMs: intParam('phaseMs', 5000, 250, 600_000),
   phase: ['auto', 'ring', 'post', 'batch'].includes(params.get('phase')) ? params.get('phase') : 'auto',
   wakeup: ['adaptive', 'sampled', 'none'].includes(params.get('wakeup')) ? params.get('wakeup') : 'adaptive',
@@ -35,8 +57,19 @@ const WAKEUP_POLICY = { adaptive: WAKEUP_ADAPTIVE, sampled: WAKEUP_SAMPLED, none
 // ---- what the page shows, and what the browser tests read ----------------------------------
 
 const lane = () => ({
-  records: 0, rate: 0, avgRate: 0, activeMs: 0, wakeups: 0, dropped: 0, lost: 0, gaps: 0, orderErrors: 0,
-  latencyMs: NaN, polls: 0, laps: 0, fps: NaN,
+  records: 0,
+  rate: 0,
+  avgRate: 0,
+  activeMs: 0,
+  wakeups: 0,
+  dropped: 0,
+  lost: 0,
+  gaps: 0,
+  orderErrors: 0,
+  latencyMs: NaN,
+  polls: 0,
+  laps: 0,
+  fps: NaN,
 });
 /** Live numbers, also read by test/browser (window.demo). */
 const demo = {
@@ -59,11 +92,25 @@ globalThis.demo = demo;
 const latestValues = new Array(settings.producers).fill(0);
 
 const $ = (sel) => document.querySelector(sel);
-const fmtRate = (n) => (!Number.isFinite(n) ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+const fmtRate = (n) =>
+  !Number.isFinite(n)
+    ? '–'
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} k`
+        : n.toFixed(0);
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 /** A count that fits its cell: exact below a million, then in millions (the exact figure in the cell's title). */
 const fmtCount = (n) => (n < 1e6 ? fmtInt(n) : n < 1e9 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e9).toFixed(2)} G`);
-const fmtMs = (ms) => (!Number.isFinite(ms) ? '–' : ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(1)} ms` : `${(ms * 1000).toFixed(0)} µs`);
+const fmtMs = (ms) =>
+  !Number.isFinite(ms)
+    ? '–'
+    : ms >= 100
+      ? `${ms.toFixed(0)} ms`
+      : ms >= 1
+        ? `${ms.toFixed(1)} ms`
+        : `${(ms * 1000).toFixed(0)} µs`;
 
 // ---- start ---------------------------------------------------------------------------------
 
@@ -91,15 +138,24 @@ async function start() {
   const batch = startBatchLane(control, credit);
   const workers = [];
   for (let i = 0; i < settings.producers; i++) {
-    const worker = new Worker(new URL('./producer.worker.js', import.meta.url), { type: 'module', name: `producer ${i}` });
-    workers.push(new Promise((resolve, reject) => {
-      worker.addEventListener('error', (e) => reject(new Error(`producer worker ${i} failed to start: ${e.message ?? 'see the console'}`)), { once: true });
-      worker.addEventListener('message', (e) => {
-        if (e.data?.type === 'ready') resolve(worker);
-        else if (e.data.events !== undefined) batch.receive(e.data);
-        else post.receive(e.data);
-      });
-    }));
+    const worker = new Worker(new URL('./producer.worker.js', import.meta.url), {
+      type: 'module',
+      name: `producer ${i}`,
+    });
+    workers.push(
+      new Promise((resolve, reject) => {
+        worker.addEventListener(
+          'error',
+          (e) => reject(new Error(`producer worker ${i} failed to start: ${e.message ?? 'see the console'}`)),
+          { once: true },
+        );
+        worker.addEventListener('message', (e) => {
+          if (e.data?.type === 'ready') resolve(worker);
+          else if (e.data.events !== undefined) batch.receive(e.data);
+          else post.receive(e.data);
+        });
+      }),
+    );
     worker.postMessage({ handle: rb.handle, control: control.buffer, index: i });
   }
   await Promise.all(workers);
@@ -109,7 +165,11 @@ async function start() {
     modeChanged = true;
     Atomics.store(control, MODE, mode);
     Atomics.notify(control, MODE); // pairs with the wait on MODE in a paused producer
-    for (const [name, m] of [['ring', MODE_RING], ['post', MODE_POST], ['batch', MODE_BATCH]]) {
+    for (const [name, m] of [
+      ['ring', MODE_RING],
+      ['post', MODE_POST],
+      ['batch', MODE_BATCH],
+    ]) {
       $(`#lane-${name}`).classList.toggle('active', mode === m);
       $(`#lane-${name} .state`).textContent = mode === m ? 'live' : 'waiting';
     }
@@ -120,20 +180,28 @@ async function start() {
   const ONLY = { ring: MODE_RING, post: MODE_POST, batch: MODE_BATCH };
   const first = ONLY[settings.phase] ?? MODE_RING;
   // taking turns: ring, one message per event, batched messages, ring again
-  const wanted = () => ONLY[settings.phase] ?? (demo.mode === MODE_RING ? MODE_POST : demo.mode === MODE_POST ? MODE_BATCH : MODE_RING);
+  const wanted = () =>
+    ONLY[settings.phase] ?? (demo.mode === MODE_RING ? MODE_POST : demo.mode === MODE_POST ? MODE_BATCH : MODE_RING);
   setMode(first);
   $('#pause').addEventListener('click', () => {
     paused = !paused;
     $('#pause').textContent = paused ? 'resume' : 'pause';
     $('#pause').setAttribute('aria-pressed', String(paused));
     if (paused) setMode(MODE_PAUSED);
-    else { setMode(first); phaseStarted = performance.now(); }
+    else {
+      setMode(first);
+      phaseStarted = performance.now();
+    }
   });
 
   // Sample the counters four times a second: rates, the chart's history, the switch of lanes.
   const history = [];
   let last = performance.now();
-  const lanes = { ring: { mode: MODE_RING, last: 0, time: 0 }, post: { mode: MODE_POST, last: 0, time: 0 }, batch: { mode: MODE_BATCH, last: 0, time: 0 } };
+  const lanes = {
+    ring: { mode: MODE_RING, last: 0, time: 0 },
+    post: { mode: MODE_POST, last: 0, time: 0 },
+    batch: { mode: MODE_BATCH, last: 0, time: 0 },
+  };
   setInterval(() => {
     const now = performance.now();
     const dt = (now - last) / 1000;
@@ -143,7 +211,7 @@ async function start() {
     const s = rb.stats();
     r.wakeups = s.wakeups;
     r.dropped = s.dropped;
-    r.laps = (rb.query(BPF_RB_PROD_POS)) / settings.size;
+    r.laps = rb.query(BPF_RB_PROD_POS) / settings.size;
     for (const [name, l] of Object.entries(lanes)) {
       const d = demo[name];
       d.rate = (d.records - l.last) / dt;
@@ -159,7 +227,14 @@ async function start() {
     demo.batch.latencyMs = batch.latency.tick();
     demo.post.dropped = post.maxInFlight;
     demo.batch.dropped = batch.maxInFlight;
-    history.push({ t: now, ring: r.rate, post: demo.post.rate, batch: demo.batch.rate, mode: demo.mode, values: latestValues.slice() });
+    history.push({
+      t: now,
+      ring: r.rate,
+      post: demo.post.rate,
+      batch: demo.batch.rate,
+      mode: demo.mode,
+      values: latestValues.slice(),
+    });
     while (history.length > 0 && history[0].t < now - 61_000) history.shift();
     pushTail([ring, post, batch]);
     renderNumbers();
@@ -225,7 +300,8 @@ function startRingConsumer(rb, control) {
     r.records++;
     r.lost += lost;
     const want = next[p];
-    if (want === undefined || seq < want) r.orderErrors++; // a duplicate or a reordering: never expected
+    if (want === undefined || seq < want)
+      r.orderErrors++; // a duplicate or a reordering: never expected
     else if (seq > want) r.gaps += seq - want; // refused records (ring full); `lost` reports them too
     next[p] = seq + 1;
     if ((r.records & 63) === 0) {
@@ -239,10 +315,11 @@ function startRingConsumer(rb, control) {
   });
 
   const channel = new MessageChannel();
-  const nextTask = () => new Promise((resolve) => {
-    channel.port1.onmessage = resolve;
-    channel.port2.postMessage(0);
-  });
+  const nextTask = () =>
+    new Promise((resolve) => {
+      channel.port1.onmessage = resolve;
+      channel.port2.postMessage(0);
+    });
 
   (async () => {
     let slice = performance.now();
@@ -265,7 +342,11 @@ function startRingConsumer(rb, control) {
   return {
     tally: r,
     latency,
-    takeTail() { const t = tail; tail = null; return t; },
+    takeTail() {
+      const t = tail;
+      tail = null;
+      return t;
+    },
   };
 }
 
@@ -289,7 +370,11 @@ function postLaneState(control, credit) {
       lane.maxInFlight = Math.max(lane.maxInFlight, Atomics.load(control, POSTED + i) - credit[i]);
       return lane.latency.add(performance.timeOrigin + performance.now() - t);
     },
-    takeTail() { const t = lane.tail; lane.tail = null; return t; },
+    takeTail() {
+      const t = lane.tail;
+      lane.tail = null;
+      return t;
+    },
   };
   return lane;
 }
@@ -347,7 +432,11 @@ function startBatchLane(control, credit) {
 
 function renderNumbers() {
   const MODES = { ring: MODE_RING, post: MODE_POST, batch: MODE_BATCH };
-  for (const [name, l] of [['ring', demo.ring], ['post', demo.post], ['batch', demo.batch]]) {
+  for (const [name, l] of [
+    ['ring', demo.ring],
+    ['post', demo.post],
+    ['batch', demo.batch],
+  ]) {
     const card = $(`#lane-${name}`);
     const active = demo.mode === MODES[name];
     const set = (k, text, exact) => {
@@ -356,8 +445,12 @@ function renderNumbers() {
       if (exact !== undefined) el.title = fmtInt(exact);
     };
     set('rate', fmtRate(active ? l.rate : l.avgRate));
-    set('avg', active ? `average ${fmtRate(l.avgRate)}/s over ${(l.activeMs / 1000).toFixed(0)} s live`
-      : `average while live (${(l.activeMs / 1000).toFixed(0)} s); waiting for its turn`);
+    set(
+      'avg',
+      active
+        ? `average ${fmtRate(l.avgRate)}/s over ${(l.activeMs / 1000).toFixed(0)} s live`
+        : `average while live (${(l.activeMs / 1000).toFixed(0)} s); waiting for its turn`,
+    );
     set('records', fmtCount(l.records), l.records);
     set('wakeups', fmtCount(l.wakeups), l.wakeups);
     set('perWakeup', l.wakeups > 0 ? fmtInt(l.records / l.wakeups) : l.records > 0 ? '∞' : '–');
@@ -391,22 +484,24 @@ function pushTail(lanes) {
   if (!t) return;
   tailRows.unshift(t);
   tailRows.length = Math.min(tailRows.length, 9);
-  $('#tail').replaceChildren(...tailRows.map((row) => {
-    const li = document.createElement('li');
-    const who = document.createElement('b');
-    who.textContent = `worker ${row.p}`;
-    who.style.color = PRODUCER_COLOURS[row.p % PRODUCER_COLOURS.length];
-    const lane = document.createElement('span');
-    lane.className = `lane-${row.lane}`;
-    lane.textContent = row.lane === 'ring' ? 'ring' : row.lane === 'post' ? 'post' : 'post×64';
-    const seq = document.createElement('span');
-    seq.textContent = `#${fmtInt(row.seq)}  v=${row.v >= 0 ? '+' : ''}${row.v.toFixed(3)}`;
-    const lat = document.createElement('span');
-    lat.textContent = fmtMs(row.lat);
-    lat.style.textAlign = 'right';
-    li.append(who, lane, seq, lat);
-    return li;
-  }));
+  $('#tail').replaceChildren(
+    ...tailRows.map((row) => {
+      const li = document.createElement('li');
+      const who = document.createElement('b');
+      who.textContent = `worker ${row.p}`;
+      who.style.color = PRODUCER_COLOURS[row.p % PRODUCER_COLOURS.length];
+      const lane = document.createElement('span');
+      lane.className = `lane-${row.lane}`;
+      lane.textContent = row.lane === 'ring' ? 'ring' : row.lane === 'post' ? 'post' : 'post×64';
+      const seq = document.createElement('span');
+      seq.textContent = `#${fmtInt(row.seq)}  v=${row.v >= 0 ? '+' : ''}${row.v.toFixed(3)}`;
+      const lat = document.createElement('span');
+      lat.textContent = fmtMs(row.lat);
+      lat.style.textAlign = 'right';
+      li.append(who, lane, seq, lat);
+      return li;
+    }),
+  );
 }
 
 // ---- drawing (canvas, by hand) -------------------------------------------------------------
@@ -455,7 +550,12 @@ function drawChart(canvas, history, now) {
     const a = history[i - 1];
     const b = history[i];
     if (b.mode === MODE_PAUSED) continue;
-    ctx.fillStyle = b.mode === MODE_RING ? 'rgba(45, 212, 191, 0.06)' : b.mode === MODE_POST ? 'rgba(245, 158, 11, 0.06)' : 'rgba(167, 139, 250, 0.07)';
+    ctx.fillStyle =
+      b.mode === MODE_RING
+        ? 'rgba(45, 212, 191, 0.06)'
+        : b.mode === MODE_POST
+          ? 'rgba(245, 158, 11, 0.06)'
+          : 'rgba(167, 139, 250, 0.07)';
     ctx.fillRect(Math.max(left, x(a.t)), top, x(b.t) - Math.max(left, x(a.t)), bottom - top);
   }
   // grid: decades
@@ -481,7 +581,11 @@ function drawChart(canvas, history, now) {
     ctx.fillText(label, Math.max(left, xx - ctx.measureText(label).width / 2), h - 6);
   }
   // the two series: area plus line
-  for (const [key, col] of [['post', colour('--post')], ['batch', colour('--batch')], ['ring', colour('--ring')]]) {
+  for (const [key, col] of [
+    ['post', colour('--post')],
+    ['batch', colour('--batch')],
+    ['ring', colour('--ring')],
+  ]) {
     const pts = history.filter((s) => now - s.t <= span);
     if (pts.length < 2) continue;
     const grad = ctx.createLinearGradient(0, top, 0, bottom);
@@ -529,7 +633,10 @@ function drawGauge(canvas, rb, control) {
     ctx.stroke();
   }
   // the two positions as ticks
-  for (const [pos, col] of [[cons, '#e6ebf5'], [prod, colour('--ring')]]) {
+  for (const [pos, col] of [
+    [cons, '#e6ebf5'],
+    [prod, colour('--ring')],
+  ]) {
     const a = angle(pos);
     ctx.strokeStyle = col;
     ctx.lineWidth = 2;
@@ -598,8 +705,15 @@ function drawValues(canvas, history, now) {
   if (pts.length < 2) return;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of pts) for (const v of s.values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  if (hi - lo < 1e-6) { hi += 1; lo -= 1; }
+  for (const s of pts)
+    for (const v of s.values) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  if (hi - lo < 1e-6) {
+    hi += 1;
+    lo -= 1;
+  }
   const pad = (hi - lo) * 0.1;
   lo -= pad;
   hi += pad;

@@ -6,8 +6,24 @@
 // through the shared control words of control.js.
 import { RingBuffer, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from 'wasm-ringbuf';
 import {
-  ACK, EVENT_BYTES, MODE, MODE_BATCH, MODE_PAUSED, MODE_POST, MODE_RING, PAYLOAD, POSTED, POST_BATCH, POST_WINDOW, RATE, REFUSED,
-  SAMPLE_EVERY, WAKEUP, WAKEUP_ADAPTIVE, WAKEUP_SAMPLED, WRITTEN,
+  ACK,
+  EVENT_BYTES,
+  MODE,
+  MODE_BATCH,
+  MODE_PAUSED,
+  MODE_POST,
+  MODE_RING,
+  PAYLOAD,
+  POSTED,
+  POST_BATCH,
+  POST_WINDOW,
+  RATE,
+  REFUSED,
+  SAMPLE_EVERY,
+  WAKEUP,
+  WAKEUP_ADAPTIVE,
+  WAKEUP_SAMPLED,
+  WRITTEN,
 } from './control.js';
 
 const BATCH = 64; // events between looks at the control words
@@ -66,9 +82,12 @@ function run(rb, ctl, index) {
         view.setUint32(off + 4, ringSeq, true);
         view.setFloat64(off + 8, t, true);
         view.setFloat64(off + 16, value, true);
-        const flags = policy === WAKEUP_ADAPTIVE ? 0
-          : policy === WAKEUP_SAMPLED && ringSeq % SAMPLE_EVERY === 0 ? BPF_RB_FORCE_WAKEUP
-          : BPF_RB_NO_WAKEUP;
+        const flags =
+          policy === WAKEUP_ADAPTIVE
+            ? 0
+            : policy === WAKEUP_SAMPLED && ringSeq % SAMPLE_EVERY === 0
+              ? BPF_RB_FORCE_WAKEUP
+              : BPF_RB_NO_WAKEUP;
         rb.submitRaw(off, flags); // bpf_ringbuf_submit()
         ringSeq++;
         written++;

@@ -48,7 +48,9 @@ export const BARE_SPECIFIERS = Object.freeze({
 });
 
 const BARE = new RegExp(
-  String.raw`(\bfrom\s*|\bimport\s*\(?\s*)(['"])(${Object.keys(BARE_SPECIFIERS).map((k) => k.replace(/[/.]/g, '\\$&')).join('|')})\2`,
+  String.raw`(\bfrom\s*|\bimport\s*\(?\s*)(['"])(${Object.keys(BARE_SPECIFIERS)
+    .map((k) => k.replace(/[/.]/g, '\\$&'))
+    .join('|')})\2`,
   'g',
 );
 
@@ -78,7 +80,11 @@ const TYPES = {
  * - `prefixes`: URL prefixes to serve (default DEFAULT_PREFIXES).
  * Resolves to `{ url, port, close }` once listening on 127.0.0.1.
  */
-export function startServer({ port = Number(process.env.PORT ?? 0), isolated = true, prefixes = DEFAULT_PREFIXES } = {}) {
+export function startServer({
+  port = Number(process.env.PORT ?? 0),
+  isolated = true,
+  prefixes = DEFAULT_PREFIXES,
+} = {}) {
   const server = createServer((req, res) => {
     handle(req, res, isolated, prefixes).catch((err) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -146,7 +152,10 @@ async function handle(req, res, isolated, prefixes) {
   }
   if (info === null || !info.isFile()) {
     res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-    const hint = path.startsWith('/dist/') || path.startsWith('/build/browser-demo/') ? ' (run `npm run build` first; the Vite build of the demo: see examples/browser/vite.config.mjs)' : '';
+    const hint =
+      path.startsWith('/dist/') || path.startsWith('/build/browser-demo/')
+        ? ' (run `npm run build` first; the Vite build of the demo: see examples/browser/vite.config.mjs)'
+        : '';
     return void res.end(`not found: ${path}${hint}\n`);
   }
   let body = await readFile(file);
@@ -164,9 +173,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const isolated = !process.argv.includes('--no-isolation');
   const { url } = await startServer({ isolated });
   console.log(`wasm-ringbuf browser demo: ${url}`);
-  console.log(`  the Vite build (after \`npx vite build examples/browser --config examples/browser/vite.config.mjs\`): ${url}build/browser-demo/`);
-  console.log(isolated
-    ? `  sending ${Object.entries(ISOLATION_HEADERS).map(([k, v]) => `${k}: ${v}`).join(', ')}`
-    : '  --no-isolation: COOP/COEP NOT sent; the page will show the error it gets');
+  console.log(
+    `  the Vite build (after \`npx vite build examples/browser --config examples/browser/vite.config.mjs\`): ${url}build/browser-demo/`,
+  );
+  console.log(
+    isolated
+      ? `  sending ${Object.entries(ISOLATION_HEADERS)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')}`
+      : '  --no-isolation: COOP/COEP NOT sent; the page will show the error it gets',
+  );
   console.log('  Ctrl-C to stop');
 }

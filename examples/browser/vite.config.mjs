@@ -34,7 +34,8 @@ export default defineConfig({
     {
       // The bundle resolves every import itself: the page's import map (for serve.mjs) goes.
       name: 'drop-import-map',
-      transformIndexHtml: (html) => html.replace(/\s*<!--[^]*?-->\s*<script type="importmap">[^]*?<\/script>/, ''),
+      transformIndexHtml: (html) =>
+        html.replace(/\s*<!--[\s\S]*?-->\s*<script type="importmap">[\s\S]*?<\/script>/, ''),
     },
   ],
   server: { headers },

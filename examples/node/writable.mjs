@@ -13,4 +13,6 @@ const lines = new ReadableStream({ pull: (c) => (i < 10_000 ? c.enqueue(`line ${
 await lines.pipeTo(createWritableStream(rb)); // each string becomes a UTF-8 record; a write waits while the ring is full
 await reading;
 const { dropped, roomWaits } = rb.stats();
-console.log(`received ${received}; dropped ${dropped}; the writer waited for room ${roomWaits > 0 ? 'now and then' : 'never'}`);
+console.log(
+  `received ${received}; dropped ${dropped}; the writer waited for room ${roomWaits > 0 ? 'now and then' : 'never'}`,
+);

@@ -2,15 +2,35 @@
 // together and shared through one handle (layout in ./layout.ts).
 
 import {
-  RingBufferRangeError, RingBufferStateError, RingBufferTypeError, checkBoolean, checkInteger, checkOptions,
-  checkPositive, describeValue,
+  RingBufferRangeError,
+  RingBufferStateError,
+  RingBufferTypeError,
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  checkPositive,
+  describeValue,
 } from '../errors.js';
 import { REAP_LOCK_RECOVERED } from '../layout.js';
 import { RingBuffer, type RingBufferHandle, type RingBufferStats } from '../ring-buffer.js';
 import { checkSize } from '../ring-options.js';
 import {
-  FLAG_ORDERED, IDLE, MAX_PRODUCERS, MAX_RECORDS_HELD, PB_MAGIC, PB_VERSION, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS,
-  W_FLAGS, W_MAGIC, W_PRODUCERS, W_SLOTS, W_VERSION, controlBytes,
+  FLAG_ORDERED,
+  IDLE,
+  MAX_PRODUCERS,
+  MAX_RECORDS_HELD,
+  PB_MAGIC,
+  PB_VERSION,
+  PREFIX,
+  SLOT_LOW,
+  SLOT_OWNER,
+  SLOT_WORDS,
+  W_FLAGS,
+  W_MAGIC,
+  W_PRODUCERS,
+  W_SLOTS,
+  W_VERSION,
+  controlBytes,
 } from './layout.js';
 import { PerfBufferProducer } from './producer.js';
 
@@ -46,8 +66,12 @@ function badHandle(why: string): RingBufferTypeError {
 }
 
 function checkSlot(slot: unknown, producers: number): asserts slot is number {
-  checkInteger(slot, 'producer slot', producers - 1,
-    `This perf buffer has ${producers} producer slots, 0 to ${producers - 1}.`);
+  checkInteger(
+    slot,
+    'producer slot',
+    producers - 1,
+    `This perf buffer has ${producers} producer slots, 0 to ${producers - 1}.`,
+  );
 }
 
 /**
@@ -101,8 +125,12 @@ export class PerfBuffer {
     let maxRecord: number | undefined;
     if (options.maxRecord !== undefined) {
       const less = ordered ? ', less the 8-byte stamp prefix of an ordered buffer' : '';
-      checkInteger(options.maxRecord, 'maxRecord', size - 16 - prefix,
-        `A ring of ${size} bytes holds payloads of up to ${size} - 16 bytes${less}.`);
+      checkInteger(
+        options.maxRecord,
+        'maxRecord',
+        size - 16 - prefix,
+        `A ring of ${size} bytes holds payloads of up to ${size} - 16 bytes${less}.`,
+      );
       maxRecord = options.maxRecord + prefix;
     } else if (ordered) {
       maxRecord = size - 16; // the ring's largest; the user's is 8 bytes less

@@ -4,5 +4,8 @@ export type { PerfBufferOptions, PerfBufferHandle } from './buffer.js';
 export { PerfBufferProducer, PerfReservation } from './producer.js';
 export { PerfBufferConsumer } from './merge.js';
 export type {
-  PerfBufferConsumerOptions, PerfSampleCallback, PerfRawSampleCallback, PerfLostCallback,
+  PerfBufferConsumerOptions,
+  PerfSampleCallback,
+  PerfRawSampleCallback,
+  PerfLostCallback,
 } from './merge.js';

@@ -5,16 +5,17 @@
 //
 // The control memory (an Int32Array over a SharedArrayBuffer, beside the rings):
 //
-//  byte    0 ┌──────────────────────────────────────────────────────────────┐
-//            │ line 0, written once: MAGIC │ VERSION │ PRODUCERS │ FLAGS     │
-//            │ HELD: the consumer went to sleep with records held back by   │
-//            │       the watermark (set and cleared by the consumer)        │
-//  byte   64 ├── line 1: COUNTER, the stamp counter (+2 per record) ───────┤
-//  byte  128 ├── line 2 + k, one per producer k: ─────────────────────────┤
-//            │ LOW u32: IDLE (1), or an even lower bound of the stamp of    │
-//            │          every record producer k has not yet committed       │
-//            │ OWNER u32: producer id of the thread attached to slot k (0 = free)
-//            └──────────────────────────────────────────────────────────────┘
+//  byte    0 +----------------------------------------------------------+
+//            | line 0, written once: MAGIC | VERSION | PRODUCERS | FLAGS |
+//            | HELD: the consumer went to sleep with records held back  |
+//            |       by the watermark (set and cleared by the consumer) |
+//  byte   64 +-- line 1: COUNTER, the stamp counter (+2 per record) ----+
+//  byte  128 +-- line 2 + k, one per producer k: -----------------------+
+//            | LOW u32: IDLE (1), or an even lower bound of the stamp   |
+//            |          of every record producer k has not committed    |
+//            | OWNER u32: producer id of the thread attached to slot k  |
+//            |            (0 = free)                                    |
+//            +----------------------------------------------------------+
 //
 // A record of an ordered buffer: the ring's 8-byte header, then an 8-byte
 // prefix the user never sees, then the user's `len` bytes:
@@ -64,4 +65,3 @@ export const FLOOR_STALE = 2 ** 29;
 export function controlBytes(producers: number): number {
   return 4 * (W_SLOTS + producers * SLOT_WORDS);
 }
-

@@ -2,7 +2,15 @@
 // stamp (the watermark argument is in docs/perfbuf.md), or read round-robin.
 
 import { RingWalk, type RecordVisitor } from '../walk.js';
-import { RingBufferStateError, RingBufferTypeError, checkBoolean, checkCount, checkFunction, checkPositive, describeValue } from '../errors.js';
+import {
+  RingBufferStateError,
+  RingBufferTypeError,
+  checkBoolean,
+  checkCount,
+  checkFunction,
+  checkPositive,
+  describeValue,
+} from '../errors.js';
 import { roundRobin } from '../fair.js';
 import { OFF_DROPPED } from '../layout.js';
 import { WaitingConsumer } from '../consumer.js';
@@ -19,7 +27,13 @@ import { IDLE, PREFIX, SLOT_LOW, SLOT_WORDS, STAMP_STEP, W_COUNTER, W_HELD, W_SL
  */
 export type PerfSampleCallback = (data: Uint8Array, producer: number, stamp: number) => number | void;
 /** The zero-allocation form: the payload is `bytes[offset .. offset + length)`, valid during the call. */
-export type PerfRawSampleCallback = (bytes: Uint8Array, offset: number, length: number, producer: number, stamp: number) => number | void;
+export type PerfRawSampleCallback = (
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  producer: number,
+  stamp: number,
+) => number | void;
 /**
  * libbpf's `perf_buffer_lost_fn` (`PERF_RECORD_LOST`): `count` records of
  * `producer` were refused for lack of room since its previous record in the
@@ -33,7 +47,10 @@ export interface PerfBufferConsumerOptions extends WaitOptions {
   sample?: PerfSampleCallback;
   /** Per record, zero-allocation form. */
   sampleRaw?: PerfRawSampleCallback;
-  /** Lost records, in stream order (before the producer's next record). Without it, losses are only counted in `lost()`. */
+  /**
+   * Lost records, in stream order (before the producer's next record).
+   * Without it, losses are only counted in `lost()`.
+   */
   lost?: PerfLostCallback;
   /**
    * Deliver in one global order by stamp (default: true when the buffer is
@@ -82,19 +99,38 @@ export class PerfBufferConsumer extends WaitingConsumer {
   readonly #rels: Int32Array;
 
   constructor(pb: PerfBuffer, options: PerfBufferConsumerOptions) {
-    if (!(pb instanceof PerfBuffer)) throw new RingBufferTypeError(`PerfBufferConsumer takes a PerfBuffer from PerfBuffer.create(); got ${describeValue(pb)}`, 'ERR_RINGBUF_TYPE');
-    if (options === null || typeof options !== 'object') throw new RingBufferTypeError(`options must be an object such as { sample }; got ${describeValue(options)}`, 'ERR_RINGBUF_TYPE');
+    if (!(pb instanceof PerfBuffer))
+      throw new RingBufferTypeError(
+        `PerfBufferConsumer takes a PerfBuffer from PerfBuffer.create(); got ${describeValue(pb)}`,
+        'ERR_RINGBUF_TYPE',
+      );
+    if (options === null || typeof options !== 'object')
+      throw new RingBufferTypeError(
+        `options must be an object such as { sample }; got ${describeValue(options)}`,
+        'ERR_RINGBUF_TYPE',
+      );
     super(options);
     const { sample, sampleRaw, lost, ordered = pb.ordered, quantum = 16 } = options;
     if ((sample === undefined) === (sampleRaw === undefined)) {
-      throw new RingBufferTypeError('give exactly one of sample (data, producer, stamp) and sampleRaw (bytes, offset, length, producer, stamp)', 'ERR_RINGBUF_TYPE');
+      throw new RingBufferTypeError(
+        'give exactly one of sample (data, producer, stamp) and sampleRaw (bytes, offset, length, producer, stamp)',
+        'ERR_RINGBUF_TYPE',
+      );
     }
-    for (const [name, f] of [['sample', sample], ['sampleRaw', sampleRaw], ['lost', lost]] as const) {
+    for (const [name, f] of [
+      ['sample', sample],
+      ['sampleRaw', sampleRaw],
+      ['lost', lost],
+    ] as const) {
       if (f !== undefined) checkFunction(f, name);
     }
     checkBoolean(ordered, 'ordered');
     if (ordered && !pb.ordered) {
-      throw new RingBufferStateError('this perf buffer was created with ordered: false, so its records carry no stamps; create it with ordered: true', 'ERR_RINGBUF_UNORDERED');
+      throw new RingBufferStateError(
+        'this perf buffer was created with ordered: false, so its records carry no stamps; ' +
+          'create it with ordered: true',
+        'ERR_RINGBUF_UNORDERED',
+      );
     }
     checkPositive(quantum, 'quantum', 2 ** 30, 'Use a positive integer such as 16.');
     this.#pb = pb;
@@ -117,7 +153,9 @@ export class PerfBufferConsumer extends WaitingConsumer {
     this.#c32 = Atomics.load(this.#control, W_COUNTER);
     this.#cExt = this.#c32 >>> 0;
     this.#visits = this.walks.map((cur, slot) => (src: Uint8Array, off: number, len: number, lost: number) => {
-      const stamp = this.#pb.ordered ? (this.#cExt + ((cur.ring.core.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP : -1;
+      const stamp = this.#pb.ordered
+        ? (this.#cExt + ((cur.ring.core.i32[off >> 2]! - this.#rrC32) | 0)) / STAMP_STEP
+        : -1;
       return this.#hand(slot, src, off, len, lost, stamp);
     });
   }
@@ -303,7 +341,9 @@ export class PerfBufferConsumer extends WaitingConsumer {
     }
     off += prefix;
     len -= prefix;
-    return this.#raw !== null ? this.#raw(src, off, len, slot, stamp) : this.#sample!(this.walks[slot]!.view(off, len), slot, stamp);
+    return this.#raw !== null
+      ? this.#raw(src, off, len, slot, stamp)
+      : this.#sample!(this.walks[slot]!.view(off, len), slot, stamp);
   }
 
   /**

@@ -7,8 +7,20 @@ import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from '../layout.js';
 import { Reservation, fillAndSubmit, outputSource } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
 import {
-  FLAG_ORDERED, FLOOR_STALE, IDLE, PREFIX, SLOT_LOW, SLOT_OWNER, SLOT_WORDS, STAMP_BOUND, STAMP_STEP, W_COUNTER, W_FLAGS, W_HELD,
-  W_PRODUCERS, W_SLOTS,
+  FLAG_ORDERED,
+  FLOOR_STALE,
+  IDLE,
+  PREFIX,
+  SLOT_LOW,
+  SLOT_OWNER,
+  SLOT_WORDS,
+  STAMP_BOUND,
+  STAMP_STEP,
+  W_COUNTER,
+  W_FLAGS,
+  W_HELD,
+  W_PRODUCERS,
+  W_SLOTS,
 } from './layout.js';
 
 /**
@@ -155,7 +167,11 @@ export class PerfBufferProducer {
    */
   #idle(flags: number): void {
     Atomics.store(this.#control, this.#low, IDLE);
-    if ((flags & BPF_RB_NO_WAKEUP) !== 0 && (flags & BPF_RB_FORCE_WAKEUP) === 0 && Atomics.load(this.#control, W_HELD) !== 0) {
+    if (
+      (flags & BPF_RB_NO_WAKEUP) !== 0 &&
+      (flags & BPF_RB_FORCE_WAKEUP) === 0 &&
+      Atomics.load(this.#control, W_HELD) !== 0
+    ) {
       flags = 0;
     }
     this.#wake(flags);
@@ -222,7 +238,10 @@ export class PerfBufferProducer {
   close(): void {
     if (this.#closed) return;
     if (this.#outstanding !== 0) {
-      throw new RingBufferStateError(`${this.#outstanding} record(s) are still reserved: submit or discard them before close()`, 'ERR_RINGBUF_PENDING');
+      throw new RingBufferStateError(
+        `${this.#outstanding} record(s) are still reserved: submit or discard them before close()`,
+        'ERR_RINGBUF_PENDING',
+      );
     }
     this.#closed = true;
     this.ring.close();

@@ -5,8 +5,16 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer,
-  RingBufferConsumer, RingBufferCorruptError,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  FairConsumer,
+  PerfBuffer,
+  PerfBufferConsumer,
+  RingBuffer,
+  RingBufferConsumer,
+  RingBufferCorruptError,
 } from 'wasm-ringbuf';
 import { OFF_CONSUMER_POS, RING_BASE } from '../../dist/layout.js';
 import { W_COUNTER } from '../../dist/perfbuf/layout.js';
@@ -26,7 +34,7 @@ function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | 'asleep'> {
 }
 
 describe('1. overwrite mode: a producer that moves CONSUMER_POS wakes a consumer asleep', () => {
-  it('the consumer asleep at A\'s BUSY record, A clears BUSY, B passes it, A\'s commit finds CONSUMER_POS moved', async () => {
+  it("the consumer asleep at A's BUSY record, A clears BUSY, B passes it, A's commit finds CONSUMER_POS moved", async () => {
     const rb = await RingBuffer.create({ size: 4096, overwrite: true });
     const b = await RingBuffer.attach(rb.handle);
     const consumer = new RingBufferConsumer(rb, () => {}, { napMs: 0 });
@@ -40,7 +48,13 @@ describe('1. overwrite mode: a producer that moves CONSUMER_POS wakes a consumer
     b.submitRaw(b.reserveRaw(16), 0);
     // ... and the rest of A's commit reads CONSUMER_POS: elsewhere now
     wasm.commit(ctl, a, 0, 0);
-    expect(await watchdog(poll, 5_000, () => `poll(-1) asleep with ${rb.query(BPF_RB_AVAIL_DATA)} bytes waiting, wakeups ${rb.stats().wakeups}`)).toBeGreaterThan(0);
+    expect(
+      await watchdog(
+        poll,
+        5_000,
+        () => `poll(-1) asleep with ${rb.query(BPF_RB_AVAIL_DATA)} bytes waiting, wakeups ${rb.stats().wakeups}`,
+      ),
+    ).toBeGreaterThan(0);
     expect(rb.stats().wakeups).toBeGreaterThan(0);
     consumer.close();
   });
@@ -103,8 +117,12 @@ describe('5. one consumer per ring', () => {
   it('a second consumer is refused with its own code; close() releases the ring', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const first = new RingBufferConsumer(rb, () => {});
-    expect(() => new RingBufferConsumer(rb, () => {})).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }));
-    expect(() => new FairConsumer().add(rb, () => {})).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }));
+    expect(() => new RingBufferConsumer(rb, () => {})).toThrow(
+      expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }),
+    );
+    expect(() => new FairConsumer().add(rb, () => {})).toThrow(
+      expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }),
+    );
     rb.output(new Uint8Array([1]));
     expect(first.consume()).toBe(1);
     first.close();
@@ -123,7 +141,9 @@ describe('5. one consumer per ring', () => {
     });
     const exited = once(worker, 'exit');
     await once(worker, 'message'); // ready: it holds the ring, asleep in pollSync
-    expect(() => new RingBufferConsumer(rb, () => {})).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }));
+    expect(() => new RingBufferConsumer(rb, () => {})).toThrow(
+      expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }),
+    );
     await worker.terminate();
     await exited;
     expect(rb.reapConsumer()).toBe(true);
@@ -138,7 +158,10 @@ describe('7. overwrite mode reports a gap where it is', () => {
   it('200 records of 24 B into 4 KiB: the count comes before the first record after the gap, and nowhere else', async () => {
     const rb = await RingBuffer.create({ size: 4096, overwrite: true });
     const got: { seq: number; lost: number }[] = [];
-    const consumer = new RingBufferConsumer(rb, (d, lost) => void got.push({ seq: new DataView(d.buffer, d.byteOffset).getUint32(0, true), lost }));
+    const consumer = new RingBufferConsumer(
+      rb,
+      (d, lost) => void got.push({ seq: new DataView(d.buffer, d.byteOffset).getUint32(0, true), lost }),
+    );
     const put = (seq: number): void => {
       const r = rb.reserve(16)!;
       new DataView(r.data.buffer, r.data.byteOffset).setUint32(0, seq, true);
@@ -208,7 +231,10 @@ describe('8. the lost count in the stream is exact at any rate, on a single-prod
     expect(rb.core.wasm.outputAt(rb.core.ctl, next, 1, rb.producerId, 0)).toBe(0);
     expect(rb.output(new Uint8Array([7]))).toBe(true); // the usual path: the loss record, then the record
     expect(consumer.consume()).toBe(2);
-    expect(got.slice(written)).toEqual([{ len: 1000, first: 0, lost: 1 }, { len: 1, first: 7, lost: refusals - 1 }]);
+    expect(got.slice(written)).toEqual([
+      { len: 1000, first: 0, lost: 1 },
+      { len: 1, first: 7, lost: refusals - 1 },
+    ]);
     consumer.close();
   });
 });

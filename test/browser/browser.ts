@@ -92,14 +92,19 @@ export function serve(options: { isolated?: boolean } = {}): Promise<Served> {
 }
 
 /** A page that records its uncaught errors and console errors, to put in failure messages. */
-export async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 720 }): Promise<{ page: Page; errors: string[] }> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  viewport = { width: 1280, height: 720 },
+): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
   page.setDefaultTimeout(30_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m: ConsoleMessage) => {
     // a failed load is reported below, with its URL
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console.error: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      errors.push(`console.error: ${m.text()}`);
   });
   page.on('response', (r) => {
     if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()}: ${r.url()}`);
@@ -111,7 +116,8 @@ export async function openPage(browser: Browser, url: string, viewport = { width
 /** Opens the suite's harness page and waits (bounded) for its module to load. */
 export async function openHarness(browser: Browser, served: Served): Promise<{ page: Page; errors: string[] }> {
   const opened = await openPage(browser, `${served.url}test/browser/fixtures/harness.html`);
-  await opened.page.waitForFunction(() => (globalThis as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 15_000 })
+  await opened.page
+    .waitForFunction(() => (globalThis as { harnessReady?: boolean }).harnessReady === true, null, { timeout: 15_000 })
     .catch((err: Error) => {
       throw new Error(`the harness page did not load: ${err.message}\n${opened.errors.join('\n')}`);
     });
@@ -124,7 +130,11 @@ export async function openHarness(browser: Browser, served: Served): Promise<{ p
  * with its URL and the process, which the caller kills.
  */
 export function spawnStaticServer(cwd: string): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, ['serve.mjs'], { cwd, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['serve.mjs'], {
+    cwd,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     server.once('exit', (code) => reject(new Error(`serve.mjs exited with code ${code}`)));
     server.stdout!.on('data', (chunk: Buffer) => {
@@ -139,7 +149,11 @@ export function spawnStaticServer(cwd: string): Promise<{ url: string; server: C
  * lays it out in `dir` and returns the folder to serve (which holds
  * serve.mjs). Started before this file's tests; stopped and removed after.
  */
-export function useStaticSite(prefix: string, populate: (dir: string) => string | Promise<string>, timeoutMs = 30_000): { url(): string; dir(): string } {
+export function useStaticSite(
+  prefix: string,
+  populate: (dir: string) => string | Promise<string>,
+  timeoutMs = 30_000,
+): { url(): string; dir(): string } {
   let dir: string | undefined;
   let server: ChildProcess | undefined;
   let url: string | undefined;
@@ -167,7 +181,12 @@ export async function quickStartLog(page: Page, errors: string[]): Promise<strin
   await page
     .waitForFunction(() => document.querySelector('#log')?.textContent?.includes('received'), null, { timeout: 30_000 })
     .catch(async (err: Error) => {
-      throw new Error(`the page printed no result: ${err.message}\nlog: ${await page.locator('#log').innerText().catch(() => '?')}\n${errors.join('\n')}`);
+      throw new Error(
+        `the page printed no result: ${err.message}\nlog: ${await page
+          .locator('#log')
+          .innerText()
+          .catch(() => '?')}\n${errors.join('\n')}`,
+      );
     });
   return page.locator('#log').innerText();
 }

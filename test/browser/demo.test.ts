@@ -30,16 +30,27 @@ async function waitForBothLanes(page: Page, errors: string[], { settleMs = 0, fp
     .waitForFunction(
       ({ ring, settleMs, fps }) =>
         demo.error !== null ||
-        (demo.ready && demo.mode === ring && demo.phaseAge >= settleMs && demo.post.records > 0 && demo.batch.records > 0 &&
-          demo.ring.records > 0 && demo.ring.rate > 0 && demo.ring.wakeups > 0 && demo.ring.polls > 0 && Number.isFinite(demo.ratio) &&
+        (demo.ready &&
+          demo.mode === ring &&
+          demo.phaseAge >= settleMs &&
+          demo.post.records > 0 &&
+          demo.batch.records > 0 &&
+          demo.ring.records > 0 &&
+          demo.ring.rate > 0 &&
+          demo.ring.wakeups > 0 &&
+          demo.ring.polls > 0 &&
+          Number.isFinite(demo.ratio) &&
           Number.isFinite(demo.ratioBatch) &&
-          (!fps || (Number.isFinite(demo.ring.fps) && Number.isFinite(demo.post.fps) && Number.isFinite(demo.batch.fps)))),
+          (!fps ||
+            (Number.isFinite(demo.ring.fps) && Number.isFinite(demo.post.fps) && Number.isFinite(demo.batch.fps)))),
       { ring: MODE_RING, settleMs, fps },
       { timeout, polling: 250 },
     )
     .catch(async (err: Error) => {
       const state = await page.evaluate(() => JSON.stringify(globalThis.demo)).catch(() => 'unavailable');
-      throw new Error(`the demo did not show the three lanes running: ${err.message}\nstate: ${state}\n${errors.join('\n')}`);
+      throw new Error(
+        `the demo did not show the three lanes running: ${err.message}\nstate: ${state}\n${errors.join('\n')}`,
+      );
     });
   const state = await page.evaluate(() => ({ ...demo, settings: undefined }));
   expect(state.error, errors.join('\n')).toBeNull();
@@ -65,7 +76,10 @@ function checkNumbers(state: Awaited<ReturnType<typeof waitForBothLanes>>) {
 
 describe('the demo page', () => {
   it('runs: workers produce into the ring, by postMessage and by batched postMessage, the numbers move; screenshot', async () => {
-    const { page, errors } = await openPage(chromium.get(), `${server.get().url}examples/browser/?phaseMs=3000`, { width: 1280, height: 1060 });
+    const { page, errors } = await openPage(chromium.get(), `${server.get().url}examples/browser/?phaseMs=3000`, {
+      width: 1280,
+      height: 1060,
+    });
     // the screenshot: the ring lane live again for a second and a half, after a turn of each
     const state = await waitForBothLanes(page, errors, { settleMs: 1500, fps: true });
     checkNumbers(state);
@@ -92,7 +106,15 @@ describe('the demo built by Vite', () => {
     // exactly the documented command
     await promisify(execFile)(
       process.execPath,
-      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'examples/browser', '--config', 'examples/browser/vite.config.mjs', '--logLevel', 'warn'],
+      [
+        join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        'examples/browser',
+        '--config',
+        'examples/browser/vite.config.mjs',
+        '--logLevel',
+        'warn',
+      ],
       { cwd: ROOT, timeout: 120_000 },
     );
   }, 150_000);
@@ -127,7 +149,9 @@ describe('the README browser quick start (examples/browser/quickstart), verbatim
     const pkg = join(app, 'node_modules/wasm-ringbuf');
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
-    cpSync(join(ROOT, 'node_modules/@assemblyscript/loader'), join(app, 'node_modules/@assemblyscript/loader'), { recursive: true });
+    cpSync(join(ROOT, 'node_modules/@assemblyscript/loader'), join(app, 'node_modules/@assemblyscript/loader'), {
+      recursive: true,
+    });
     const { createServer } = await import('vite');
     const server = await createServer({
       root: app,

@@ -14,32 +14,41 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const chromium = useChromium();
 
 describe('the browser quick start bundled by esbuild', () => {
-  const site = useStaticSite('wasm-ringbuf-esbuild-', async (dir) => {
-    const app = join(dir, 'app');
-    const pkg = join(app, 'node_modules/wasm-ringbuf');
-    mkdirSync(pkg, { recursive: true });
-    cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-    cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
-    cpSync(join(ROOT, 'node_modules/@assemblyscript/loader'), join(app, 'node_modules/@assemblyscript/loader'), { recursive: true });
-    for (const f of ['index.html', 'main.js', 'producer.js']) copyFileSync(join(ROOT, 'examples/browser/quickstart', f), join(app, f));
-    const out = join(dir, 'out');
-    await build({
-      absWorkingDir: app,
-      entryPoints: ['main.js', 'producer.js'],
-      outdir: out,
-      bundle: true,
-      format: 'esm',
-      target: 'es2022',
-      logLevel: 'warning',
-    });
-    copyFileSync(join(app, 'index.html'), join(out, 'index.html'));
-    copyFileSync(join(ROOT, 'examples/browser/no-bundler/serve.mjs'), join(out, 'serve.mjs'));
-    return out;
-  }, 60_000);
+  const site = useStaticSite(
+    'wasm-ringbuf-esbuild-',
+    async (dir) => {
+      const app = join(dir, 'app');
+      const pkg = join(app, 'node_modules/wasm-ringbuf');
+      mkdirSync(pkg, { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+      cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'node_modules/@assemblyscript/loader'), join(app, 'node_modules/@assemblyscript/loader'), {
+        recursive: true,
+      });
+      for (const f of ['index.html', 'main.js', 'producer.js'])
+        copyFileSync(join(ROOT, 'examples/browser/quickstart', f), join(app, f));
+      const out = join(dir, 'out');
+      await build({
+        absWorkingDir: app,
+        entryPoints: ['main.js', 'producer.js'],
+        outdir: out,
+        bundle: true,
+        format: 'esm',
+        target: 'es2022',
+        logLevel: 'warning',
+      });
+      copyFileSync(join(app, 'index.html'), join(out, 'index.html'));
+      copyFileSync(join(ROOT, 'examples/browser/no-bundler/serve.mjs'), join(out, 'serve.mjs'));
+      return out;
+    },
+    60_000,
+  );
 
   it('bundles both entries with no bare import left, and runs: 2000 records, none dropped', async () => {
     for (const f of ['main.js', 'producer.js']) {
-      expect(readFileSync(join(site.dir(), 'out', f), 'utf8'), f).not.toMatch(/from\s*["'](wasm-ringbuf|@assemblyscript\/loader)["']/);
+      expect(readFileSync(join(site.dir(), 'out', f), 'utf8'), f).not.toMatch(
+        /from\s*["'](wasm-ringbuf|@assemblyscript\/loader)["']/,
+      );
     }
     const { page, errors } = await openPage(chromium.get(), site.url());
     const log = await quickStartLog(page, errors);

@@ -37,7 +37,10 @@ describe('the single-file build in a page with no bundler (examples/browser/no-b
     expect(log).toMatch(/^(alpha|beta) says hello #0$/m);
     expect(log).toContain('received 2000 records; dropped 0');
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
-    for (const p of requested) expect(['/', '/producer.js', '/wasm-ringbuf.bundle.js', '/favicon.ico', '/wasm-ringbuf.bundle.js.map']).toContain(p);
+    for (const p of requested)
+      expect(['/', '/producer.js', '/wasm-ringbuf.bundle.js', '/favicon.ico', '/wasm-ringbuf.bundle.js.map']).toContain(
+        p,
+      );
     expect(requested.has('/producer.js')).toBe(true);
     expect(errors.filter((e) => !e.includes('favicon'))).toEqual([]);
     await context.close();

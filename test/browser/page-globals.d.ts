@@ -50,7 +50,16 @@ declare global {
     hideWaitAsync(): string;
     helperWorkers(): number;
     setup(o: { size: number; producers: number }): Promise<{ main: number; workers: number[] }>;
-    runVerified(o: { seed: number; count: number; mainCount?: number; min: number; max: number; flags?: number; stallMs?: number; deadlineMs?: number }): Promise<VerifiedRun>;
+    runVerified(o: {
+      seed: number;
+      count: number;
+      mainCount?: number;
+      min: number;
+      max: number;
+      flags?: number;
+      stallMs?: number;
+      deadlineMs?: number;
+    }): Promise<VerifiedRun>;
     freshConsumer(): number;
     drain(): number;
     startPoll(timeoutMs?: number): PollState;
@@ -66,8 +75,15 @@ declare global {
   /** test/browser/fixtures/streams.js */
   var streams: {
     codec(): Promise<{ decoderRefusesShared: boolean; roundTrip: boolean }>;
-    readable(o: { producers: number; count: number; size: number }): Promise<{ lines: number; errors: number; next: number[]; released: boolean; laps: number }>;
-    writable(o: { count: number; size: number }): Promise<{ received: number; errors: number; dropped: number; roomWaits: number; ticks: number }>;
+    readable(o: {
+      producers: number;
+      count: number;
+      size: number;
+    }): Promise<{ lines: number; errors: number; next: number[]; released: boolean; laps: number }>;
+    writable(o: {
+      count: number;
+      size: number;
+    }): Promise<{ received: number; errors: number; dropped: number; roomWaits: number; ticks: number }>;
     iterator(): Promise<{ first: string; aborted: string; afterAbort: boolean; ended: boolean; afterReturn: boolean }>;
   };
   /** examples/browser/main.js */

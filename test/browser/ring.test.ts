@@ -43,10 +43,14 @@ for (const mode of ['Atomics.waitAsync', 'fallback: no Atomics.waitAsync'] as co
       expect(new Set([ids.main, ...ids.workers]).size).toBe(3);
       const count = 30_000;
       const mainCount = 3_000;
-      const run = await page.evaluate(
-        (o) => harness.runVerified(o),
-        { seed: SEED, count, mainCount, min: 12, max: 240, flags: 0 },
-      );
+      const run = await page.evaluate((o) => harness.runVerified(o), {
+        seed: SEED,
+        count,
+        mainCount,
+        min: 12,
+        max: 240,
+        flags: 0,
+      });
       expect(run.errors, `seed ${SEED}`).toEqual([]);
       expect(run.records).toBe(2 * count + mainCount);
       for (const p of run.produced) expect(run.next[p.id], `producer ${p.id}`).toBe(count);
@@ -69,7 +73,10 @@ for (const mode of ['Atomics.waitAsync', 'fallback: no Atomics.waitAsync'] as co
       expect(armed).toMatchObject({ settled: false, wakeups: 0, avail: 0 });
 
       // 200 records from two workers, all committed (each worker replies after its last commit)
-      await page.evaluate((f) => Promise.all([harness.produce(0, 100, f), harness.produce(1, 100, f)]), BPF_RB_NO_WAKEUP);
+      await page.evaluate(
+        (f) => Promise.all([harness.produce(0, 100, f), harness.produce(1, 100, f)]),
+        BPF_RB_NO_WAKEUP,
+      );
       const asleep = await page.evaluate(() => harness.state());
       // No wakeup was sent (the ring counts each one before it notifies), the records wait
       // unread, and the poll is still pending. Nothing here sleeps to let a wakeup arrive:
@@ -118,7 +125,7 @@ for (const mode of ['Atomics.waitAsync', 'fallback: no Atomics.waitAsync'] as co
       expect(await page.evaluate(() => harness.awaitPoll(10_000))).toMatchObject({ result: 1, wakeups: 1 });
     });
 
-    it('pollSync() on the page\'s main thread is a typed error that leaves WAIT alone', async () => {
+    it("pollSync() on the page's main thread is a typed error that leaves WAIT alone", async () => {
       chromium.get();
       await page.evaluate(() => harness.setup({ size: 1 << 16, producers: 1 }));
       await page.evaluate(() => harness.freshConsumer());

@@ -17,7 +17,10 @@ describe('streams and codecs in Chromium', () => {
   beforeAll(async () => {
     if (!chromium.ok()) return; // each test then fails, saying why
     ({ page, errors } = await openPage(chromium.get(), `${server.get().url}test/browser/fixtures/streams.html`));
-    await page.waitForFunction(() => (globalThis as { streamsReady?: boolean }).streamsReady === true, null, { timeout: 15_000 })
+    await page
+      .waitForFunction(() => (globalThis as { streamsReady?: boolean }).streamsReady === true, null, {
+        timeout: 15_000,
+      })
       .catch((err: Error) => {
         throw new Error(`the streams page did not load: ${err.message}\n${errors.join('\n')}`);
       });
@@ -49,7 +52,13 @@ describe('streams and codecs in Chromium', () => {
 
   it('readRecords on the page: the signal ends a pending read, return() another; both release the ring', async () => {
     chromium.get();
-    expect(await page.evaluate(() => streams.iterator())).toEqual({ first: 'first', aborted: 'AbortError', afterAbort: true, ended: true, afterReturn: true });
+    expect(await page.evaluate(() => streams.iterator())).toEqual({
+      first: 'first',
+      aborted: 'AbortError',
+      afterAbort: true,
+      ended: true,
+      afterReturn: true,
+    });
     expect(errors).toEqual([]);
   });
 });

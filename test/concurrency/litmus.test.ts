@@ -16,13 +16,29 @@ const unboundSize = 2 ** Math.ceil(Math.log2(RECORDS * (MAX + 16)));
 describe('litmus', () => {
   for (const producers of [1, 2]) {
     it(`bpf-rb+${producers}p1c+bounded`, async () => {
-      const r = await run({ name: `litmus-b${producers}`, producers, size: 4096, count: RECORDS / producers, min: MIN, max: MAX, retry: false });
+      const r = await run({
+        name: `litmus-b${producers}`,
+        producers,
+        size: 4096,
+        count: RECORDS / producers,
+        min: MIN,
+        max: MAX,
+        retry: false,
+      });
       expect(r.produced + r.dropped).toBe(RECORDS);
       expect(r.dropped).toBeGreaterThan(0);
     });
 
     it(`bpf-rb+${producers}p1c+unbound`, async () => {
-      const r = await run({ name: `litmus-u${producers}`, producers, size: unboundSize, count: RECORDS / producers, min: MIN, max: MAX, retry: false });
+      const r = await run({
+        name: `litmus-u${producers}`,
+        producers,
+        size: unboundSize,
+        count: RECORDS / producers,
+        min: MIN,
+        max: MAX,
+        retry: false,
+      });
       expect(r.dropped).toBe(0);
       expect(r.produced).toBe(RECORDS);
     });

@@ -61,7 +61,9 @@ describe('wakeup moderation', () => {
     const ac = new AbortController();
     const aborted = b.consumer.poll(-1, { signal: ac.signal });
     ac.abort();
-    await expect(watchdog(aborted, 5_000, () => 'abort did not end a nap')).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(watchdog(aborted, 5_000, () => 'abort did not end a nap')).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     b.consumer.close();
   });
 
@@ -77,7 +79,9 @@ describe('wakeup moderation', () => {
     const late = new AbortController();
     const asleep = consumer.poll(-1, { signal: late.signal });
     late.abort();
-    await expect(watchdog(asleep, 5_000, () => 'abort did not end a sleep')).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(watchdog(asleep, 5_000, () => 'abort did not end a sleep')).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     // the next poll sleeps and is woken by the next record's commit, as before the abort
     const next = consumer.poll(-1);
     rb.output(new Uint8Array([2]));
@@ -127,13 +131,34 @@ describe('wakeup moderation', () => {
   });
 
   it('worker producers in bursts, a consumer in poll(-1) with the default budget: thousands of naps and sleeps, nothing left waiting', async () => {
-    const r = await run({ name: 'nap', producers: 2, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'raw', burst: 5, pollForever: true });
+    const r = await run({
+      name: 'nap',
+      producers: 2,
+      size: 16384,
+      count: scaled(12_000),
+      min: 12,
+      max: 64,
+      api: 'raw',
+      burst: 5,
+      pollForever: true,
+    });
     expect(r.produced).toBe(2 * scaled(12_000));
     expect(r.polls).toBeGreaterThan(300); // each poll a nap or a sleep, every one under the watchdog
   });
 
   it('FORCE every few records while the consumer naps and arms', async () => {
-    const r = await run({ name: 'napforce', producers: 2, size: 16384, count: scaled(12_000), min: 12, max: 64, api: 'raw', burst: 3, flags: BPF_RB_FORCE_WAKEUP, pollForever: true });
+    const r = await run({
+      name: 'napforce',
+      producers: 2,
+      size: 16384,
+      count: scaled(12_000),
+      min: 12,
+      max: 64,
+      api: 'raw',
+      burst: 3,
+      flags: BPF_RB_FORCE_WAKEUP,
+      pollForever: true,
+    });
     expect(r.produced).toBe(2 * scaled(12_000));
     expect(r.stats.wakeups).toBeGreaterThan(100);
   });

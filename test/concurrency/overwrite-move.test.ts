@@ -109,12 +109,16 @@ describe('overwrite mode: a move caught between its stores', () => {
         let finished = false;
         const done = producers[0]!.done.finally(() => (finished = true));
         go();
-        await watchdog((async () => {
-          while (!finished && checker.errors.length === 0) {
-            consumer.consumeN(16); // small sips: the producer passes over the consumer again and again
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        })(), 30_000, () => `run ${run}: the producer did not finish`);
+        await watchdog(
+          (async () => {
+            while (!finished && checker.errors.length === 0) {
+              consumer.consumeN(16); // small sips: the producer passes over the consumer again and again
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          })(),
+          30_000,
+          () => `run ${run}: the producer did not finish`,
+        );
         const result = await done;
         expect(rb.output(new Uint8Array(0))).toBe(true); // an end marker carries the losses after the last record
         while (consumer.consume() > 0);

@@ -33,7 +33,9 @@ async function setup(): Promise<Setup> {
   const a = await PerfBuffer.attach(pb.handle, 0);
   const b = await PerfBuffer.attach(pb.handle, 1);
   const got: Setup['got'] = [];
-  const consumer = new PerfBufferConsumer(pb, { sample: (data, slot, stamp) => void got.push({ slot, stamp, byte: data[0]! }) });
+  const consumer = new PerfBufferConsumer(pb, {
+    sample: (data, slot, stamp) => void got.push({ slot, stamp, byte: data[0]! }),
+  });
   const asleep = () => pb.rings.every((r) => Atomics.load(r.core.i32, (r.core.ctl + OFF_WAIT) >> 2) === WAIT_ARMED);
   const low = (slot: number) => Atomics.load(control, W_SLOTS + slot * SLOT_WORDS + SLOT_LOW);
   return { pb, control, a, b, consumer, got, asleep, low };
@@ -56,7 +58,11 @@ describe('ordered per-producer buffer: a record held back behind another produce
       // A's reservation is refused: LOW goes back to IDLE, and B's record is deliverable
       expect(a.reserveRaw(16)).toBe(0);
       expect(low(0)).toBe(IDLE);
-      const n = await watchdog(polled, WAKE_MS, () => `poll(-1) still asleep ${WAKE_MS} ms after A's refusal released B's record (WAIT armed: ${asleep()})`);
+      const n = await watchdog(
+        polled,
+        WAKE_MS,
+        () => `poll(-1) still asleep ${WAKE_MS} ms after A's refusal released B's record (WAIT armed: ${asleep()})`,
+      );
       expect(n).toBe(1);
       expect(got.map((r) => [r.slot, r.byte])).toEqual([[1, 0xb0]]);
       expect(pb.stats(0).dropped).toBe(1);
@@ -76,9 +82,17 @@ describe('ordered per-producer buffer: a record held back behind another produce
       const polled = consumer.poll(-1);
       expect(asleep(), 'the consumer sleeps in poll(-1), armed on both rings').toBe(true);
       a.submitRaw(offA, BPF_RB_NO_WAKEUP);
-      const n = await watchdog(polled, WAKE_MS, () => `poll(-1) still asleep ${WAKE_MS} ms after A's NO_WAKEUP commit released B's record (WAIT armed: ${asleep()})`);
+      const n = await watchdog(
+        polled,
+        WAKE_MS,
+        () =>
+          `poll(-1) still asleep ${WAKE_MS} ms after A's NO_WAKEUP commit released B's record (WAIT armed: ${asleep()})`,
+      );
       expect(n).toBe(2);
-      expect(got.map((r) => [r.slot, r.byte])).toEqual([[0, 0xa0], [1, 0xb0]]);
+      expect(got.map((r) => [r.slot, r.byte])).toEqual([
+        [0, 0xa0],
+        [1, 0xb0],
+      ]);
       expect(got[0]!.stamp).toBeLessThan(got[1]!.stamp);
     } finally {
       consumer.close();
@@ -95,14 +109,26 @@ describe('ordered per-producer buffer: a record held back behind another produce
       expect(asleep()).toBe(true);
       expect(b.output(new Uint8Array([0xb0]))).toBe(true); // wakes the consumer, which finds it held back
       // it goes back to sleep: wait for that (a turn of the event loop at a time, bounded)
-      await watchdog((async () => {
-        do await turn(); while (!asleep());
-      })(), WAKE_MS, () => 'the consumer did not go back to sleep');
+      await watchdog(
+        (async () => {
+          do await turn();
+          while (!asleep());
+        })(),
+        WAKE_MS,
+        () => 'the consumer did not go back to sleep',
+      );
       expect(got).toEqual([]);
       a.submitRaw(offA, BPF_RB_NO_WAKEUP);
-      const n = await watchdog(polled, WAKE_MS, () => `poll(-1) still asleep ${WAKE_MS} ms after A's NO_WAKEUP commit released B's record`);
+      const n = await watchdog(
+        polled,
+        WAKE_MS,
+        () => `poll(-1) still asleep ${WAKE_MS} ms after A's NO_WAKEUP commit released B's record`,
+      );
       expect(n).toBe(2);
-      expect(got.map((r) => [r.slot, r.byte])).toEqual([[0, 0xa0], [1, 0xb0]]);
+      expect(got.map((r) => [r.slot, r.byte])).toEqual([
+        [0, 0xa0],
+        [1, 0xb0],
+      ]);
     } finally {
       consumer.close();
     }

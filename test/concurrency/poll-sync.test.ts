@@ -19,7 +19,9 @@ describe('pollSync in a consumer worker', () => {
     });
     const exited = once(worker, 'exit');
     const messages: { type: string; records?: number; errors?: string[]; polls?: number }[] = [];
-    const done = new Promise<void>((resolve) => worker.on('message', (m) => (messages.push(m), m.type === 'done' && resolve())));
+    const done = new Promise<void>((resolve) =>
+      worker.on('message', (m) => (messages.push(m), m.type === 'done' && resolve())),
+    );
     await new Promise<void>((resolve) => worker.once('message', () => resolve()));
     const i32 = new Int32Array(rb.bytes.buffer);
     const waitIndex = (RING_BASE + OFF_WAIT) >> 2;
@@ -38,7 +40,10 @@ describe('pollSync in a consumer worker', () => {
       }
       bursts++;
       // then wait until the consumer has drained it and announced its sleep, so the next burst must wake it
-      while ((rb.query(BPF_RB_AVAIL_DATA) !== 0 || Atomics.load(i32, waitIndex) !== 1) && messages.every((m) => m.type !== 'stuck' && m.type !== 'done')) {
+      while (
+        (rb.query(BPF_RB_AVAIL_DATA) !== 0 || Atomics.load(i32, waitIndex) !== 1) &&
+        messages.every((m) => m.type !== 'stuck' && m.type !== 'done')
+      ) {
         await new Promise((r) => setImmediate(r));
       }
       if (messages.some((m) => m.type === 'stuck')) break;

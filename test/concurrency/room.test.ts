@@ -10,7 +10,16 @@ describe('producers that wait for room', () => {
   for (const producers of [1, 2, 4]) {
     it(`${producers} blocking producer(s) into a small ring: every record arrives, none is refused, they slept for room`, async () => {
       const count = scaled(40_000) / producers;
-      const r = await run({ name: `room${producers}`, producers, size: 4096, count, min: 12, max: 300, api: 'blocking', pollForever: true });
+      const r = await run({
+        name: `room${producers}`,
+        producers,
+        size: 4096,
+        count,
+        min: 12,
+        max: 300,
+        api: 'blocking',
+        pollForever: true,
+      });
       expect(r.produced).toBe(producers * count);
       expect(r.dropped).toBe(0);
       expect(r.stats.dropped).toBe(0);

@@ -18,7 +18,13 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, RingBuffer, RingBufferConsumer, createReadableStream, readBatches, readRecords, type RecordIterator,
+  BPF_RB_AVAIL_DATA,
+  RingBuffer,
+  RingBufferConsumer,
+  createReadableStream,
+  readBatches,
+  readRecords,
+  type RecordIterator,
 } from 'wasm-ringbuf';
 import { watchdog } from '../helpers/run.js';
 import { HandedChecker, startSeqProducers, type Handed } from '../helpers/seq-producers.js';
@@ -30,8 +36,17 @@ const PHASE_MS = 20_000; // a failure bound on each reader, never a wait
 
 type Kind = 'records' | 'batches' | 'stream' | 'consumer';
 type Stop =
-  | 'break' | 'return' | 'throw' | 'body-throw' | 'abort-pending' | 'abort-idle' | 'ring-close'
-  | 'stream-cancel' | 'reader-cancel' | 'close-in-callback' | 'close-between';
+  | 'break'
+  | 'return'
+  | 'throw'
+  | 'body-throw'
+  | 'abort-pending'
+  | 'abort-idle'
+  | 'ring-close'
+  | 'stream-cancel'
+  | 'reader-cancel'
+  | 'close-in-callback'
+  | 'close-between';
 interface Way {
   kind: Kind;
   stop: Stop;
@@ -41,8 +56,13 @@ const ITERATOR_STOPS: Stop[] = ['break', 'return', 'throw', 'body-throw', 'abort
 const WAYS: Way[] = [
   ...ITERATOR_STOPS.map((stop) => ({ kind: 'records' as const, stop })),
   ...ITERATOR_STOPS.map((stop) => ({ kind: 'batches' as const, stop })),
-  ...(['stream-cancel', 'reader-cancel', 'break', 'abort-pending', 'abort-idle', 'ring-close'] as const).map((stop) => ({ kind: 'stream' as const, stop })),
-  ...(['close-in-callback', 'close-between', 'ring-close'] as const).map((stop) => ({ kind: 'consumer' as const, stop })),
+  ...(['stream-cancel', 'reader-cancel', 'break', 'abort-pending', 'abort-idle', 'ring-close'] as const).map(
+    (stop) => ({ kind: 'stream' as const, stop }),
+  ),
+  ...(['close-in-callback', 'close-between', 'ring-close'] as const).map((stop) => ({
+    kind: 'consumer' as const,
+    stop,
+  })),
 ];
 
 interface Scenario {
@@ -86,37 +106,70 @@ const scenario = (way?: Way): fc.Arbitrary<Scenario> =>
   });
 
 /** Runs that stop in the middle of the first reader's first, long pass, with and without overwrite. */
-const examples = (way: Way): [Scenario][] => [false, true].map((overwrite) => [{
-  way, maxBatch: undefined, overwrite, producers: 1, take: 3, more: 5, next: 'records', size: 4096, burst: 0, api: 'reserve', turn: false, start: 'full', seed: 1,
-}]);
+const examples = (way: Way): [Scenario][] =>
+  [false, true].map((overwrite) => [
+    {
+      way,
+      maxBatch: undefined,
+      overwrite,
+      producers: 1,
+      take: 3,
+      more: 5,
+      next: 'records',
+      size: 4096,
+      burst: 0,
+      api: 'reserve',
+      turn: false,
+      start: 'full',
+      seed: 1,
+    },
+  ]);
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const mapFor = (reader: number) => (data: Uint8Array, lost: number): Handed => ({ bytes: data.slice(), lost, reader });
+const mapFor =
+  (reader: number) =>
+  (data: Uint8Array, lost: number): Handed => ({ bytes: data.slice(), lost, reader });
 
 /** A read after the reading was aborted: it must end (reject with the reason, or be done), never hand a record. */
-async function expectEnded(read: Promise<{ done?: boolean; value?: unknown }>, reason: unknown, what: string): Promise<void> {
-  const r = await read.then((v) => v, (err: unknown) => {
-    if (err !== reason) throw err;
-    return { done: true };
-  });
+async function expectEnded(
+  read: Promise<{ done?: boolean; value?: unknown }>,
+  reason: unknown,
+  what: string,
+): Promise<void> {
+  const r = await read.then(
+    (v) => v,
+    (err: unknown) => {
+      if (err !== reason) throw err;
+      return { done: true };
+    },
+  );
   expect(r.done, `${what} after the abort handed a record`).toBe(true);
 }
 
 /** The first reader: takes records into `handed` and stops as `s` says; returns a function that closes it on failure. */
-async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknown>, handed: Handed[], cleanup: (() => unknown)[]): Promise<void> {
+async function firstReader(
+  rb: RingBuffer,
+  s: Scenario,
+  finished: Promise<unknown>,
+  handed: Handed[],
+  cleanup: (() => unknown)[],
+): Promise<void> {
   const { kind, stop } = s.way;
   const take = s.overwrite ? s.take % 200 : s.take;
   const ring = stop === 'ring-close' ? await RingBuffer.attach(rb.handle) : rb;
   const ac = new AbortController();
   const reason = new Error('stopped by the test');
   const options = {
-    map: mapFor(1), until: finished, ...(s.maxBatch === undefined ? {} : { maxBatch: s.maxBatch }),
+    map: mapFor(1),
+    until: finished,
+    ...(s.maxBatch === undefined ? {} : { maxBatch: s.maxBatch }),
     ...(stop.startsWith('abort') ? { signal: ac.signal } : {}),
   };
   const handUnit = (v: Handed | Handed[]) => (Array.isArray(v) ? handed.push(...v) : handed.push(v));
 
   if (kind === 'records' || kind === 'batches') {
-    const it: RecordIterator<Handed | Handed[]> = kind === 'records' ? readRecords(ring, options) : readBatches(ring, options);
+    const it: RecordIterator<Handed | Handed[]> =
+      kind === 'records' ? readRecords(ring, options) : readBatches(ring, options);
     cleanup.push(() => it.close());
     /** Takes units until `k` records were handed; true if the iteration ended first. */
     const pull = async (k: number): Promise<boolean> => {
@@ -154,10 +207,13 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
         await pull(take);
         expect(typeof it.throw, 'the iterator has a throw() method').toBe('function');
         const err = new Error('thrown into the iterator');
-        const r = await it.throw!(err).then((v) => v, (e: unknown) => {
-          if (e !== err) throw e;
-          return { done: true as const, value: undefined };
-        });
+        const r = await it.throw!(err).then(
+          (v) => v,
+          (e: unknown) => {
+            if (e !== err) throw e;
+            return { done: true as const, value: undefined };
+          },
+        );
         expect(r.done, 'throw() ends the iteration').toBe(true);
         return;
       }
@@ -166,10 +222,13 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
         const pending = it.next();
         if (s.turn) await turn();
         ac.abort(reason);
-        const r = await pending.then((v) => v, (e: unknown) => {
-          if (e !== reason) throw e;
-          return null;
-        });
+        const r = await pending.then(
+          (v) => v,
+          (e: unknown) => {
+            if (e !== reason) throw e;
+            return null;
+          },
+        );
         if (r !== null && !r.done) handUnit(r.value);
         await expectEnded(it.next(), reason, 'next()');
         return;
@@ -227,10 +286,13 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
         const pending = reader.read();
         if (s.turn) await turn();
         ac.abort(reason);
-        const r = await pending.then((v) => v, (e: unknown) => {
-          if (e !== reason) throw e;
-          return null;
-        });
+        const r = await pending.then(
+          (v) => v,
+          (e: unknown) => {
+            if (e !== reason) throw e;
+            return null;
+          },
+        );
         if (r !== null && !r.done) handUnit(r.value);
         await expectEnded(reader.read(), reason, 'read()');
         return;
@@ -254,7 +316,10 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
 
   // a RingBufferConsumer
   const ended = new AbortController();
-  void finished.then(() => ended.abort(), () => ended.abort());
+  void finished.then(
+    () => ended.abort(),
+    () => ended.abort(),
+  );
   let closed = false;
   let afterClose = 0;
   const consumer: RingBufferConsumer = new RingBufferConsumer(ring, (data, lost) => {
@@ -297,14 +362,25 @@ async function firstReader(rb: RingBuffer, s: Scenario, finished: Promise<unknow
 }
 
 /** The fresh reader: every record left, up to the end marker written once the producers are done. */
-async function nextReader(rb: RingBuffer, kind: 'records' | 'consumer', marker: Promise<unknown>, handed: Handed[]): Promise<void> {
+async function nextReader(
+  rb: RingBuffer,
+  kind: 'records' | 'consumer',
+  marker: Promise<unknown>,
+  handed: Handed[],
+): Promise<void> {
   if (kind === 'records') {
     for await (const h of readRecords(rb, { map: mapFor(2), until: marker })) handed.push(h);
     return;
   }
   const ended = new AbortController();
-  void marker.then(() => ended.abort(), () => ended.abort());
-  const consumer = new RingBufferConsumer(rb, (data, lost) => void handed.push({ bytes: data.slice(), lost, reader: 2 }));
+  void marker.then(
+    () => ended.abort(),
+    () => ended.abort(),
+  );
+  const consumer = new RingBufferConsumer(
+    rb,
+    (data, lost) => void handed.push({ bytes: data.slice(), lost, reader: 2 }),
+  );
   try {
     while (!ended.signal.aborted) {
       try {
@@ -323,25 +399,46 @@ async function runScenario(s: Scenario): Promise<void> {
   const rb = await RingBuffer.create({ size: s.size, overwrite: s.overwrite });
   const count = RECORDS / s.producers;
   const { producers, go, stop } = startSeqProducers(rb.handle, s.producers, {
-    seed: s.seed, count, min: MIN, max: MAX, mode: s.overwrite ? 'skip' : 'wait', api: s.api, burst: s.burst,
+    seed: s.seed,
+    count,
+    min: MIN,
+    max: MAX,
+    mode: s.overwrite ? 'skip' : 'wait',
+    api: s.api,
+    burst: s.burst,
   });
   const handed: Handed[] = [];
   const cleanup: (() => unknown)[] = [];
   const what = () => `${JSON.stringify(s)}: ${handed.length} records handed so far`;
   try {
-    const ids = await watchdog(Promise.all(producers.map((p) => p.ready)), PHASE_MS, () => `producers did not start: ${what()}`);
+    const ids = await watchdog(
+      Promise.all(producers.map((p) => p.ready)),
+      PHASE_MS,
+      () => `producers did not start: ${what()}`,
+    );
     const finished = Promise.all(producers.map((p) => p.done));
     finished.catch(() => {});
     go();
     if (s.start === 'full') {
       let over = false;
-      void finished.then(() => (over = true), () => (over = true));
+      void finished.then(
+        () => (over = true),
+        () => (over = true),
+      );
       const full = () => (s.overwrite ? rb.stats().overwritten > 0 : rb.stats().roomWaits > 0);
-      await watchdog((async () => {
-        while (!full() && !over) await turn();
-      })(), PHASE_MS, () => `the ring never filled: ${what()}`);
+      await watchdog(
+        (async () => {
+          while (!full() && !over) await turn();
+        })(),
+        PHASE_MS,
+        () => `the ring never filled: ${what()}`,
+      );
     }
-    await watchdog(firstReader(rb, s, finished, handed, cleanup), PHASE_MS, () => `the first reader did not stop: ${what()}`);
+    await watchdog(
+      firstReader(rb, s, finished, handed, cleanup),
+      PHASE_MS,
+      () => `the first reader did not stop: ${what()}`,
+    );
     const first = handed.length;
     // once the producers are done, an end marker carries the losses after their last records
     const marker = finished.then(() => rb.outputAsync(new Uint8Array(0), 0, { timeoutMs: PHASE_MS }));
@@ -359,7 +456,8 @@ async function runScenario(s: Scenario): Promise<void> {
     if (!s.overwrite) {
       expect(refused, 'records refused to producers that wait for room').toBe(0);
       expect(checker.lost, 'losses reported').toBe(0);
-      for (const r of results) expect(checker.verifier.next.get(r.id), `records of producer ${r.id} handed`).toBe(count);
+      for (const r of results)
+        expect(checker.verifier.next.get(r.id), `records of producer ${r.id} handed`).toBe(count);
     } else {
       expect(stats.dropped).toBe(refused);
       expect(stats.overwritten + stats.dropped, 'records overwritten or refused == losses reported').toBe(checker.lost);
@@ -385,14 +483,25 @@ const options = (numRuns: number) => ({
 });
 
 describe('however a reader stops, the next reader of the ring gets exactly the rest', () => {
-  it(`a property over ways of stopping, readers, batch sizes, overwrite mode and stop points (${scaled(30)} runs)`, async () => {
-    await fc.assert(fc.asyncProperty(scenario(), runScenario), options(scaled(30)));
-  }, scaled(240_000));
+  it(
+    `a property over ways of stopping, readers, batch sizes, overwrite mode and stop points (${scaled(30)} runs)`,
+    async () => {
+      await fc.assert(fc.asyncProperty(scenario(), runScenario), options(scaled(30)));
+    },
+    scaled(240_000),
+  );
 
   for (const way of WAYS) {
-    it(`${way.kind}: ${way.stop}`, async () => {
-      await fc.assert(fc.asyncProperty(scenario(way), runScenario), { ...options(scaled(3)), examples: examples(way) });
-    }, scaled(60_000));
+    it(
+      `${way.kind}: ${way.stop}`,
+      async () => {
+        await fc.assert(fc.asyncProperty(scenario(way), runScenario), {
+          ...options(scaled(3)),
+          examples: examples(way),
+        });
+      },
+      scaled(60_000),
+    );
   }
 });
 
@@ -401,30 +510,49 @@ describe('next() calls that overlap', () => {
     for (const maxBatch of [undefined, 1, 7, 300]) {
       const seed = (Date.now() ^ (maxBatch ?? 0)) >>> 0;
       const rb = await RingBuffer.create({ size: 4096 });
-      const { producers, go, stop } = startSeqProducers(rb.handle, 1, { seed, count: 2000, min: MIN, max: MAX, mode: 'wait', burst: 64 });
+      const { producers, go, stop } = startSeqProducers(rb.handle, 1, {
+        seed,
+        count: 2000,
+        min: MIN,
+        max: MAX,
+        mode: 'wait',
+        burst: 64,
+      });
       try {
         const ids = await Promise.all(producers.map((p) => p.ready));
         const finished = Promise.all(producers.map((p) => p.done));
         go();
-        const it = readRecords(rb, { map: mapFor(1), until: finished, ...(maxBatch === undefined ? {} : { maxBatch }) });
+        const it = readRecords(rb, {
+          map: mapFor(1),
+          until: finished,
+          ...(maxBatch === undefined ? {} : { maxBatch }),
+        });
         const handed: Handed[] = [];
         let done = false;
         let rounds = 0;
-        await watchdog((async () => {
-          while (!done) {
-            rounds++;
-            const settled: number[] = [];
-            const results = await Promise.all(Array.from({ length: 10 }, (_, k) => it.next().finally(() => settled.push(k))));
-            expect(settled, 'the order in which overlapping next() calls settle').toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-            for (const r of results) {
-              if (r.done) done = true;
-              else {
-                expect(done, 'a record after the iteration said it was done').toBe(false);
-                handed.push(r.value);
+        await watchdog(
+          (async () => {
+            while (!done) {
+              rounds++;
+              const settled: number[] = [];
+              const results = await Promise.all(
+                Array.from({ length: 10 }, (_, k) => it.next().finally(() => settled.push(k))),
+              );
+              expect(settled, 'the order in which overlapping next() calls settle').toEqual([
+                0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+              ]);
+              for (const r of results) {
+                if (r.done) done = true;
+                else {
+                  expect(done, 'a record after the iteration said it was done').toBe(false);
+                  handed.push(r.value);
+                }
               }
             }
-          }
-        })(), PHASE_MS, () => `overlapping next() calls hung after ${handed.length} records`);
+          })(),
+          PHASE_MS,
+          () => `overlapping next() calls hung after ${handed.length} records`,
+        );
         const checker = new HandedChecker(seed, ids, MIN, MAX, false);
         for (const h of handed) checker.check(h);
         expect(checker.errors, `maxBatch ${maxBatch}`).toEqual([]);
@@ -452,7 +580,9 @@ describe('one reader per ring', () => {
     for (const [a, first] of Object.entries(open)) {
       for (const [b, second] of Object.entries(open)) {
         const one = first();
-        expect(() => second(), `${b} after ${a}`).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }));
+        expect(() => second(), `${b} after ${a}`).toThrow(
+          expect.objectContaining({ code: 'ERR_RINGBUF_CONSUMER_TAKEN' }),
+        );
         await one.close();
         const two = second(); // the ring is free again
         await two.close();

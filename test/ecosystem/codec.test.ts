@@ -3,8 +3,18 @@
 // the ring untouched.
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_PROD_POS, PerfBuffer, PerfBufferConsumer, RingBuffer, RingBufferConsumer, readJSON, readText, utf8Length, writeJSON,
-  writeJSONAsync, writeText, writeTextAsync,
+  BPF_RB_PROD_POS,
+  PerfBuffer,
+  PerfBufferConsumer,
+  RingBuffer,
+  RingBufferConsumer,
+  readJSON,
+  readText,
+  utf8Length,
+  writeJSON,
+  writeJSONAsync,
+  writeText,
+  writeTextAsync,
 } from 'wasm-ringbuf';
 
 function collect(rb: RingBuffer) {
@@ -74,10 +84,14 @@ describe('writeText / readText', () => {
   it('throws, leaving the ring untouched, for text that can never fit, bad flags, or a non-string', async () => {
     const rb = await RingBuffer.create({ size: 4096, maxRecord: 64 });
     const before = rb.query(BPF_RB_PROD_POS);
-    expect(() => writeText(rb, 'é'.repeat(33))).toThrow(expect.objectContaining({ name: 'RingBufferRangeError', code: 'ERR_RINGBUF_RANGE' }));
+    expect(() => writeText(rb, 'é'.repeat(33))).toThrow(
+      expect.objectContaining({ name: 'RingBufferRangeError', code: 'ERR_RINGBUF_RANGE' }),
+    );
     expect(() => writeText(rb, 'é'.repeat(9000))).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_RANGE' }));
     expect(() => writeText(rb, 'ok', 8)).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_FLAGS' }));
-    expect(() => writeText(rb, 42 as unknown as string)).toThrow(expect.objectContaining({ name: 'RingBufferTypeError', code: 'ERR_RINGBUF_TYPE' }));
+    expect(() => writeText(rb, 42 as unknown as string)).toThrow(
+      expect.objectContaining({ name: 'RingBufferTypeError', code: 'ERR_RINGBUF_TYPE' }),
+    );
     await expect(writeTextAsync(rb, 'ok', 8)).rejects.toMatchObject({ code: 'ERR_RINGBUF_FLAGS' });
     expect(rb.query(BPF_RB_PROD_POS)).toBe(before);
     expect(rb.stats().dropped).toBe(0);

@@ -9,8 +9,21 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import * as W from 'wasm-ringbuf';
 import {
-  BPF_RB_PROD_POS, PerfBuffer, PerfBufferConsumer, RingBuffer, RingBufferConsumer, ShardedRings, createReadableStream,
-  createWritableStream, readBatches, readRecords, readText, writeJSON, writeJSONAsync, writeText, writeTextAsync,
+  BPF_RB_PROD_POS,
+  PerfBuffer,
+  PerfBufferConsumer,
+  RingBuffer,
+  RingBufferConsumer,
+  ShardedRings,
+  createReadableStream,
+  createWritableStream,
+  readBatches,
+  readRecords,
+  readText,
+  writeJSON,
+  writeJSONAsync,
+  writeText,
+  writeTextAsync,
 } from 'wasm-ringbuf';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,8 +58,13 @@ interface Row {
 const table = new Map<string, Row>(
   [...doc.matchAll(/^\| `(ERR_RINGBUF_[A-Z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)].map((m) => {
     const thrownBy = m[3]!.trim();
-    const calls = thrownBy.startsWith('any call') ? null : new Set([...thrownBy.matchAll(/`((?:new )?[\w.]+\(\))`/g)].map((c) => c[1]!));
-    return [m[1]!, { classes: [...m[2]!.matchAll(/`(RingBuffer\w+Error)`/g)].map((c) => c[1]!), calls, todo: m[4]!.trim() }];
+    const calls = thrownBy.startsWith('any call')
+      ? null
+      : new Set([...thrownBy.matchAll(/`((?:new )?[\w.]+\(\))`/g)].map((c) => c[1]!));
+    return [
+      m[1]!,
+      { classes: [...m[2]!.matchAll(/`(RingBuffer\w+Error)`/g)].map((c) => c[1]!), calls, todo: m[4]!.trim() },
+    ];
   }),
 );
 
@@ -166,12 +184,16 @@ const triggers: Trigger[] = [
   ['ERR_RINGBUF_TYPE', 'RingBuffer.create()', () => RingBuffer.create('big' as never)],
   ['ERR_RINGBUF_TYPE', 'write()', async () => (await ring()).write(8, 5 as never)],
   ['ERR_RINGBUF_TYPE', 'readText()', () => readText('x' as never)],
-  ['ERR_RINGBUF_TYPE', 'output()', async () => {
-    const buf = new ArrayBuffer(8);
-    const view = new Uint8Array(buf);
-    structuredClone(buf, { transfer: [buf] });
-    (await ring()).output(view);
-  }],
+  [
+    'ERR_RINGBUF_TYPE',
+    'output()',
+    async () => {
+      const buf = new ArrayBuffer(8);
+      const view = new Uint8Array(buf);
+      structuredClone(buf, { transfer: [buf] });
+      (await ring()).output(view);
+    },
+  ],
   ['ERR_RINGBUF_TYPE', 'createWritableStream()', () => createWritableStream({} as RingBuffer)],
   ['ERR_RINGBUF_RANGE', 'reserve()', async () => (await ring()).reserve(5000)],
   ['ERR_RINGBUF_RANGE', 'RingBuffer.create()', () => ring({ size: 4096, maxRecord: 4081 })],
@@ -184,14 +206,22 @@ const triggers: Trigger[] = [
   ['ERR_RINGBUF_SIZE', 'PerfBuffer.create()', () => PerfBuffer.create({ producers: 256, size: 2 ** 30 })],
   ['ERR_RINGBUF_FLAGS', 'submit()', async () => (await ring()).reserve(8)!.submit(8)],
   ['ERR_RINGBUF_FLAGS', 'discard()', async () => (await ring()).reserve(8)!.discard(4)],
-  ['ERR_RINGBUF_FLAGS', 'submitRaw()', async () => {
-    const rb = await ring();
-    rb.submitRaw(rb.reserveRaw(8), 8);
-  }],
-  ['ERR_RINGBUF_FLAGS', 'discardRaw()', async () => {
-    const rb = await ring();
-    rb.discardRaw(rb.reserveRaw(8), -1);
-  }],
+  [
+    'ERR_RINGBUF_FLAGS',
+    'submitRaw()',
+    async () => {
+      const rb = await ring();
+      rb.submitRaw(rb.reserveRaw(8), 8);
+    },
+  ],
+  [
+    'ERR_RINGBUF_FLAGS',
+    'discardRaw()',
+    async () => {
+      const rb = await ring();
+      rb.discardRaw(rb.reserveRaw(8), -1);
+    },
+  ],
   ['ERR_RINGBUF_FLAGS', 'output()', async () => (await ring()).output(BYTES, 8)],
   ['ERR_RINGBUF_FLAGS', 'outputBlocking()', async () => (await ring()).outputBlocking(BYTES, 8, 0)],
   ['ERR_RINGBUF_FLAGS', 'outputAsync()', async () => (await ring()).outputAsync(BYTES, 8)],
@@ -205,146 +235,246 @@ const triggers: Trigger[] = [
   ['ERR_RINGBUF_HANDLE', 'RingBuffer.attach()', () => RingBuffer.attach({ kind: 'something else' } as never)],
   ['ERR_RINGBUF_HANDLE', 'PerfBuffer.attach()', async () => PerfBuffer.attach((await ring()).handle as never, 0)],
   ['ERR_RINGBUF_HANDLE', 'ShardedRings.attach()', async () => ShardedRings.attach((await ring()).handle as never, 0)],
-  ...([
-    ['RingBuffer.create()', () => ring()],
-    ['PerfBuffer.create()', () => PerfBuffer.create({ producers: 2, size: 4096 })],
-    ['ShardedRings.create()', () => ShardedRings.create({ rings: 2, size: 4096 })],
-  ] as const).flatMap(([call, create]): Trigger[] => [
+  ...(
+    [
+      ['RingBuffer.create()', () => ring()],
+      ['PerfBuffer.create()', () => PerfBuffer.create({ producers: 2, size: 4096 })],
+      ['ShardedRings.create()', () => ShardedRings.create({ rings: 2, size: 4096 })],
+    ] as const
+  ).flatMap(([call, create]): Trigger[] => [
     ['ERR_RINGBUF_NOT_ISOLATED', call, () => asPage({ isolated: false, sab: false }, create)],
     ['ERR_RINGBUF_NO_SHARED_MEMORY', call, () => asPage({ isolated: true, sab: false }, create)],
   ]),
-  ['ERR_RINGBUF_COMMITTED', 'submit()', async () => {
-    const r = (await ring()).reserve(8)!;
-    r.submit();
-    r.submit();
-  }],
-  ['ERR_RINGBUF_COMMITTED', 'discard()', async () => {
-    const r = (await ring()).reserve(8)!;
-    r.submit();
-    r.discard();
-  }],
+  [
+    'ERR_RINGBUF_COMMITTED',
+    'submit()',
+    async () => {
+      const r = (await ring()).reserve(8)!;
+      r.submit();
+      r.submit();
+    },
+  ],
+  [
+    'ERR_RINGBUF_COMMITTED',
+    'discard()',
+    async () => {
+      const r = (await ring()).reserve(8)!;
+      r.submit();
+      r.discard();
+    },
+  ],
   ['ERR_RINGBUF_COMMITTED', 'submitRaw()', async () => (await ring()).submitRaw(65536 + 4096 + 8)],
-  ['ERR_RINGBUF_COMMITTED', 'discardRaw()', async () => {
-    const rb = await ring();
-    const off = rb.reserveRaw(8);
-    rb.submitRaw(off);
-    rb.discardRaw(off);
-  }],
+  [
+    'ERR_RINGBUF_COMMITTED',
+    'discardRaw()',
+    async () => {
+      const rb = await ring();
+      const off = rb.reserveRaw(8);
+      rb.submitRaw(off);
+      rb.discardRaw(off);
+    },
+  ],
   ['ERR_RINGBUF_PRODUCER', 'reapProducer()', async () => (await ring()).reapProducer(4000)],
-  ['ERR_RINGBUF_PRODUCER', 'reapProducer()', async () => {
-    const rb = await ring();
-    rb.reapProducer(rb.producerId);
-  }],
-  ['ERR_RINGBUF_CLOSED', 'reserve()', async () => {
-    const rb = await ring();
-    rb.close();
-    rb.reserve(8);
-  }],
-  ['ERR_RINGBUF_CLOSED', 'consume()', async () => {
-    const c = new RingBufferConsumer(await ring(), ok);
-    c.close();
-    c.consume();
-  }],
-  ['ERR_RINGBUF_PENDING', 'PerfBufferProducer.close()', async () => {
-    const pb = await PerfBuffer.create({ producers: 1, size: 4096 });
-    const p = await PerfBuffer.attach(pb.handle, 0);
-    p.reserve(8);
-    p.close();
-  }],
-  ['ERR_RINGBUF_SLOT', 'PerfBuffer.attach()', async () => {
-    const pb = await PerfBuffer.create({ producers: 1, size: 4096 });
-    await PerfBuffer.attach(pb.handle, 0);
-    await PerfBuffer.attach(pb.handle, 0);
-  }],
-  ['ERR_RINGBUF_UNORDERED', 'new PerfBufferConsumer()', async () => {
-    const pb = await PerfBuffer.create({ producers: 1, size: 4096, ordered: false });
-    new PerfBufferConsumer(pb, { sample: ok, ordered: true });
-  }],
-  ['ERR_RINGBUF_DUPLICATE', 'add()', async () => {
-    const rb = await ring();
-    new RingBufferConsumer(rb, ok).add(rb, ok);
-  }],
-  ['ERR_RINGBUF_DUPLICATE', 'addRaw()', async () => {
-    const rb = await ring();
-    new W.FairConsumer().add(rb, ok).addRaw(rb, ok);
-  }],
+  [
+    'ERR_RINGBUF_PRODUCER',
+    'reapProducer()',
+    async () => {
+      const rb = await ring();
+      rb.reapProducer(rb.producerId);
+    },
+  ],
+  [
+    'ERR_RINGBUF_CLOSED',
+    'reserve()',
+    async () => {
+      const rb = await ring();
+      rb.close();
+      rb.reserve(8);
+    },
+  ],
+  [
+    'ERR_RINGBUF_CLOSED',
+    'consume()',
+    async () => {
+      const c = new RingBufferConsumer(await ring(), ok);
+      c.close();
+      c.consume();
+    },
+  ],
+  [
+    'ERR_RINGBUF_PENDING',
+    'PerfBufferProducer.close()',
+    async () => {
+      const pb = await PerfBuffer.create({ producers: 1, size: 4096 });
+      const p = await PerfBuffer.attach(pb.handle, 0);
+      p.reserve(8);
+      p.close();
+    },
+  ],
+  [
+    'ERR_RINGBUF_SLOT',
+    'PerfBuffer.attach()',
+    async () => {
+      const pb = await PerfBuffer.create({ producers: 1, size: 4096 });
+      await PerfBuffer.attach(pb.handle, 0);
+      await PerfBuffer.attach(pb.handle, 0);
+    },
+  ],
+  [
+    'ERR_RINGBUF_UNORDERED',
+    'new PerfBufferConsumer()',
+    async () => {
+      const pb = await PerfBuffer.create({ producers: 1, size: 4096, ordered: false });
+      new PerfBufferConsumer(pb, { sample: ok, ordered: true });
+    },
+  ],
+  [
+    'ERR_RINGBUF_DUPLICATE',
+    'add()',
+    async () => {
+      const rb = await ring();
+      new RingBufferConsumer(rb, ok).add(rb, ok);
+    },
+  ],
+  [
+    'ERR_RINGBUF_DUPLICATE',
+    'addRaw()',
+    async () => {
+      const rb = await ring();
+      new W.FairConsumer().add(rb, ok).addRaw(rb, ok);
+    },
+  ],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'new RingBufferConsumer()', async () => new RingBufferConsumer(await taken(), ok)],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'add()', async () => new W.FairConsumer().add(await taken(), ok)],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'addRaw()', async () => new RingBufferConsumer().addRaw(await taken(), ok)],
-  ['ERR_RINGBUF_CONSUMER_TAKEN', 'new PerfBufferConsumer()', async () => {
-    const pb = await PerfBuffer.create({ producers: 2, size: 4096 });
-    new PerfBufferConsumer(pb, { sample: ok });
-    new PerfBufferConsumer(pb, { sample: ok });
-  }],
-  ['ERR_RINGBUF_CONSUMER_TAKEN', 'ShardedRings.consumer()', async () => {
-    const shards = await ShardedRings.create({ rings: 2, size: 4096 });
-    new RingBufferConsumer(shards.rings[1], ok);
-    shards.consumer(ok);
-  }],
-  ['ERR_RINGBUF_CONSUMER_TAKEN', 'ShardedRings.consumerRaw()', async () => {
-    const shards = await ShardedRings.create({ rings: 2, size: 4096 });
-    shards.consumerRaw(ok);
-    shards.consumerRaw(ok);
-  }],
+  [
+    'ERR_RINGBUF_CONSUMER_TAKEN',
+    'new PerfBufferConsumer()',
+    async () => {
+      const pb = await PerfBuffer.create({ producers: 2, size: 4096 });
+      new PerfBufferConsumer(pb, { sample: ok });
+      new PerfBufferConsumer(pb, { sample: ok });
+    },
+  ],
+  [
+    'ERR_RINGBUF_CONSUMER_TAKEN',
+    'ShardedRings.consumer()',
+    async () => {
+      const shards = await ShardedRings.create({ rings: 2, size: 4096 });
+      new RingBufferConsumer(shards.rings[1], ok);
+      shards.consumer(ok);
+    },
+  ],
+  [
+    'ERR_RINGBUF_CONSUMER_TAKEN',
+    'ShardedRings.consumerRaw()',
+    async () => {
+      const shards = await ShardedRings.create({ rings: 2, size: 4096 });
+      shards.consumerRaw(ok);
+      shards.consumerRaw(ok);
+    },
+  ],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'readRecords()', async () => readRecords(await taken())],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'readBatches()', async () => readBatches(await taken())],
   ['ERR_RINGBUF_CONSUMER_TAKEN', 'createReadableStream()', async () => createReadableStream(await taken())],
   ['ERR_RINGBUF_NO_RINGS', 'poll()', () => new RingBufferConsumer().poll(0)],
   ['ERR_RINGBUF_NO_RINGS', 'pollSync()', () => new RingBufferConsumer().pollSync(0)],
-  ['ERR_RINGBUF_POLL', 'pollSync()', async () => {
-    const c = new RingBufferConsumer(await ring(), ok);
-    c.add(await ring(), ok);
-    c.pollSync(0);
-  }],
-  ...(['poll()', 'pollSync()'] as const).map((call): Trigger => ['ERR_RINGBUF_POLL_PENDING', call, async () => {
-    const c = new RingBufferConsumer(await ring(), ok);
-    const first = c.poll(1000);
-    try {
-      await (call === 'poll()' ? c.poll(0) : c.pollSync(0));
-    } finally {
-      c.close();
-      await first;
-    }
-  }]),
-  ['ERR_RINGBUF_CANNOT_BLOCK', 'pollSync()', async () => {
-    const { m, rb } = await mainThreadRing();
-    new m.RingBufferConsumer(rb, ok).pollSync(0);
-  }],
+  [
+    'ERR_RINGBUF_POLL',
+    'pollSync()',
+    async () => {
+      const c = new RingBufferConsumer(await ring(), ok);
+      c.add(await ring(), ok);
+      c.pollSync(0);
+    },
+  ],
+  ...(['poll()', 'pollSync()'] as const).map(
+    (call): Trigger => [
+      'ERR_RINGBUF_POLL_PENDING',
+      call,
+      async () => {
+        const c = new RingBufferConsumer(await ring(), ok);
+        const first = c.poll(1000);
+        try {
+          await (call === 'poll()' ? c.poll(0) : c.pollSync(0));
+        } finally {
+          c.close();
+          await first;
+        }
+      },
+    ],
+  ),
+  [
+    'ERR_RINGBUF_CANNOT_BLOCK',
+    'pollSync()',
+    async () => {
+      const { m, rb } = await mainThreadRing();
+      new m.RingBufferConsumer(rb, ok).pollSync(0);
+    },
+  ],
   ['ERR_RINGBUF_CANNOT_BLOCK', 'reserveBlocking()', async () => (await mainThreadRing()).rb.reserveBlocking(8, 10)],
   ['ERR_RINGBUF_CANNOT_BLOCK', 'reserveRawBlocking()', async () => (await mainThreadRing()).rb.reserveRawBlocking(8)],
   ['ERR_RINGBUF_CANNOT_BLOCK', 'outputBlocking()', async () => (await mainThreadRing()).rb.outputBlocking(BYTES)],
-  ['ERR_RINGBUF_CANNOT_BLOCK', 'writeText()', async () => {
-    const { m, rb } = await mainThreadRing();
-    m.writeText(rb, 'x', 0, 10);
-  }],
-  ['ERR_RINGBUF_CANNOT_BLOCK', 'writeJSON()', async () => {
-    const { m, rb } = await mainThreadRing();
-    m.writeJSON(rb, 1, 0, -1);
-  }],
-  ['ERR_RINGBUF_NO_WAIT', 'poll()', async () => {
-    const c = new RingBufferConsumer(await ring(), ok);
-    try {
-      await withoutWaitAsync(() => c.poll(10));
-    } finally {
-      c.close();
-    }
-  }],
-  ['ERR_RINGBUF_NO_WAIT', 'reserveAsync()', async () => {
-    const rb = await full();
-    await withoutWaitAsync(() => rb.reserveAsync(1000, { timeoutMs: 100 }));
-  }],
-  ['ERR_RINGBUF_NO_WAIT', 'outputAsync()', async () => {
-    const rb = await full();
-    await withoutWaitAsync(() => rb.outputAsync(new Uint8Array(1000), 0, { timeoutMs: 100 }));
-  }],
-  ['ERR_RINGBUF_NO_WAIT', 'writeTextAsync()', async () => {
-    const rb = await full();
-    await withoutWaitAsync(() => writeTextAsync(rb, 'x'.repeat(1000), 0, { timeoutMs: 100 }));
-  }],
-  ['ERR_RINGBUF_NO_WAIT', 'writeJSONAsync()', async () => {
-    const rb = await full();
-    await withoutWaitAsync(() => writeJSONAsync(rb, 'x'.repeat(1000), 0, { timeoutMs: 100 }));
-  }],
+  [
+    'ERR_RINGBUF_CANNOT_BLOCK',
+    'writeText()',
+    async () => {
+      const { m, rb } = await mainThreadRing();
+      m.writeText(rb, 'x', 0, 10);
+    },
+  ],
+  [
+    'ERR_RINGBUF_CANNOT_BLOCK',
+    'writeJSON()',
+    async () => {
+      const { m, rb } = await mainThreadRing();
+      m.writeJSON(rb, 1, 0, -1);
+    },
+  ],
+  [
+    'ERR_RINGBUF_NO_WAIT',
+    'poll()',
+    async () => {
+      const c = new RingBufferConsumer(await ring(), ok);
+      try {
+        await withoutWaitAsync(() => c.poll(10));
+      } finally {
+        c.close();
+      }
+    },
+  ],
+  [
+    'ERR_RINGBUF_NO_WAIT',
+    'reserveAsync()',
+    async () => {
+      const rb = await full();
+      await withoutWaitAsync(() => rb.reserveAsync(1000, { timeoutMs: 100 }));
+    },
+  ],
+  [
+    'ERR_RINGBUF_NO_WAIT',
+    'outputAsync()',
+    async () => {
+      const rb = await full();
+      await withoutWaitAsync(() => rb.outputAsync(new Uint8Array(1000), 0, { timeoutMs: 100 }));
+    },
+  ],
+  [
+    'ERR_RINGBUF_NO_WAIT',
+    'writeTextAsync()',
+    async () => {
+      const rb = await full();
+      await withoutWaitAsync(() => writeTextAsync(rb, 'x'.repeat(1000), 0, { timeoutMs: 100 }));
+    },
+  ],
+  [
+    'ERR_RINGBUF_NO_WAIT',
+    'writeJSONAsync()',
+    async () => {
+      const rb = await full();
+      await withoutWaitAsync(() => writeJSONAsync(rb, 'x'.repeat(1000), 0, { timeoutMs: 100 }));
+    },
+  ],
   ['ERR_RINGBUF_CORRUPT', 'consume()', async () => new RingBufferConsumer(await corrupt(), ok).consume()],
   ['ERR_RINGBUF_CORRUPT', 'poll()', async () => new RingBufferConsumer(await corrupt(), ok).poll(0)],
 ];

@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wasm-ringbuf-logging-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the logging pipeline (examples/node/logging)', () => {
-  it('writes every line of every worker, in each worker\'s order, as NDJSON; a full file holds the producers back', async () => {
+  it("writes every line of every worker, in each worker's order, as NDJSON; a full file holds the producers back", async () => {
     const file = join(dir, 'wait.ndjson');
     // the consumer starts late: the ring fills and the producers wait for room; its first pass
     // then hands sonic-boom more than its high-water mark, and it waits for 'drain'
@@ -31,7 +31,14 @@ describe('the logging pipeline (examples/node/logging)', () => {
 
   it('with producers that drop instead of waiting, reports every lost line, in the file where it happened and in total', async () => {
     const file = join(dir, 'drop.ndjson');
-    const r = await runPipeline({ workers: 2, lines: 20_000, file, ringSize: 1 << 14, wait: false, consumerDelayMs: 100 });
+    const r = await runPipeline({
+      workers: 2,
+      lines: 20_000,
+      file,
+      ringSize: 1 << 14,
+      wait: false,
+      consumerDelayMs: 100,
+    });
     const v = verifyLog(file, { workers: 2, lines: 20_000 });
     expect(r.lost).toBeGreaterThan(0);
     // what is missing from the file is exactly what was reported lost, and what the producers counted
@@ -51,10 +58,17 @@ describe('the logging pipeline (examples/node/logging)', () => {
     const [, script, ...args] = command!.split(' ');
     const file = join(dir, 'cli.ndjson');
     const root = fileURLToPath(new URL('../..', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, [script!, ...args, `--file=${file}`], { cwd: root, timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [script!, ...args, `--file=${file}`], {
+      cwd: root,
+      timeout: 120_000,
+    });
     const workers = Number(/--workers=(\d+)/.exec(command!)![1]);
     const lines = Number(/--lines=(\d+)/.exec(command!)![1]);
-    expect(stdout).toMatch(new RegExp(`^${workers * lines} lines from ${workers} workers in \\d+ ms \\([\\d,]+ lines/s\\) to .*; lost 0 \\(reported in 0 line\\(s\\); the producers counted 0\\)`));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^${workers * lines} lines from ${workers} workers in \\d+ ms \\([\\d,]+ lines/s\\) to .*; lost 0 \\(reported in 0 line\\(s\\); the producers counted 0\\)`,
+      ),
+    );
     expect(verifyLog(file, { workers, lines })).toMatchObject({ lines: workers * lines, gaps: 0 });
   }, 120_000);
 

@@ -9,7 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  RingBuffer, RingBufferConsumer, createReadableStream, createWritableStream, readBatches, readJSON, readRecords, readText, writeText,
+  RingBuffer,
+  RingBufferConsumer,
+  createReadableStream,
+  createWritableStream,
+  readBatches,
+  readJSON,
+  readRecords,
+  readText,
+  writeText,
 } from 'wasm-ringbuf';
 import { checkLines, jsonProducers, type Line } from './helpers.js';
 
@@ -119,9 +127,11 @@ describe('readRecords', () => {
     for (const t of ['{"a":1}', '{"a":2}', 'not json', '{"a":4}']) writeText(rb, t);
     const got: unknown[] = [];
     const it = readRecords(rb, { map: readJSON });
-    await expect((async () => {
-      for await (const v of it) got.push(v);
-    })()).rejects.toThrow(SyntaxError);
+    await expect(
+      (async () => {
+        for await (const v of it) got.push(v);
+      })(),
+    ).rejects.toThrow(SyntaxError);
     expect(got).toEqual([{ a: 1 }, { a: 2 }]);
     expect(released(rb)).toBe(true);
   });
@@ -204,7 +214,7 @@ describe('createReadableStream', () => {
 });
 
 describe('createWritableStream', () => {
-  it('turns chunks into records (bytes as they are, strings as UTF-8, or encode()) and its backpressure is the ring\'s room', async () => {
+  it("turns chunks into records (bytes as they are, strings as UTF-8, or encode()) and its backpressure is the ring's room", async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const writer = createWritableStream(rb).getWriter();
     await writer.write(new Uint8Array([1, 2, 3]));
@@ -271,8 +281,12 @@ describe('createWritableStream', () => {
 
   it('refuses bad options at once', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
-    expect(() => createWritableStream(rb, { flags: 4 })).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_FLAGS' }));
-    expect(() => createWritableStream(rb, { timeoutMs: -2 })).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_RANGE' }));
+    expect(() => createWritableStream(rb, { flags: 4 })).toThrow(
+      expect.objectContaining({ code: 'ERR_RINGBUF_FLAGS' }),
+    );
+    expect(() => createWritableStream(rb, { timeoutMs: -2 })).toThrow(
+      expect.objectContaining({ code: 'ERR_RINGBUF_RANGE' }),
+    );
     expect(() => createWritableStream({} as RingBuffer)).toThrow(expect.objectContaining({ code: 'ERR_RINGBUF_TYPE' }));
   });
 });

@@ -3,7 +3,14 @@
 // that the next consumer of the ring (also one taken inside that callback)
 // reads exactly the rest, without a RingBufferCorruptError.
 import { describe, expect, it } from 'vitest';
-import { FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer, RingBufferConsumer, type RingBufferStateError } from 'wasm-ringbuf';
+import {
+  FairConsumer,
+  PerfBuffer,
+  PerfBufferConsumer,
+  RingBuffer,
+  RingBufferConsumer,
+  type RingBufferStateError,
+} from 'wasm-ringbuf';
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
@@ -126,7 +133,8 @@ describe('close() inside a PerfBufferConsumer sample callback', () => {
     it(`${ordered ? 'ordered merge' : 'unordered'}: two producers, closed at the fifth record: it is handed five; a new consumer reads exactly the rest`, async () => {
       const pb = await PerfBuffer.create({ producers: 2, size: 4096, ordered });
       const producers = [await PerfBuffer.attach(pb.handle, 0), await PerfBuffer.attach(pb.handle, 1)];
-      for (let i = 0; i < 10; i++) for (const [slot, p] of producers.entries()) expect(p.output(new Uint8Array([slot, i]))).toBe(true);
+      for (let i = 0; i < 10; i++)
+        for (const [slot, p] of producers.entries()) expect(p.output(new Uint8Array([slot, i]))).toBe(true);
       const got: [number, number][] = [];
       const c: PerfBufferConsumer = new PerfBufferConsumer(pb, {
         sample: (d) => {
@@ -141,10 +149,18 @@ describe('close() inside a PerfBufferConsumer sample callback', () => {
       expect(() => next.consume()).not.toThrow();
       if (ordered) {
         // one global order: slot 0's record i, then slot 1's, for each i
-        expect([...got, ...rest]).toEqual(range(0, 10).flatMap((i) => [[0, i], [1, i]]));
+        expect([...got, ...rest]).toEqual(
+          range(0, 10).flatMap((i) => [
+            [0, i],
+            [1, i],
+          ]),
+        );
       } else {
         for (const slot of [0, 1]) {
-          expect([...got, ...rest].filter(([s]) => s === slot).map(([, i]) => i), `slot ${slot}`).toEqual(range(0, 10));
+          expect(
+            [...got, ...rest].filter(([s]) => s === slot).map(([, i]) => i),
+            `slot ${slot}`,
+          ).toEqual(range(0, 10));
         }
       }
       next.close();

@@ -69,12 +69,18 @@ describe('a corrupted ring stops the consumer with a clear error', () => {
   it('random bit flips in headers and positions: records or a RingBufferCorruptError, nothing else', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ word: fc.integer({ min: 0, max: 31 }), bit: fc.integer({ min: 0, max: 31 }) }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.record({ word: fc.integer({ min: 0, max: 31 }), bit: fc.integer({ min: 0, max: 31 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.boolean(),
         async (flips, positions) => {
           const { rb, view, c } = await ringWithRecords(8);
           for (const { word, bit } of flips) {
-            const addr = positions && word < 4 ? RING_BASE + (word < 2 ? OFF_PRODUCER_POS : OFF_CONSUMER_POS) + (word & 1) * 4 : DATA + word * 8;
+            const addr =
+              positions && word < 4
+                ? RING_BASE + (word < 2 ? OFF_PRODUCER_POS : OFF_CONSUMER_POS) + (word & 1) * 4
+                : DATA + word * 8;
             view.setUint32(addr, view.getUint32(addr, true) ^ (1 << bit), true);
           }
           for (let i = 0; i < 3; i++) {

@@ -2,7 +2,13 @@
 // lock it held and discards what it left BUSY.
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { BPF_RB_AVAIL_DATA, RingBuffer, RingBufferConsumer, RingBufferRangeError, RingBufferStateError } from 'wasm-ringbuf';
+import {
+  BPF_RB_AVAIL_DATA,
+  RingBuffer,
+  RingBufferConsumer,
+  RingBufferRangeError,
+  RingBufferStateError,
+} from 'wasm-ringbuf';
 import { LOCK_HELD, OFF_LOCK, RING_BASE } from '../../dist/layout.js';
 import { watchdog } from '../helpers/run.js';
 import { startProducers } from '../helpers/workers.js';
@@ -47,7 +53,13 @@ describe('reapProducer', () => {
     await p!.ready;
     go();
     // the live producer spins, then sleeps on the lock
-    await watchdog((async () => { while (rb.stats().lockWaits === 0) await turn(); })(), 10_000, () => 'the producer never waited on the lock');
+    await watchdog(
+      (async () => {
+        while (rb.stats().lockWaits === 0) await turn();
+      })(),
+      10_000,
+      () => 'the producer never waited on the lock',
+    );
     expect(rb.lockHolder()).toBe(dead.producerId);
     expect(rb.reapProducer(dead.producerId)).toEqual({ discarded: 0, lockRecovered: true });
     const result = await watchdog(p!.done, 10_000, () => 'the producer stayed asleep on a recovered lock');
@@ -111,7 +123,11 @@ describe('scoped reservations', () => {
       const { c, got } = collect(rb);
       const asleep = c.poll(-1); // caught up: it sleeps at the next record's position
       if (how === 'write') {
-        expect(() => rb.write(4, () => { throw new Error('fill failed'); })).toThrow('fill failed');
+        expect(() =>
+          rb.write(4, () => {
+            throw new Error('fill failed');
+          }),
+        ).toThrow('fill failed');
       } else {
         expect(() => {
           using r = rb.reserve(4)!;
@@ -130,7 +146,11 @@ describe('scoped reservations', () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const { c, got } = collect(rb);
     expect(rb.write(1, (d) => void (d[0] = 5))).toBe(true);
-    expect(() => rb.write(1, () => { throw new Error('nope'); })).toThrow('nope');
+    expect(() =>
+      rb.write(1, () => {
+        throw new Error('nope');
+      }),
+    ).toThrow('nope');
     expect(rb.write(5000 - 1000, () => {})).toBe(true);
     expect(rb.write(4000, () => {})).toBe(false);
     expect(c.consume()).toBe(2);

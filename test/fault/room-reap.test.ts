@@ -16,14 +16,22 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A room-waiter worker; listeners attached at creation. */
 function startWaiter(rb: RingBuffer, api: (typeof APIS)[number]) {
-  const worker = new Worker(new URL('../fixtures/room-waiter.mjs', import.meta.url), { workerData: { handle: rb.handle, api, len: LEN } });
+  const worker = new Worker(new URL('../fixtures/room-waiter.mjs', import.meta.url), {
+    workerData: { handle: rb.handle, api, len: LEN },
+  });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', reject);
     void exited.then((code) => reject(new Error(`room waiter exited with code ${code} before reporting`)));
   });
-  const ready = Promise.race([new Promise<number>((resolve) => worker.on('message', (m) => m.type === 'ready' && resolve(m.id))), failed]);
-  const done = Promise.race([new Promise<boolean>((resolve) => worker.on('message', (m) => m.type === 'done' && resolve(m.ok))), failed]);
+  const ready = Promise.race([
+    new Promise<number>((resolve) => worker.on('message', (m) => m.type === 'ready' && resolve(m.id))),
+    failed,
+  ]);
+  const done = Promise.race([
+    new Promise<boolean>((resolve) => worker.on('message', (m) => m.type === 'done' && resolve(m.ok))),
+    failed,
+  ]);
   ready.catch(() => {});
   done.catch(() => {});
   return { worker, exited, ready, done };
@@ -31,9 +39,13 @@ function startWaiter(rb: RingBuffer, api: (typeof APIS)[number]) {
 
 /** Resolves once a producer has announced that it waits for room (stats().roomWaits passed `before`). */
 function announced(rb: RingBuffer, before: number, what: string): Promise<void> {
-  return watchdog((async () => {
-    while (rb.stats().roomWaits <= before) await turn();
-  })(), 10_000, () => `${what}: the producer never waited for room`);
+  return watchdog(
+    (async () => {
+      while (rb.stats().roomWaits <= before) await turn();
+    })(),
+    10_000,
+    () => `${what}: the producer never waited for room`,
+  );
 }
 
 async function fullRing(): Promise<RingBuffer> {
@@ -80,7 +92,9 @@ describe('a producer killed while it waits for room', () => {
       const consumer = new RingBufferConsumer(rb, () => {});
       try {
         expect(consumer.consume()).toBeGreaterThan(0); // frees the ring: the waiting producer is notified
-        expect(await watchdog(live.done, 10_000, () => `the live ${api} waiter slept through the consumer freeing room`)).toBe(true);
+        expect(
+          await watchdog(live.done, 10_000, () => `the live ${api} waiter slept through the consumer freeing room`),
+        ).toBe(true);
         await live.exited;
       } finally {
         consumer.close();

@@ -35,14 +35,23 @@ export function watchdog<T>(p: Promise<T>, ms: number, what: () => string): Prom
  */
 export async function run(cfg: Run) {
   const seed = seedFor(cfg.name);
-  const rb = await RingBuffer.create({ size: cfg.size, position: cfg.position ?? 0, singleProducer: cfg.singleProducer ?? false });
+  const rb = await RingBuffer.create({
+    size: cfg.size,
+    position: cfg.position ?? 0,
+    singleProducer: cfg.singleProducer ?? false,
+  });
   const start = rb.query(BPF_RB_PROD_POS);
   const { producers, go } = startProducers(rb.handle, cfg.producers, { ...cfg, seed });
   const ids = await Promise.all(producers.map((p) => p.ready));
   const verifier = new SequenceVerifier(seed, ids, cfg.min, cfg.max);
   let trailingLost = -1;
-  const consumer = new RingBufferConsumer(undefined, undefined, cfg.napMs === undefined ? undefined : { napMs: cfg.napMs }).addRaw(rb, (bytes, offset, length, lost) => {
-    if (length === 0) trailingLost = lost; // the end marker written below
+  const consumer = new RingBufferConsumer(
+    undefined,
+    undefined,
+    cfg.napMs === undefined ? undefined : { napMs: cfg.napMs },
+  ).addRaw(rb, (bytes, offset, length, lost) => {
+    if (length === 0)
+      trailingLost = lost; // the end marker written below
     else verifier.check(bytes, offset, length, lost);
   });
   let finished = false;
@@ -53,8 +62,12 @@ export async function run(cfg: Run) {
   if (cfg.pollForever) {
     while (verifier.records < expected && verifier.errors.length === 0) {
       polls++;
-      await watchdog(consumer.poll(-1), 10_000, () =>
-        `lost wakeup: consumer asleep for 10 s with ${rb.query(BPF_RB_AVAIL_DATA)} bytes waiting after ${verifier.records} records [seed ${seed}]`);
+      await watchdog(
+        consumer.poll(-1),
+        10_000,
+        () =>
+          `lost wakeup: consumer asleep for 10 s with ${rb.query(BPF_RB_AVAIL_DATA)} bytes waiting after ${verifier.records} records [seed ${seed}]`,
+      );
     }
   } else {
     while (!finished && verifier.errors.length === 0) {

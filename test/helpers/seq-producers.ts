@@ -39,10 +39,16 @@ export interface SeqProducer {
 }
 
 /** Starts `n` producers on `handle`, held at a barrier until `go()`. */
-export function startSeqProducers(handle: RingBufferHandle, n: number, options: SeqProducerOptions): { producers: SeqProducer[]; go: () => void; stop: () => Promise<void> } {
+export function startSeqProducers(
+  handle: RingBufferHandle,
+  n: number,
+  options: SeqProducerOptions,
+): { producers: SeqProducer[]; go: () => void; stop: () => Promise<void> } {
   const start = new SharedArrayBuffer(4);
   const producers = Array.from({ length: n }, (): SeqProducer => {
-    const worker = new Worker(new URL('../concurrency/fixtures/seq-producer.mjs', import.meta.url), { workerData: { handle, start, ...options } });
+    const worker = new Worker(new URL('../concurrency/fixtures/seq-producer.mjs', import.meta.url), {
+      workerData: { handle, start, ...options },
+    });
     // attached at creation: a worker can exit before a later listener would see it
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     const failed = new Promise<never>((_, reject) => {
@@ -64,10 +70,12 @@ export function startSeqProducers(handle: RingBufferHandle, n: number, options: 
       Atomics.notify(gate, 0);
     },
     stop: async () => {
-      await Promise.all(producers.map(async (p) => {
-        await p.worker.terminate();
-        await p.exited;
-      }));
+      await Promise.all(
+        producers.map(async (p) => {
+          await p.worker.terminate();
+          await p.exited;
+        }),
+      );
     },
   };
 }
@@ -129,7 +137,8 @@ export class HandedChecker {
       const dv = new DataView(h.bytes.buffer, h.bytes.byteOffset);
       const id = dv.getUint32(0, true);
       if (h.bytes.length >= 8 && this.verifier.next.has(id)) this.verifier.next.set(id, dv.getUint32(4, true) + 1);
-    } else if (this.#exact && h.lost !== gap) this.#fail(`${at()}: reported lost ${h.lost}, but ${gap} records are missing right before it`);
+    } else if (this.#exact && h.lost !== gap)
+      this.#fail(`${at()}: reported lost ${h.lost}, but ${gap} records are missing right before it`);
     else if (!this.#exact && this.lost < this.verifier.skipped) {
       this.#fail(`${at()}: ${this.verifier.skipped} records missing so far, only ${this.lost} reported lost`);
     }

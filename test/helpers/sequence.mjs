@@ -74,7 +74,9 @@ export class SequenceVerifier {
     const want = this.next.get(id);
     if (want === undefined) return this.#fail(`record ${this.records}: unknown producer id ${id}`);
     if (seq !== want && !(this.gaps && seq > want)) {
-      return this.#fail(`producer ${id}: expected seq ${want}, got ${seq} (${seq < want ? 'duplicate or reordered' : 'lost'})`);
+      return this.#fail(
+        `producer ${id}: expected seq ${want}, got ${seq} (${seq < want ? 'duplicate or reordered' : 'lost'})`,
+      );
     }
     this.skipped += seq - want;
     this.next.set(id, seq + 1);

@@ -11,13 +11,20 @@ export function countCalls(rb: RingBuffer) {
   const order: string[] = [];
   const declined = { outputAt: 0 };
   const real = rb.core.wasm;
-  const counting = Object.fromEntries(Object.entries(real).map(([name, f]) => [name, typeof f !== 'function' ? f : (...args: number[]) => {
-    calls[name] = (calls[name] ?? 0) + 1;
-    order.push(name);
-    const result = (f as (...a: number[]) => number)(...args);
-    if (name === 'outputAt' && result === 0) declined.outputAt++;
-    return result;
-  }])) as typeof real;
+  const counting = Object.fromEntries(
+    Object.entries(real).map(([name, f]) => [
+      name,
+      typeof f !== 'function'
+        ? f
+        : (...args: number[]) => {
+            calls[name] = (calls[name] ?? 0) + 1;
+            order.push(name);
+            const result = (f as (...a: number[]) => number)(...args);
+            if (name === 'outputAt' && result === 0) declined.outputAt++;
+            return result;
+          },
+    ]),
+  ) as typeof real;
   (rb.core as { wasm: typeof real }).wasm = counting;
   return { calls, order, declined };
 }

@@ -35,10 +35,16 @@ export interface Producer {
  * Starts `n` producer workers on `handle`. They wait at a barrier until
  * `go()` is called, so all of them start together.
  */
-export function startProducers(handle: RingBufferHandle, n: number, options: ProducerOptions): { producers: Producer[]; go: () => void } {
+export function startProducers(
+  handle: RingBufferHandle,
+  n: number,
+  options: ProducerOptions,
+): { producers: Producer[]; go: () => void } {
   const start = new SharedArrayBuffer(4);
   const producers = Array.from({ length: n }, () => {
-    const worker = new Worker(new URL('../fixtures/producer.mjs', import.meta.url), { workerData: { handle, start, ...options } });
+    const worker = new Worker(new URL('../fixtures/producer.mjs', import.meta.url), {
+      workerData: { handle, start, ...options },
+    });
     // Listeners attached at creation: a worker can finish before a later listener would see it.
     const exit = new Promise<never>((_, reject) => {
       worker.once('error', reject);

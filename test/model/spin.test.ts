@@ -31,13 +31,19 @@ let missing: string | undefined;
 beforeAll(async () => {
   const spin = spawnSync('spin', ['-V'], { encoding: 'utf8' });
   if (spin.error || spin.status !== 0) {
-    missing = 'SPIN is not installed: apt-get install -y spin (Debian\'s package; CI installs it). The model check never skips.';
+    missing =
+      "SPIN is not installed: apt-get install -y spin (Debian's package; CI installs it). The model check never skips.";
     return;
   }
   output = await new Promise<string>((resolve) => {
-    execFile('bash', [script], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 1_200_000 }, (err, stdout, stderr) => {
-      resolve(stdout + (err ? `\n${stderr}\n(check.sh: ${err.message})` : ''));
-    });
+    execFile(
+      'bash',
+      [script],
+      { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 1_200_000 },
+      (err, stdout, stderr) => {
+        resolve(stdout + (err ? `\n${stderr}\n(check.sh: ${err.message})` : ''));
+      },
+    );
   });
   for (const line of output.split('\n')) {
     const m = /^(ok|FAIL)\s+(config|mutation)\s+(\S+)/.exec(line);
@@ -56,7 +62,10 @@ describe('the SPIN model of the protocol', () => {
   });
 
   for (const { name, kind } of planned) {
-    const title = kind === 'config' ? `${name}: every property holds (exhaustive search)` : `${name}: the mistake gives a counterexample`;
+    const title =
+      kind === 'config'
+        ? `${name}: every property holds (exhaustive search)`
+        : `${name}: the mistake gives a counterexample`;
     it(title, () => {
       if (missing) throw new Error(missing);
       const r = results.get(name);

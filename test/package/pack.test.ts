@@ -19,17 +19,29 @@ const NODE_SNIPPETS = ['main.mjs', 'producer.mjs', 'iterate.mjs', 'json-producer
 
 describe('the README', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const shows = (path: string, lang: string) => expect(readme, path).toContain('```' + lang + '\n' + readFileSync(join(root, path), 'utf8') + '```');
+  const shows = (path: string, lang: string) =>
+    expect(readme, path).toContain('```' + lang + '\n' + readFileSync(join(root, path), 'utf8') + '```');
 
   it('shows the Node quick start verbatim, and links the other Node examples', () => {
     for (const file of ['main.mjs', 'producer.mjs']) shows(`examples/node/${file}`, 'js');
-    for (const file of ['iterate.mjs', 'stream.mjs', 'writable.mjs']) expect(readme, file).toContain(`(examples/node/${file})`);
+    for (const file of ['iterate.mjs', 'stream.mjs', 'writable.mjs'])
+      expect(readme, file).toContain(`(examples/node/${file})`);
   });
 
   it('shows the browser quick start verbatim, each file named, and links the page without a bundler', () => {
-    for (const [file, lang] of [['vite.config.mjs', 'js'], ['index.html', 'html'], ['main.js', 'js'], ['producer.js', 'js']] as const) {
+    for (const [file, lang] of [
+      ['vite.config.mjs', 'js'],
+      ['index.html', 'html'],
+      ['main.js', 'js'],
+      ['producer.js', 'js'],
+    ] as const) {
       shows(`examples/browser/quickstart/${file}`, lang);
-      expect(readFileSync(join(root, 'examples/browser/quickstart', file), 'utf8').split('\n', 3).join('\n'), file).toContain(file);
+      expect(
+        readFileSync(join(root, 'examples/browser/quickstart', file), 'utf8')
+          .split('\n', 3)
+          .join('\n'),
+        file,
+      ).toContain(file);
     }
     expect(readme).toContain('examples/browser/no-bundler');
   });
@@ -45,14 +57,23 @@ describe('the packed package', () => {
 
   beforeAll(() => {
     // --ignore-scripts: the test run has built already (prepack would build again)
-    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     const [{ filename, files }] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
     mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    const install = spawnSync('npm', ['install', join(dir, filename), '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, encoding: 'utf8' });
+    const install = spawnSync('npm', ['install', join(dir, filename), '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     if (install.status !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
     installLog = `${install.stdout}\n${install.stderr}`;
-    packed = { files: files.map((f) => f.path), pkg: JSON.parse(readFileSync(join(app, 'node_modules/wasm-ringbuf/package.json'), 'utf8')) };
+    packed = {
+      files: files.map((f) => f.path),
+      pkg: JSON.parse(readFileSync(join(app, 'node_modules/wasm-ringbuf/package.json'), 'utf8')),
+    };
     for (const file of NODE_SNIPPETS) copyFileSync(join(examples, file), join(app, file));
   }, 120_000);
 
@@ -61,11 +82,15 @@ describe('the packed package', () => {
     expect(packed.files).toContain('dist/index.d.ts');
     expect(packed.files).toContain('dist/wasm-ringbuf.bundle.js');
     expect(packed.files.filter((p) => !/^(dist\/|README\.md$|package\.json$|LICENSE$)/.test(p))).toEqual([]);
-    expect(packed.pkg.exports['./bundle']).toEqual({ types: './dist/index.d.ts', default: './dist/wasm-ringbuf.bundle.js' });
+    expect(packed.pkg.exports['./bundle']).toEqual({
+      types: './dist/index.d.ts',
+      default: './dist/wasm-ringbuf.bundle.js',
+    });
   });
 
   it('runs no script when installed, and npm warns of none', () => {
-    for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.pkg.scripts?.[s], s).toBeUndefined();
+    for (const s of ['preinstall', 'install', 'postinstall', 'prepare'])
+      expect(packed.pkg.scripts?.[s], s).toBeUndefined();
     expect(installLog).not.toMatch(/install-scripts|wasm-ringbuf@[^ ]* \(/);
   });
 
@@ -74,9 +99,15 @@ describe('the packed package', () => {
     const maps = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(10);
     for (const m of maps) {
-      const map = JSON.parse(readFileSync(join(dist, m), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      const map = JSON.parse(readFileSync(join(dist, m), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
       expect(map.sourcesContent?.length, m).toBe(map.sources.length);
-      expect(map.sourcesContent!.every((c) => typeof c === 'string' && c.length > 0), m).toBe(true);
+      expect(
+        map.sourcesContent!.every((c) => typeof c === 'string' && c.length > 0),
+        m,
+      ).toBe(true);
     }
   });
 
@@ -88,7 +119,9 @@ describe('the packed package', () => {
 
   it('runs the iterator, ReadableStream and WritableStream snippets as the README shows them', () => {
     const run = (file: string) => execFileSync('node', [file], { cwd: app, encoding: 'utf8', timeout: 60_000 });
-    expect(run('iterate.mjs')).toMatch(/^\{ worker: [01], seq: 0, msg: 'héllo' \}\n\{ worker: [01], seq: \d+, msg: 'héllo' \}\n2000 events; dropped 0\n$/);
+    expect(run('iterate.mjs')).toMatch(
+      /^\{ worker: [01], seq: 0, msg: 'héllo' \}\n\{ worker: [01], seq: \d+, msg: 'héllo' \}\n2000 events; dropped 0\n$/,
+    );
     expect(run('stream.mjs')).toBe('wrote events.ndjson\n');
     const lines = readFileSync(join(app, 'events.ndjson'), 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(1000);
@@ -115,11 +148,22 @@ describe('the packed package', () => {
       // a page with a bundler: no esnext.disposable in lib, no @types/node
       browser: { lib: ['ES2022', 'DOM'], module: 'ESNext', moduleResolution: 'Bundler', types: [] },
       // the same, with the lib that declares Symbol.dispose too: the declarations merge
-      'browser, esnext.disposable': { lib: ['ES2022', 'DOM', 'ESNext.Disposable'], module: 'ESNext', moduleResolution: 'Bundler', types: [] },
+      'browser, esnext.disposable': {
+        lib: ['ES2022', 'DOM', 'ESNext.Disposable'],
+        module: 'ESNext',
+        moduleResolution: 'Bundler',
+        types: [],
+      },
       // a module worker's own project
       worker: { lib: ['ES2022', 'WebWorker'], module: 'ESNext', moduleResolution: 'Bundler', types: [] },
       // Node without DOM: @types/node 20 declares no WebAssembly namespace
-      node: { lib: ['ES2022'], module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], typeRoots: [join(root, 'node_modules/@types')] },
+      node: {
+        lib: ['ES2022'],
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
     };
     for (const [name, options] of Object.entries(projects)) {
       it(name, () => {
@@ -127,11 +171,18 @@ describe('the packed package', () => {
         mkdirSync(project, { recursive: true });
         writeFileSync(join(project, 'main.ts'), SOURCE);
         writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module' }));
-        writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-          compilerOptions: { target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, ...options },
-          files: ['main.ts'],
-        }));
-        const r = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+        writeFileSync(
+          join(project, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: { target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, ...options },
+            files: ['main.ts'],
+          }),
+        );
+        const r = spawnSync(process.execPath, [tsc, '-p', project], {
+          cwd: project,
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
         expect(`${r.stdout}${r.stderr}`, name).toBe('');
         expect(r.status).toBe(0);
       }, 120_000);

@@ -31,18 +31,28 @@ describe('ordered merge with producer workers', () => {
       { slot: 2, count: scaled(20_000), holdEvery: 500, holdMs: 2 }, // takes a stamp, then stalls before committing
       { slot: 3, count: scaled(2_000), burst: 5, pauseMs: 3 }, // a trickle
     ];
-    const w = startWorkers<Done>('perf-producer.mjs', plan.map((p) => ({ handle: pb.handle, seed, min, max, ...p })));
+    const w = startWorkers<Done>(
+      'perf-producer.mjs',
+      plan.map((p) => ({ handle: pb.handle, seed, min, max, ...p })),
+    );
     try {
       await watchdog(w.ready, 20_000, () => 'producers did not start');
       const expected = plan.reduce((s, p) => s + p.count, 0);
-      const verifier = new SequenceVerifier(seed, plan.map((p) => p.slot + 1), min, max);
+      const verifier = new SequenceVerifier(
+        seed,
+        plan.map((p) => p.slot + 1),
+        min,
+        max,
+      );
       let nextStamp = 0;
       const order: string[] = [];
       const consumer = new PerfBufferConsumer(pb, {
         sampleRaw: (bytes, offset, length, producer, stamp) => {
           verifier.check(bytes, offset, length);
-          if (stamp !== nextStamp && order.length < 5) order.push(`stamp ${stamp} where ${nextStamp} was due (producer ${producer}) [seed ${seed}]`);
-          if (new DataView(bytes.buffer).getUint32(offset, true) !== producer + 1 && order.length < 5) order.push(`slot ${producer} delivered another producer's record`);
+          if (stamp !== nextStamp && order.length < 5)
+            order.push(`stamp ${stamp} where ${nextStamp} was due (producer ${producer}) [seed ${seed}]`);
+          if (new DataView(bytes.buffer).getUint32(offset, true) !== producer + 1 && order.length < 5)
+            order.push(`slot ${producer} delivered another producer's record`);
           nextStamp = stamp + 1;
         },
         lost: () => {}, // retried refusals: counted, checked against the producers below
@@ -51,7 +61,11 @@ describe('ordered merge with producer workers', () => {
       let polls = 0;
       while (verifier.records < expected && verifier.errors.length === 0 && order.length === 0) {
         polls++;
-        await watchdog(consumer.poll(-1), 10_000, () => `lost wakeup: asleep 10 s after ${verifier.records} of ${expected} records [seed ${seed}]`);
+        await watchdog(
+          consumer.poll(-1),
+          10_000,
+          () => `lost wakeup: asleep 10 s after ${verifier.records} of ${expected} records [seed ${seed}]`,
+        );
       }
       expect(verifier.errors).toEqual([]);
       expect(order).toEqual([]);
@@ -78,7 +92,10 @@ describe('ordered merge with producer workers', () => {
       { handle: pb.handle, slot: 0, turn, first: true, count: chain },
       { handle: pb.handle, slot: 1, turn, first: false, count: chain },
     ]);
-    const noise = startWorkers<Done>('perf-producer.mjs', [2, 3].map((slot) => ({ handle: pb.handle, slot, seed, count: scaled(60_000), min: 12, max: 64 })));
+    const noise = startWorkers<Done>(
+      'perf-producer.mjs',
+      [2, 3].map((slot) => ({ handle: pb.handle, slot, seed, count: scaled(60_000), min: 12, max: 64 })),
+    );
     try {
       await watchdog(Promise.all([causal.ready, noise.ready]), 20_000, () => 'workers did not start');
       const verifier = new SequenceVerifier(seed, [3, 4], 12, 64);
@@ -92,7 +109,10 @@ describe('ordered merge with producer workers', () => {
           if (producer >= 2) return void verifier.check(bytes, offset, length);
           const dv = new DataView(bytes.buffer);
           const pos = dv.getUint32(offset + 4, true);
-          if ((pos !== nextPos || dv.getUint32(offset, true) !== producer || pos % 2 !== producer) && errors.length < 5) {
+          if (
+            (pos !== nextPos || dv.getUint32(offset, true) !== producer || pos % 2 !== producer) &&
+            errors.length < 5
+          ) {
             errors.push(`chain position ${pos} from slot ${producer} where ${nextPos} was due`);
           }
           nextPos = pos + 1;
@@ -115,13 +135,25 @@ describe('ordered merge with producer workers', () => {
 });
 
 describe('lost samples with producer workers', () => {
-  it('a full buffer: exact counts per producer, each reported right before that producer\'s next record, trailing ones at the end', async () => {
+  it("a full buffer: exact counts per producer, each reported right before that producer's next record, trailing ones at the end", async () => {
     const seed = seedFor('perf-lost');
     const pb = await PerfBuffer.create({ producers: 3, size: 4096 });
     const attempts = scaled(30_000);
-    const w = startWorkers<Done>('perf-producer.mjs', [0, 1, 2].map((slot) => ({
-      handle: pb.handle, slot, seed, count: attempts, min: 16, max: 300, retry: false, lossTags: true, burst: slot === 2 ? 50 : 0, pauseMs: 0.2,
-    })));
+    const w = startWorkers<Done>(
+      'perf-producer.mjs',
+      [0, 1, 2].map((slot) => ({
+        handle: pb.handle,
+        slot,
+        seed,
+        count: attempts,
+        min: 16,
+        max: 300,
+        retry: false,
+        lossTags: true,
+        burst: slot === 2 ? 50 : 0,
+        pauseMs: 0.2,
+      })),
+    );
     try {
       await watchdog(w.ready, 20_000, () => 'producers did not start');
       const pending = [0, 0, 0];
@@ -133,9 +165,12 @@ describe('lost samples with producer workers', () => {
           const dv = new DataView(bytes.buffer);
           const seq = dv.getUint32(offset + 4, true);
           const tag = dv.getUint32(offset + 8, true); // refusals the producer saw since its previous record
-          if (seq !== records[producer] && errors.length < 5) errors.push(`slot ${producer}: seq ${seq} where ${records[producer]} was due`);
+          if (seq !== records[producer] && errors.length < 5)
+            errors.push(`slot ${producer}: seq ${seq} where ${records[producer]} was due`);
           if (tag !== pending[producer] && errors.length < 5) {
-            errors.push(`slot ${producer} seq ${seq}: ${pending[producer]} reported lost before it, the producer refused ${tag} [seed ${seed}]`);
+            errors.push(
+              `slot ${producer} seq ${seq}: ${pending[producer]} reported lost before it, the producer refused ${tag} [seed ${seed}]`,
+            );
           }
           pending[producer] = 0;
           records[producer]!++;

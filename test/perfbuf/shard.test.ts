@@ -23,22 +23,34 @@ describe('sharded rings', () => {
     const shards = await ShardedRings.create({ rings: 3, size: 8192 });
     const count = scaled(3_000);
     const progress = new SharedArrayBuffer(4);
-    const w = startWorkers<Done>('shard-producer.mjs', [0, 1, 2, 3, 4].map((index) => ({
-      handle: shards.handle, index, progress, count, burst: 3 + index, pauseMs: 0.3,
-    })));
+    const w = startWorkers<Done>(
+      'shard-producer.mjs',
+      [0, 1, 2, 3, 4].map((index) => ({
+        handle: shards.handle,
+        index,
+        progress,
+        count,
+        burst: 3 + index,
+        pauseMs: 0.3,
+      })),
+    );
     try {
       await watchdog(w.ready, 20_000, () => 'producers did not start');
       const next = [0, 0, 0, 0, 0];
       const errors: string[] = [];
       let records = 0;
-      const consumer = shards.consumerRaw((bytes, offset, _length, _lost, shard) => {
-        const dv = new DataView(bytes.buffer);
-        const index = dv.getUint32(offset, true);
-        const seq = dv.getUint32(offset + 4, true);
-        if ((seq !== next[index] || index % 3 !== shard) && errors.length < 5) errors.push(`producer ${index} seq ${seq} on shard ${shard}, ${next[index]} due`);
-        next[index] = seq + 1;
-        records++;
-      }, { napMs: 0 }); // arm after every pass: this test counts sleeps and wakeups
+      const consumer = shards.consumerRaw(
+        (bytes, offset, _length, _lost, shard) => {
+          const dv = new DataView(bytes.buffer);
+          const index = dv.getUint32(offset, true);
+          const seq = dv.getUint32(offset + 4, true);
+          if ((seq !== next[index] || index % 3 !== shard) && errors.length < 5)
+            errors.push(`producer ${index} seq ${seq} on shard ${shard}, ${next[index]} due`);
+          next[index] = seq + 1;
+          records++;
+        },
+        { napMs: 0 },
+      ); // arm after every pass: this test counts sleeps and wakeups
       w.go();
       let polls = 0;
       while (records < 5 * count && errors.length === 0) {
@@ -55,7 +67,7 @@ describe('sharded rings', () => {
     }
   });
 
-  it('fairness: a flooding producer does not delay another ring\'s records by more than a few turns', async () => {
+  it("fairness: a flooding producer does not delay another ring's records by more than a few turns", async () => {
     const shards = await ShardedRings.create({ rings: 2, size: 16384 });
     const progress = new SharedArrayBuffer(8);
     // [0]: flood records delivered so far; [1]: poll() calls begun and ended (two per call); both read by the producers
@@ -85,7 +97,11 @@ describe('sharded rings', () => {
           // flood records delivered between this record's commit and its delivery
           const dv = new DataView(bytes.buffer);
           const acrossPoll = dv.getUint32(offset + 12, true) !== Atomics.load(seen, 1);
-          delays.push({ seq: dv.getUint32(offset + 4, true), delay: flood - dv.getUint32(offset + 8, true), acrossPoll });
+          delays.push({
+            seq: dv.getUint32(offset + 4, true),
+            delay: flood - dv.getUint32(offset + 8, true),
+            acrossPoll,
+          });
           received++;
         });
       w.go();

@@ -3,12 +3,21 @@
 // checked step by step (the worker suites beside this file run them under load).
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, FairConsumer, PerfBuffer, PerfBufferConsumer, RingBuffer, RingBufferConsumer,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  FairConsumer,
+  PerfBuffer,
+  PerfBufferConsumer,
+  RingBuffer,
+  RingBufferConsumer,
   type PerfBufferProducer,
 } from 'wasm-ringbuf';
 import { countCalls } from '../helpers/wasm-calls.js';
 
-type Event = [kind: 'sample', producer: number, stamp: number, byte: number] | [kind: 'lost', producer: number, count: number];
+type Event =
+  | [kind: 'sample', producer: number, stamp: number, byte: number]
+  | [kind: 'lost', producer: number, count: number];
 
 async function setup(producers: number, options: { size?: number; ordered?: boolean; consumerOrdered?: boolean } = {}) {
   const pb = await PerfBuffer.create({ producers, size: options.size ?? 4096, ordered: options.ordered ?? true });
@@ -54,7 +63,11 @@ describe('PerfBuffer producer surface', () => {
     expect(() => ps[0]!.submitRaw(off)).toThrow(/pending reservation/);
     expect(() => ps[0]!.reserveRaw(pb.maxRecord + 1)).toThrow(RangeError);
     c.consume();
-    expect(events).toEqual([['sample', 0, 0, 1], ['sample', 1, 1, 2], ['sample', 0, 2, 3]]);
+    expect(events).toEqual([
+      ['sample', 0, 0, 1],
+      ['sample', 1, 1, 2],
+      ['sample', 0, 2, 3],
+    ]);
   });
 
   it('bad options and handles reject; a slot takes one producer until close()', async () => {
@@ -73,12 +86,16 @@ describe('PerfBuffer producer surface', () => {
     await expect(PerfBuffer.attach(pb.handle, 1)).resolves.toBeDefined();
   });
 
-  it('output() without stamps is the slot ring\'s: one wasm call per record; with stamps, two', async () => {
+  it("output() without stamps is the slot ring's: one wasm call per record; with stamps, two", async () => {
     for (const ordered of [false, true]) {
       const { ps, c, events } = await setup(1, { ordered, consumerOrdered: ordered });
       const { order } = countCalls(ps[0]!.ring);
       for (let b = 1; b <= 3; b++) expect(ps[0]!.output(one(b))).toBe(true);
-      expect(order).toEqual(ordered ? ['reserve', 'commit', 'reserve', 'commit', 'reserve', 'commit'] : ['outputAt', 'outputAt', 'outputAt']);
+      expect(order).toEqual(
+        ordered
+          ? ['reserve', 'commit', 'reserve', 'commit', 'reserve', 'commit']
+          : ['outputAt', 'outputAt', 'outputAt'],
+      );
       c.consume();
       expect(events.map((e) => e[3])).toEqual([1, 2, 3]);
     }
@@ -139,7 +156,10 @@ describe('ordered merge', () => {
     b.discard();
     expect(c.consume()).toBe(2);
     // a discarded record leaves a gap in the stamps
-    expect(events).toEqual([['sample', 0, 0, 0], ['sample', 1, 2, 2]]);
+    expect(events).toEqual([
+      ['sample', 0, 0, 0],
+      ['sample', 1, 2, 2],
+    ]);
   });
 
   it('a poll asleep behind a held reservation wakes when it commits', async () => {
@@ -180,7 +200,7 @@ describe('ordered merge', () => {
 });
 
 describe('lost samples', () => {
-  it('are reported per producer, in stream order, before that producer\'s next record; trailing ones without waiting', async () => {
+  it("are reported per producer, in stream order, before that producer's next record; trailing ones without waiting", async () => {
     const { ps, c, events } = await setup(2);
     const big = new Uint8Array(1000);
     big[0] = 7;
@@ -204,7 +224,11 @@ describe('lost samples', () => {
     // refusals 1-2 came after slot 0's 4th record (stamp 3): reported right before its next (stamp 5),
     // after slot 1's stamp 4. Refusal 3 came after its last record then (stamp 6): reported once the
     // ring was drained, not again with stamp 7. Refusals 4-5 likewise at the end.
-    expect(lostAt).toEqual([[5, 0, 2], [8, 0, 1], [13, 0, 2]]);
+    expect(lostAt).toEqual([
+      [5, 0, 2],
+      [8, 0, 1],
+      [13, 0, 2],
+    ]);
     expect(events[4]).toEqual(['sample', 1, 4, 1]);
     expect(events[6]).toEqual(['sample', 0, 5, 7]);
     expect(events[9]).toEqual(['sample', 0, 7, 7]);
@@ -233,7 +257,7 @@ describe('consume() while a producer keeps writing', () => {
 });
 
 describe('unordered consumer', () => {
-  it('keeps each producer\'s order and serves producers round-robin', async () => {
+  it("keeps each producer's order and serves producers round-robin", async () => {
     const { ps, c, events } = await setup(2, { consumerOrdered: false });
     for (let i = 0; i < 40; i++) ps[0]!.output(one(i));
     for (let i = 0; i < 4; i++) ps[1]!.output(one(100 + i));

@@ -24,8 +24,15 @@ export function startWorkers<T>(fixture: string, data: Record<string, unknown>[]
       worker.once('exit', (code) => reject(new Error(`${fixture} worker exited with code ${code} before reporting`)));
     });
     exit.catch(() => {});
-    ready.push(Promise.race([new Promise((resolve) => worker.on('message', (m) => m.type === 'ready' && resolve(m))), exit]));
-    done.push(Promise.race([new Promise<T>((resolve) => worker.on('message', (m) => m.type === 'done' && resolve(m as T))), exit]));
+    ready.push(
+      Promise.race([new Promise((resolve) => worker.on('message', (m) => m.type === 'ready' && resolve(m))), exit]),
+    );
+    done.push(
+      Promise.race([
+        new Promise<T>((resolve) => worker.on('message', (m) => m.type === 'done' && resolve(m as T))),
+        exit,
+      ]),
+    );
     workers.push(worker);
   }
   const gate = new Int32Array(start);

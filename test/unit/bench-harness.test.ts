@@ -17,18 +17,23 @@ import type { BenchConfig, Contender, RunResult } from '../../bench/harness.js';
 import type { Cell } from '../../bench/scenarios.js';
 
 // the built modules, typed by their sources
-const { BASELINE, contenders, postMessage, ring, ringbufjs } = contendersJs as unknown as typeof import('../../bench/contenders/index.js');
+const { BASELINE, contenders, postMessage, ring, ringbufjs } =
+  contendersJs as unknown as typeof import('../../bench/contenders/index.js');
 const { END, Verifier, closeWorkers, run } = harnessJs as unknown as typeof import('../../bench/harness.js');
 const { PAIRS, headline, order } = headlineJs as unknown as typeof import('../../bench/headline.js');
-const { budget, cellConfig, matrix, runCells, scenarios } = scenariosJs as unknown as typeof import('../../bench/scenarios.js');
+const { budget, cellConfig, matrix, runCells, scenarios } =
+  scenariosJs as unknown as typeof import('../../bench/scenarios.js');
 const { median, pairedRatios, spread } = utilJs as unknown as typeof import('../../bench/util.js');
 
 afterAll(() => closeWorkers());
 
 const quick = budget(true);
-const config = (over: Partial<BenchConfig> = {}): BenchConfig => ({ ...cellConfig({ name: 'test', recordSize: 64 }, 1, 'adaptive', 'free', quick), ...over });
+const config = (over: Partial<BenchConfig> = {}): BenchConfig => ({
+  ...cellConfig({ name: 'test', recordSize: 64 }, 1, 'adaptive', 'free', quick),
+  ...over,
+});
 
-it('checks each producer\'s records complete and in order, then one END', () => {
+it("checks each producer's records complete and in order, then one END", () => {
   const v = new Verifier(2);
   for (let s = 0; s < 3; s++) v.record(0, s), v.record(1, s);
   v.record(0, END);
@@ -51,7 +56,10 @@ it('checks each producer\'s records complete and in order, then one END', () => 
 
 it('every contender refuses back-to-back with more than one producer; each refuses what it cannot do', () => {
   for (const c of contenders) {
-    expect(c.validate(config({ pace: 'b2b', producers: 2, wakeup: c === ringbufjs ? 'NO_WAKEUP' : 'adaptive' })), c.name).toMatch(/one producer/);
+    expect(
+      c.validate(config({ pace: 'b2b', producers: 2, wakeup: c === ringbufjs ? 'NO_WAKEUP' : 'adaptive' })),
+      c.name,
+    ).toMatch(/one producer/);
   }
   expect(ringbufjs.validate(config({ producers: 2, wakeup: 'NO_WAKEUP' }))).toMatch(/single-producer/);
   expect(ringbufjs.validate(config({ wakeup: 'adaptive' }))).toMatch(/no wakeup/);
@@ -66,7 +74,11 @@ it('the matrix runs only cells their contender accepts, and lists the others wit
   expect(refused.length).toBeGreaterThan(0);
   for (const r of refused) expect(r.reason).not.toBe('');
   expect(new Set(cells.map((c) => c.label)).size).toBe(cells.length);
-  for (const s of scenarios) expect(cells.some((c) => c.config.scenario === s.name), s.name).toBe(true);
+  for (const s of scenarios)
+    expect(
+      cells.some((c) => c.config.scenario === s.name),
+      s.name,
+    ).toBe(true);
   expect(cells.filter((c) => c.config.pace === 'b2b').every((c) => c.config.producers === 1)).toBe(true);
   expect(cells.some((c) => c.contender === BASELINE)).toBe(true);
 });
@@ -82,19 +94,42 @@ it('takes ratios run by run, and their median and range', () => {
 /** A contender that is never run for real: the tests below give the runs. */
 function named(name: string): Contender {
   return {
-    name, validate: () => null, setup: async () => ({ state: null, shared: null }), producer: () => ({ write: () => true }),
-    consumer: async () => {}, measure: () => ({ records: 0, drops: 0, wakeups: null }), report: () => `${name}'s note`,
+    name,
+    validate: () => null,
+    setup: async () => ({ state: null, shared: null }),
+    producer: () => ({ write: () => true }),
+    consumer: async () => {},
+    measure: () => ({ records: 0, drops: 0, wakeups: null }),
+    report: () => `${name}'s note`,
   };
 }
 
 /** A run that moved `records` in one second. */
-const result = (records: number): RunResult => ({ records, elapsedMs: 1000, drops: 0, wakeups: null, stopped: false, producerUsPerRecord: null, latency: null });
+const result = (records: number): RunResult => ({
+  records,
+  elapsedMs: 1000,
+  drops: 0,
+  wakeups: null,
+  stopped: false,
+  producerUsPerRecord: null,
+  latency: null,
+});
 
-it('runs each pair\'s two sides back to back, A B then B A, and divides them round by round', async () => {
+it("runs each pair's two sides back to back, A B then B A, and divides them round by round", async () => {
   const [a, b, c] = [named('a'), named('b'), named('c')];
   const pairs = [
-    { name: 'a ÷ b', detail: '', a: { contender: a, producers: 1, wakeup: 'adaptive' as const }, b: { contender: b, producers: 1, wakeup: 'adaptive' as const } },
-    { name: 'a ÷ c', detail: '', a: { contender: a, producers: 1, wakeup: 'adaptive' as const }, b: { contender: c, producers: 1, wakeup: 'adaptive' as const } },
+    {
+      name: 'a ÷ b',
+      detail: '',
+      a: { contender: a, producers: 1, wakeup: 'adaptive' as const },
+      b: { contender: b, producers: 1, wakeup: 'adaptive' as const },
+    },
+    {
+      name: 'a ÷ c',
+      detail: '',
+      a: { contender: a, producers: 1, wakeup: 'adaptive' as const },
+      b: { contender: c, producers: 1, wakeup: 'adaptive' as const },
+    },
   ];
   const log: string[] = [];
   // a moves 100 records a second throughout; b 50, 25, 50, 10 round by round; c always 100
@@ -116,22 +151,41 @@ it('runs each pair\'s two sides back to back, A B then B A, and divides them rou
 
 it('leaves a failing pair out of the later rounds and reports it', async () => {
   const [a, b] = [named('a'), named('b')];
-  const pair = { name: 'a ÷ b', detail: '', a: { contender: a, producers: 1, wakeup: 'adaptive' as const }, b: { contender: b, producers: 2, wakeup: 'adaptive' as const } };
+  const pair = {
+    name: 'a ÷ b',
+    detail: '',
+    a: { contender: a, producers: 1, wakeup: 'adaptive' as const },
+    b: { contender: b, producers: 2, wakeup: 'adaptive' as const },
+  };
   const errors: string[] = [];
   let runs = 0;
-  const h = await headline(3, quick, () => {}, errors, [pair], async (_, cfg) => {
-    if (cfg.producers === 2 && ++runs === 3) throw new Error('b failed');
-    return result(10);
-  });
+  const h = await headline(
+    3,
+    quick,
+    () => {},
+    errors,
+    [pair],
+    async (_, cfg) => {
+      if (cfg.producers === 2 && ++runs === 3) throw new Error('b failed');
+      return result(10);
+    },
+  );
   expect(h.pairs[0]!.ratio).toBeNull();
   expect(h.pairs[0]!.error).toBe('b failed');
   expect(errors).toEqual(['headline a ÷ b: b failed']);
 });
 
-it('the headline pairs put the README\'s default path over each alternative, with their own baselines', () => {
-  expect(PAIRS.map((p) => `${p.a.contender.name}/${p.a.producers}/${p.a.wakeup} ÷ ${p.b.contender.name}/${p.b.producers}/${p.b.wakeup}`)).toEqual([
-    'wasm-ringbuf/1/adaptive ÷ postMessage/1/adaptive', 'wasm-ringbuf/1/adaptive ÷ postMessage ×64/1/adaptive',
-    'wasm-ringbuf/1/adaptive ÷ ringbuf.js/1/NO_WAKEUP', 'wasm-ringbuf/2/adaptive ÷ wasm-ringbuf/1/adaptive',
+it("the headline pairs put the README's default path over each alternative, with their own baselines", () => {
+  expect(
+    PAIRS.map(
+      (p) =>
+        `${p.a.contender.name}/${p.a.producers}/${p.a.wakeup} ÷ ${p.b.contender.name}/${p.b.producers}/${p.b.wakeup}`,
+    ),
+  ).toEqual([
+    'wasm-ringbuf/1/adaptive ÷ postMessage/1/adaptive',
+    'wasm-ringbuf/1/adaptive ÷ postMessage ×64/1/adaptive',
+    'wasm-ringbuf/1/adaptive ÷ ringbuf.js/1/NO_WAKEUP',
+    'wasm-ringbuf/2/adaptive ÷ wasm-ringbuf/1/adaptive',
     'wasm-ringbuf/1/adaptive ÷ wasm-ringbuf/1/NO_WAKEUP',
   ]);
   for (const p of PAIRS) for (const side of [p.a, p.b]) expect(side.contender.validate(config(side))).toBeNull();
@@ -139,23 +193,42 @@ it('the headline pairs put the README\'s default path over each alternative, wit
 
 it('runs every cell once per pass, in order, and stops running a cell that erred', async () => {
   const log: string[] = [];
-  const cells: Cell[] = ['a', 'b', 'c'].map((name) => ({ label: `test/${name}`, contender: named(name), config: config() }));
+  const cells: Cell[] = ['a', 'b', 'c'].map((name) => ({
+    label: `test/${name}`,
+    contender: named(name),
+    config: config(),
+  }));
   const errors: string[] = [];
-  const reports = await runCells(cells, 3, () => {}, errors, async (c) => {
-    log.push(c.name);
-    if (c.name === 'b' && log.length > 3) throw new Error('b failed');
-    return result(log.length);
-  });
+  const reports = await runCells(
+    cells,
+    3,
+    () => {},
+    errors,
+    async (c) => {
+      log.push(c.name);
+      if (c.name === 'b' && log.length > 3) throw new Error('b failed');
+      return result(log.length);
+    },
+  );
   expect(log).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'c']);
   expect(errors).toEqual(['test/b: b failed']);
-  expect(reports.map((r) => [r.runs.length, r.error, r.note])).toEqual([[3, null, 'a\'s note'], [1, 'b failed', ''], [3, null, 'c\'s note']]);
+  expect(reports.map((r) => [r.runs.length, r.error, r.note])).toEqual([
+    [3, null, "a's note"],
+    [1, 'b failed', ''],
+    [3, null, "c's note"],
+  ]);
   expect(reports[0]!.median!.recordsPerSec).toBe(4); // runs of 1, 4, 7 records per second
 });
 
-it('runs real producers: every record checked, the contender\'s counts matching the run\'s', async () => {
+it("runs real producers: every record checked, the contender's counts matching the run's", async () => {
   for (const [c, over] of [
-    [ring, {}], [ring, { producers: 2, wakeup: 'NO_WAKEUP' }], [postMessage, { producers: 2 }], [ringbufjs, { wakeup: 'NO_WAKEUP' }],
-    [ring, { pace: 'b2b', records: 300 }], [postMessage, { pace: 'b2b', records: 300 }], [ring, { pace: { rate: 20_000 }, records: 1000 }],
+    [ring, {}],
+    [ring, { producers: 2, wakeup: 'NO_WAKEUP' }],
+    [postMessage, { producers: 2 }],
+    [ringbufjs, { wakeup: 'NO_WAKEUP' }],
+    [ring, { pace: 'b2b', records: 300 }],
+    [postMessage, { pace: 'b2b', records: 300 }],
+    [ring, { pace: { rate: 20_000 }, records: 1000 }],
   ] as [Contender, Partial<BenchConfig>][]) {
     const cfg = config({ records: 20_000, timeLimitMs: 60_000, ...over });
     const r = await run(c, cfg);
@@ -165,15 +238,27 @@ it('runs real producers: every record checked, the contender\'s counts matching 
 }, 120_000);
 
 it('fails a run whose contender miscounts, and refuses a run validate() refuses', async () => {
-  const miscount: Contender = { ...ring, measure: (state: never, session: never) => ({ ...ring.measure(state, session), drops: -1 }) };
-  await expect(run(miscount, config({ records: 1000 }))).rejects.toThrow(/wasm-ringbuf counted 1000 records and -1 refusals, the run 1000 and \d+/);
-  await expect(run(ringbufjs, config({ producers: 2 }))).rejects.toThrow(/ringbuf.js refuses this configuration: ringbuf.js is single-producer/);
+  const miscount: Contender = {
+    ...ring,
+    measure: (state: never, session: never) => ({ ...ring.measure(state, session), drops: -1 }),
+  };
+  await expect(run(miscount, config({ records: 1000 }))).rejects.toThrow(
+    /wasm-ringbuf counted 1000 records and -1 refusals, the run 1000 and \d+/,
+  );
+  await expect(run(ringbufjs, config({ producers: 2 }))).rejects.toThrow(
+    /ringbuf.js refuses this configuration: ringbuf.js is single-producer/,
+  );
 }, 60_000);
 
-it('npm start\'s entry prints the five headline ratios with their range, in at most 30 lines', async () => {
+it("npm start's entry prints the five headline ratios with their range, in at most 30 lines", async () => {
   const script = fileURLToPath(new URL('../../build/bench/run.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [script, '--headline', '--quick'], { timeout: 120_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [script, '--headline', '--quick'], {
+    timeout: 120_000,
+  });
   const lines = stdout.trimEnd().split('\n');
   expect(lines.length).toBeLessThanOrEqual(30);
-  for (const p of PAIRS) expect(stdout).toMatch(new RegExp(`${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +\\d+\\.\\d\\d× +\\d+\\.\\d\\d×–\\d+\\.\\d\\d×`));
+  for (const p of PAIRS)
+    expect(stdout).toMatch(
+      new RegExp(`${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +\\d+\\.\\d\\d× +\\d+\\.\\d\\d×–\\d+\\.\\d\\d×`),
+    );
 }, 120_000);

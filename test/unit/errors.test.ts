@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_PROD_POS, RingBuffer, RingBufferConsumer, RingBufferRangeError, RingBufferTypeError, type RingBufferHandle,
+  BPF_RB_PROD_POS,
+  RingBuffer,
+  RingBufferConsumer,
+  RingBufferRangeError,
+  RingBufferTypeError,
+  type RingBufferHandle,
 } from 'wasm-ringbuf';
 
 /** Everything a bad call could have changed. */
@@ -34,7 +39,14 @@ describe('create() rejects bad options with a typed error', () => {
 
 describe('bad input to a ring is an error and leaves the ring untouched', () => {
   const badLengths: [unknown, typeof TypeError | typeof RangeError][] = [
-    ['8', TypeError], [NaN, RangeError], [-1, RangeError], [1.5, RangeError], [4081, RangeError], [Infinity, RangeError], [8n, TypeError], [null, TypeError],
+    ['8', TypeError],
+    [NaN, RangeError],
+    [-1, RangeError],
+    [1.5, RangeError],
+    [4081, RangeError],
+    [Infinity, RangeError],
+    [8n, TypeError],
+    [null, TypeError],
   ];
   for (const [len, type] of badLengths) {
     it(`reserve(${String(len)})`, async () => {
@@ -46,7 +58,15 @@ describe('bad input to a ring is an error and leaves the ring untouched', () => 
     });
   }
 
-  const badFlags: [unknown, typeof TypeError | typeof RangeError][] = [[4, RangeError], [8, RangeError], [0x80000000, RangeError], [-1, RangeError], [1.5, RangeError], ['1', TypeError], [NaN, RangeError]];
+  const badFlags: [unknown, typeof TypeError | typeof RangeError][] = [
+    [4, RangeError],
+    [8, RangeError],
+    [0x80000000, RangeError],
+    [-1, RangeError],
+    [1.5, RangeError],
+    ['1', TypeError],
+    [NaN, RangeError],
+  ];
   for (const [flags, type] of badFlags) {
     it(`commit flags ${String(flags)}`, async () => {
       const rb = await RingBuffer.create({ size: 4096 });
@@ -83,7 +103,8 @@ describe('bad input to a ring is an error and leaves the ring untouched', () => 
   it('a raw commit of an offset that was never reserved', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const before = await snapshot(rb);
-    for (const off of [0, 8, rb.bytes.length, 65536 + 4096 + 8]) expect(() => rb.submitRaw(off)).toThrow(/not a pending reservation/);
+    for (const off of [0, 8, rb.bytes.length, 65536 + 4096 + 8])
+      expect(() => rb.submitRaw(off)).toThrow(/not a pending reservation/);
     expect(await snapshot(rb)).toEqual(before);
   });
 

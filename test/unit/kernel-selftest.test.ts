@@ -4,8 +4,14 @@
 // against this API. Record sizes, positions and expectations are the kernel's.
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
-  RingBuffer, RingBufferConsumer,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  RingBuffer,
+  RingBufferConsumer,
 } from 'wasm-ringbuf';
 import { OFF_CONSUMER_POS, OFF_WAIT, RING_BASE } from '../../dist/layout.js';
 
@@ -19,7 +25,9 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))),
+    new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+    ),
   ]);
 }
 
@@ -33,7 +41,18 @@ describe('prog_tests/ringbuf.c', () => {
     const waitWord = () => view.getInt32(RING_BASE + OFF_WAIT, true);
     const pid = 4242;
     // the BPF program's globals (its .bss)
-    const bss = { seq: 0, value: 0, flags: 0, total: 0, discarded: 0, dropped: 0, avail_data: 0, ring_size: 0, cons_pos: 0, prod_pos: 0 };
+    const bss = {
+      seq: 0,
+      value: 0,
+      flags: 0,
+      total: 0,
+      discarded: 0,
+      dropped: 0,
+      avail_data: 0,
+      ring_size: 0,
+      cons_pos: 0,
+      prod_pos: 0,
+    };
 
     // progs/test_ringbuf.c, run on each getpgid()
     const program = () => {

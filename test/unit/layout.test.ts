@@ -13,11 +13,19 @@ describe('memory layout', () => {
     }
   });
 
-  it('keeps every hot word on its own 64-byte line, and what the lock guards on the lock\'s', () => {
-    const lines = [layout.OFF_LOCK, layout.OFF_CONSUMER_POS, layout.OFF_WAIT, layout.OFF_ROOM_WAITERS, layout.OFF_DROPPED, layout.OFF_DISCARDED].map((o) => o >> 6);
+  it("keeps every hot word on its own 64-byte line, and what the lock guards on the lock's", () => {
+    const lines = [
+      layout.OFF_LOCK,
+      layout.OFF_CONSUMER_POS,
+      layout.OFF_WAIT,
+      layout.OFF_ROOM_WAITERS,
+      layout.OFF_DROPPED,
+      layout.OFF_DISCARDED,
+    ].map((o) => o >> 6);
     expect(new Set(lines).size).toBe(lines.length);
     // a reservation's whole state comes with the lock: one line moves between producers, not three
-    for (const o of [layout.OFF_PRODUCER_POS, layout.OFF_PENDING_POS, layout.OFF_CONS_SEEN, layout.OFF_LOSS_BASE]) expect(o >> 6, String(o)).toBe(layout.OFF_LOCK >> 6);
+    for (const o of [layout.OFF_PRODUCER_POS, layout.OFF_PENDING_POS, layout.OFF_CONS_SEEN, layout.OFF_LOSS_BASE])
+      expect(o >> 6, String(o)).toBe(layout.OFF_LOCK >> 6);
     expect(layout.DATA_OFFSET % 64).toBe(0);
   });
 

@@ -4,7 +4,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS, BPF_RB_RING_SIZE, RingBuffer, RingBufferConsumer, type Reservation,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  RingBuffer,
+  RingBufferConsumer,
+  type Reservation,
 } from 'wasm-ringbuf';
 
 type Op =
@@ -13,9 +19,30 @@ type Op =
   | { t: 'consume'; n: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('reserve' as const), producer: fc.integer({ min: 0, max: 2 }), len: fc.integer({ min: 0, max: 900 }) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('commit' as const), pick: fc.nat(), discard: fc.boolean(), flags: fc.constantFrom(0 as const, 1 as const, 2 as const) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('consume' as const), n: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(Infinity)) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('reserve' as const),
+      producer: fc.integer({ min: 0, max: 2 }),
+      len: fc.integer({ min: 0, max: 900 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('commit' as const),
+      pick: fc.nat(),
+      discard: fc.boolean(),
+      flags: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('consume' as const),
+      n: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(Infinity)),
+    }),
+  },
 );
 
 interface ModelRecord {
@@ -34,7 +61,10 @@ describe('the ring against a model', () => {
         const rb = await RingBuffer.create({ size: SIZE, position: start });
         const producers = [rb, await RingBuffer.attach(rb.handle), await RingBuffer.attach(rb.handle)];
         const got: { tag: number; len: number; lost: number }[] = [];
-        const consumer = new RingBufferConsumer(rb, (data, lost) => void got.push({ tag: data[0] ?? -1, len: data.length, lost }));
+        const consumer = new RingBufferConsumer(
+          rb,
+          (data, lost) => void got.push({ tag: data[0] ?? -1, len: data.length, lost }),
+        );
         // the model
         let prod = start;
         let cons = start;

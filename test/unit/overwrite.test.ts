@@ -4,7 +4,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_OVERWRITE_POS, BPF_RB_PROD_POS, BPF_RB_RING_SIZE, RingBuffer, RingBufferConsumer, type Reservation,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_OVERWRITE_POS,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  RingBuffer,
+  RingBufferConsumer,
+  type Reservation,
 } from 'wasm-ringbuf';
 
 describe('overwrite mode', () => {
@@ -39,7 +46,11 @@ describe('overwrite mode', () => {
     expect(c.consume()).toBe(3);
     // r1, overwritten, was lost just before r2, where the consumer starts; r3's refusal comes with r4,
     // the next record reserved after it
-    expect(got).toEqual([{ len: LEN2, lost: 1 }, { len: LEN4, lost: 1 }, { len: LEN5, lost: 0 }]);
+    expect(got).toEqual([
+      { len: LEN2, lost: 1 },
+      { len: LEN4, lost: 1 },
+      { len: LEN5, lost: 0 },
+    ]);
   });
 
   it('keeps the newest records of a flood, in order, and counts the rest', async () => {
@@ -93,7 +104,17 @@ describe('overwrite mode', () => {
     const SIZE = 4096;
     type Op = { t: 'reserve'; producer: number; len: number } | { t: 'commit'; pick: number; discard: boolean };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ t: fc.constant('reserve' as const), producer: fc.integer({ min: 0, max: 2 }), len: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 24 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 600 }) }) }) },
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          t: fc.constant('reserve' as const),
+          producer: fc.integer({ min: 0, max: 2 }),
+          len: fc.oneof(
+            { weight: 4, arbitrary: fc.integer({ min: 0, max: 24 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 600 }) },
+          ),
+        }),
+      },
       { weight: 5, arbitrary: fc.record({ t: fc.constant('commit' as const), pick: fc.nat(), discard: fc.boolean() }) },
     );
     await fc.assert(

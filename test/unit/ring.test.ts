@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE,
-  RingBuffer, RingBufferConsumer, RingBufferRangeError, RingBufferStateError,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  RingBuffer,
+  RingBufferConsumer,
+  RingBufferRangeError,
+  RingBufferStateError,
 } from 'wasm-ringbuf';
 import { RingWalk } from '../../dist/walk.js';
 import { OFF_ROOM_SEQ, OFF_ROOM_WAITERS } from '../../dist/layout.js';
@@ -80,7 +88,10 @@ describe('reserve, submit, discard', () => {
     expect(rb.stats().dropped).toBe(1);
     const { c, got } = collect(rb);
     expect(c.consume()).toBe(2);
-    expect(got.map((g) => g.bytes)).toEqual([[4, 5, 6], [4, 3, 2, 1]]);
+    expect(got.map((g) => g.bytes)).toEqual([
+      [4, 5, 6],
+      [4, 3, 2, 1],
+    ]);
   });
 
   it('copies exactly the bytes of any view given to output(): a Buffer, a subarray at an offset, a DataView', async () => {
@@ -94,7 +105,12 @@ describe('reserve, submit, discard', () => {
     expect(rb.query(BPF_RB_PROD_POS)).toBe(4 * 16);
     const { c, got } = collect(rb);
     expect(c.consume()).toBe(4);
-    expect(got.map((g) => g.bytes)).toEqual([[1, 2, 3], [7, 6, 5], [4, 3], [7, 6]]);
+    expect(got.map((g) => g.bytes)).toEqual([
+      [1, 2, 3],
+      [7, 6, 5],
+      [4, 3],
+      [7, 6],
+    ]);
   });
 
   it('takes zero-length records', async () => {
@@ -110,7 +126,10 @@ describe('reserve, submit, discard', () => {
 
 describe('output() on a single-producer ring', () => {
   it('makes one wasm call per record where a shared ring makes two, for the same records at the same positions', async () => {
-    const rings = [await RingBuffer.create({ size: 4096 }), await RingBuffer.create({ size: 4096, singleProducer: true })];
+    const rings = [
+      await RingBuffer.create({ size: 4096 }),
+      await RingBuffer.create({ size: 4096, singleProducer: true }),
+    ];
     const runs = rings.map((rb) => {
       const { c, got } = collect(rb);
       const { calls } = countCalls(rb);
@@ -174,7 +193,8 @@ describe('output() on a single-producer ring', () => {
     const at = rb.core.wasm.reserve(rb.core.ctl, 8, rb.producerId, 0);
     rb.core.wasm.commit(rb.core.ctl, at, 0, 0);
     // the next record's payload is at at + 16; anything else is refused without a trace
-    for (const wrong of [at, at + 8, at + 24]) expect(rb.core.wasm.outputAt(rb.core.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
+    for (const wrong of [at, at + 8, at + 24])
+      expect(rb.core.wasm.outputAt(rb.core.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
     expect(rb.query(BPF_RB_PROD_POS)).toBe(16);
     expect(rb.stats().dropped).toBe(0);
     const shared = await RingBuffer.create({ size: 4096 });
@@ -190,7 +210,10 @@ describe('output() on a single-producer ring', () => {
     // walked by then (a lazy walk would read that payload as headers)
     const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
     const got: { len: number; ok: boolean; lost: number }[] = [];
-    const c = new RingBufferConsumer(rb, (d, lost) => void got.push({ len: d.length, ok: d.every((x) => x === (d.length & 255)), lost }));
+    const c = new RingBufferConsumer(
+      rb,
+      (d, lost) => void got.push({ len: d.length, ok: d.every((x) => x === (d.length & 255)), lost }),
+    );
     const lens: number[] = [];
     const out = (len: number): void => {
       expect(rb.output(new Uint8Array(len).fill(len & 255)), `record ${lens.length}`).toBe(true);
@@ -325,32 +348,29 @@ describe('consumer', () => {
     expect(got.map((g) => g.bytes[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(c.consumeN(0)).toBe(0);
   });
-
-  {
-    it('publishes its position as a long pass goes: a producer that keeps up never finds the ring full', async () => {
-      // 56-byte payloads take 64 bytes: 24 start in the ring, and each record
-      // delivered makes one more, so the pass lasts until all 2000 are read.
-      const rb = await RingBuffer.create({ size: 4096 });
-      const total = 2000;
-      let made = 0;
-      const make = (): void => {
-        const rec = new Uint8Array(56);
-        new DataView(rec.buffer).setUint32(0, made, true);
-        if (!rb.output(rec)) throw new Error(`record ${made} refused: the ring looked full`);
-        made++;
-      };
-      for (let i = 0; i < 24; i++) make();
-      const seen: number[] = [];
-      const c = new RingBufferConsumer(rb, (d) => {
-        seen.push(new DataView(d.buffer, d.byteOffset, d.length).getUint32(0, true));
-        if (made < total) make();
-      });
-      expect(c.consume()).toBe(total);
-      expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
-      expect(rb.stats().dropped).toBe(0);
-      expect(rb.query(BPF_RB_CONS_POS)).toBe(total * 64);
+  it('publishes its position as a long pass goes: a producer that keeps up never finds the ring full', async () => {
+    // 56-byte payloads take 64 bytes: 24 start in the ring, and each record
+    // delivered makes one more, so the pass lasts until all 2000 are read.
+    const rb = await RingBuffer.create({ size: 4096 });
+    const total = 2000;
+    let made = 0;
+    const make = (): void => {
+      const rec = new Uint8Array(56);
+      new DataView(rec.buffer).setUint32(0, made, true);
+      if (!rb.output(rec)) throw new Error(`record ${made} refused: the ring looked full`);
+      made++;
+    };
+    for (let i = 0; i < 24; i++) make();
+    const seen: number[] = [];
+    const c = new RingBufferConsumer(rb, (d) => {
+      seen.push(new DataView(d.buffer, d.byteOffset, d.length).getUint32(0, true));
+      if (made < total) make();
     });
-  }
+    expect(c.consume()).toBe(total);
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(rb.stats().dropped).toBe(0);
+    expect(rb.query(BPF_RB_CONS_POS)).toBe(total * 64);
+  });
 
   it('wakes producers waiting for room each quarter ring within a pass, and always at its end', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
@@ -458,7 +478,8 @@ describe('consumer', () => {
     expect(rb.output(new Uint8Array(2000))).toBe(false);
     const cursor = new RingWalk(rb);
     const seen: { len: number; lost: number; first: number }[] = [];
-    const visit = (bytes: Uint8Array, offset: number, len: number, lost: number): void => void seen.push({ len, lost, first: bytes[offset]! });
+    const visit = (bytes: Uint8Array, offset: number, len: number, lost: number): void =>
+      void seen.push({ len, lost, first: bytes[offset]! });
     expect(cursor.deliver(2, visit)).toBe(2);
     cursor.publish();
     rb.output(new Uint8Array([7]));
@@ -473,7 +494,11 @@ describe('consumer', () => {
     expect(cursor.peek()).toBe(false);
     cursor.publish();
     expect(seen).toEqual([
-      { len: 2000, lost: 0, first: 0 }, { len: 2000, lost: 0, first: 0 }, { len: 1, lost: 1, first: 7 }, { len: 1, lost: 0, first: 8 }, { len: 1, lost: 0, first: 9 },
+      { len: 2000, lost: 0, first: 0 },
+      { len: 2000, lost: 0, first: 0 },
+      { len: 1, lost: 1, first: 7 },
+      { len: 1, lost: 0, first: 8 },
+      { len: 1, lost: 0, first: 9 },
     ]);
     expect(rb.query(BPF_RB_CONS_POS)).toBe(rb.query(BPF_RB_PROD_POS));
     cursor.release();
@@ -539,4 +564,3 @@ describe('consumer', () => {
     expect(seen).toEqual([[7, 8, 9]]);
   });
 });
-

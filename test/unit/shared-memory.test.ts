@@ -27,6 +27,7 @@ function createUnder<T>(stub: Stub, create: () => Promise<T>): Promise<T> {
   if (stub.noSharedArrayBuffer) delete g.SharedArrayBuffer;
   if (stub.unsharedMemory) {
     // an engine that ignores `shared: true`
+    // biome-ignore lint/complexity/useArrowFunction: called with new, as the real constructor is
     (WebAssembly as { Memory: unknown }).Memory = function (d: WebAssembly.MemoryDescriptor) {
       return new memory({ initial: d.initial, ...(d.maximum === undefined ? {} : { maximum: d.maximum }) });
     };

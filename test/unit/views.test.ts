@@ -36,7 +36,10 @@ describe('views that are bytes', () => {
     const b = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(rb.output(new DataView(b.buffer, 2, 3))).toBe(true);
     expect(rb.output(new Uint16Array(b.buffer, 4, 2))).toBe(true);
-    expect(drain(rb)).toEqual([[3, 4, 5], [5, 6, 7, 8]]);
+    expect(drain(rb)).toEqual([
+      [3, 4, 5],
+      [5, 6, 7, 8],
+    ]);
   });
 
   it('readText() and readJSON() read the bytes of any ArrayBufferView', () => {
@@ -56,7 +59,10 @@ describe('a buffer transferred away during a wait for room', () => {
     while (rb.output(new Uint8Array(1000)));
     const buf = new ArrayBuffer(100);
     const pending = rb.outputAsync(new Uint8Array(buf), 0, { timeoutMs: 5000 });
-    const settled = pending.then(() => 'resolved', (err: unknown) => err);
+    const settled = pending.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
     await new Promise((r) => setTimeout(r, 20)); // it waits now
     structuredClone(buf, { transfer: [buf] });
     const before = rb.stats().discarded;

@@ -6,9 +6,13 @@ import { RingBuffer } from 'wasm-ringbuf';
 describe('bad input from inside a worker', () => {
   it('is a typed error there too, and leaves the ring untouched', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
-    const worker = new Worker(new URL('../fixtures/bad-input.mjs', import.meta.url), { workerData: { handle: rb.handle } });
+    const worker = new Worker(new URL('../fixtures/bad-input.mjs', import.meta.url), {
+      workerData: { handle: rb.handle },
+    });
     const exited = once(worker, 'exit');
-    const [{ results, unchanged }] = (await once(worker, 'message')) as [{ results: Record<string, string>; unchanged: boolean }];
+    const [{ results, unchanged }] = (await once(worker, 'message')) as [
+      { results: Record<string, string>; unchanged: boolean },
+    ];
     await exited;
     expect(unchanged).toBe(true);
     expect(Object.keys(results)).toHaveLength(18);

@@ -15,4 +15,6 @@ const server = createServer(async (req, res) => {
   });
   res.end(body ?? 'not found');
 });
-server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => console.log(`http://127.0.0.1:${server.address().port}/`));
+server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () =>
+  console.log(`http://127.0.0.1:${server.address().port}/`),
+);

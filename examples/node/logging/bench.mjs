@@ -36,18 +36,23 @@ async function round({ workers, lines, dir }, pinoFirst) {
   const pinoFile = `${dir}/pino.ndjson`;
   const out = {};
   const contenders = [
-    ['ring', async () => {
-      const r = await runPipeline({ workers, lines, file: ringFile });
-      if (r.lost !== 0) throw new Error(`the ring pipeline lost ${r.lost} lines (it waits for room: it must lose none)`);
-      return { ms: r.ms, linesPerSecond: r.linesPerSecond, fileWaits: r.fileWaits, roomWaits: r.roomWaits };
-    }],
+    [
+      'ring',
+      async () => {
+        const r = await runPipeline({ workers, lines, file: ringFile });
+        if (r.lost !== 0)
+          throw new Error(`the ring pipeline lost ${r.lost} lines (it waits for room: it must lose none)`);
+        return { ms: r.ms, linesPerSecond: r.linesPerSecond, fileWaits: r.fileWaits, roomWaits: r.roomWaits };
+      },
+    ],
     ['pino', () => runPino({ workers, lines, file: pinoFile })],
   ];
   if (pinoFirst) contenders.reverse();
   for (const [name, run] of contenders) out[name] = await run();
   const check = (name, file, expected) => {
     const v = verifyLog(file, { workers, lines });
-    if (v.lines !== expected || v.gaps !== workers * lines - expected) throw new Error(`${name}: ${v.lines} lines, ${expected} expected`);
+    if (v.lines !== expected || v.gaps !== workers * lines - expected)
+      throw new Error(`${name}: ${v.lines} lines, ${expected} expected`);
   };
   check('ring', ringFile, workers * lines);
   for (let w = 0; w < workers; w++) check('pino', `${pinoFile}.${w}`, lines); // the other workers' lines count as gaps there
@@ -73,12 +78,18 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const a = process.argv.find((x) => x.startsWith(`--${name}=`));
     return a ? a.slice(name.length + 3) : fallback;
   };
-  const r = await bench({ workers: Number(arg('workers', 4)), lines: Number(arg('lines', 50_000)), rounds: Number(arg('rounds', 3)) });
+  const r = await bench({
+    workers: Number(arg('workers', 4)),
+    lines: Number(arg('lines', 50_000)),
+    rounds: Number(arg('rounds', 3)),
+  });
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   console.log(`${r.workers} workers × ${fmt(r.lines)} lines, ${r.rounds.length} rounds (${r.machine})\n`);
   console.log('| round | ring → sonic-boom, lines/s | pino → thread-stream → pino/file, lines/s | ring ÷ pino |');
   console.log('| ---: | ---: | ---: | ---: |');
-  r.rounds.forEach((x, i) => console.log(`| ${i + 1} | ${fmt(x.ring.linesPerSecond)} | ${fmt(x.pino.linesPerSecond)} | ${x.ratio.toFixed(2)} |`));
+  r.rounds.forEach((x, i) =>
+    console.log(`| ${i + 1} | ${fmt(x.ring.linesPerSecond)} | ${fmt(x.pino.linesPerSecond)} | ${x.ratio.toFixed(2)} |`),
+  );
   console.log(`| median | ${fmt(r.ring)} | ${fmt(r.pino)} | ${r.ratio.toFixed(2)} |`);
   const json = arg('json', '');
   if (json) writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);

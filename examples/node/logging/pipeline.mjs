@@ -37,13 +37,16 @@ const PASS_BYTES = 256 * 1024;
 export async function startWorkers({ via, workers, lines, wait = true, handle, file }) {
   const start = new SharedArrayBuffer(4);
   const spawned = Array.from({ length: workers }, (_, worker) => {
-    const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { via, handle, file, worker, lines, wait, start } });
+    const w = new Worker(new URL('./worker.mjs', import.meta.url), {
+      workerData: { via, handle, file, worker, lines, wait, start },
+    });
     // listeners at creation: a worker can exit before a later listener would see it
     const failed = new Promise((_, reject) => {
       w.once('error', reject);
       w.once('exit', (code) => reject(new Error(`logging worker ${worker} exited (code ${code}) before it reported`)));
     });
-    const message = (type) => Promise.race([failed, new Promise((ok) => w.on('message', (m) => m.type === type && ok(m)))]);
+    const message = (type) =>
+      Promise.race([failed, new Promise((ok) => w.on('message', (m) => m.type === type && ok(m)))]);
     return { ready: message('ready'), done: message('done'), exited: once(w, 'exit') };
   });
   await Promise.all(spawned.map((s) => s.ready));
@@ -51,11 +54,13 @@ export async function startWorkers({ via, workers, lines, wait = true, handle, f
   Atomics.store(gate, 0, 1);
   Atomics.notify(gate, 0);
   const started = performance.now();
-  const done = Promise.all(spawned.map(async (s) => {
-    const report = await s.done;
-    await s.exited;
-    return report;
-  }));
+  const done = Promise.all(
+    spawned.map(async (s) => {
+      const report = await s.done;
+      await s.exited;
+      return report;
+    }),
+  );
   return { started, done };
 }
 
@@ -66,7 +71,12 @@ export async function startWorkers({ via, workers, lines, wait = true, handle, f
  * barrier to the file being closed.
  */
 export async function runPipeline({
-  workers = 4, lines = 50_000, file = 'build/logging/app.ndjson', ringSize = 1 << 20, wait = true, consumerDelayMs = 0,
+  workers = 4,
+  lines = 50_000,
+  file = 'build/logging/app.ndjson',
+  ringSize = 1 << 20,
+  wait = true,
+  consumerDelayMs = 0,
 } = {}) {
   mkdirSync(dirname(resolve(file)), { recursive: true });
   rmSync(file, { force: true });
@@ -83,7 +93,9 @@ export async function runPipeline({
   let lost = 0;
   let lossLines = 0;
   const lossLine = (count) => {
-    const line = Buffer.from(`${JSON.stringify({ level: 40, time: Date.now(), msg: `lost ${count} line(s) here: the ring was full`, lost: count })}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify({ level: 40, time: Date.now(), msg: `lost ${count} line(s) here: the ring was full`, lost: count })}\n`,
+    );
     line.copy(batch, used);
     used += line.length;
     lossLines++;

@@ -36,7 +36,8 @@ export function verifyLog(file, { workers, lines }) {
     if (!(worker >= 0 && worker < workers) || level !== 30 || msg !== `request ${seq} handled by worker ${worker}`) {
       throw new Error(`${file}, line ${count}: not a line the workers log: ${raw.slice(0, 120)}`);
     }
-    if (seq < next[worker]) throw new Error(`${file}, line ${count}: worker ${worker} line ${seq} after line ${next[worker] - 1}`);
+    if (seq < next[worker])
+      throw new Error(`${file}, line ${count}: worker ${worker} line ${seq} after line ${next[worker] - 1}`);
     gaps += seq - next[worker];
     next[worker] = seq + 1;
     perWorker[worker]++;
