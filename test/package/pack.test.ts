@@ -111,6 +111,24 @@ describe('the packed package', () => {
     }
   });
 
+  it('exports the extras on their own paths too: wasm-ringbuf/perfbuf, /streams, /codec', () => {
+    const script = [
+      "import * as main from 'wasm-ringbuf';",
+      "import * as perfbuf from 'wasm-ringbuf/perfbuf';",
+      "import * as streams from 'wasm-ringbuf/streams';",
+      "import * as codec from 'wasm-ringbuf/codec';",
+      'const same = (m) => Object.entries(m).every(([k, v]) => main[k] === v);',
+      'console.log(Object.keys(perfbuf).sort().join(), Object.keys(streams).sort().join(),',
+      '  Object.keys(codec).sort().join(), same(perfbuf) && same(streams) && same(codec));',
+    ].join('\n');
+    const stdout = execFileSync('node', ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
+    expect(stdout).toBe(
+      'PerfBuffer,PerfBufferConsumer,PerfBufferProducer,PerfReservation ' +
+        'createReadableStream,createWritableStream,readBatches,readRecords ' +
+        'readJSON,readText,utf8Length,writeJSON,writeJSONAsync,writeText,writeTextAsync true\n',
+    );
+  });
+
   it('runs the Node quick start', () => {
     const stdout = execFileSync('node', ['main.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(stdout).toMatch(/^(alpha|beta) says hello #0 /m);
