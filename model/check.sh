@@ -39,6 +39,7 @@ DEFAULT=(
   "room-2p|config|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2"
   "reap-2p|config|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2"
+  "close-2p|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2"
   "hostile-2p|config|-DHOSTILE -DNREC=2"
   "single-1p|config|-DSINGLE -DNPROD=1 -DNREC=5 -DFLAGS -DBUDGET"
   "single-reap-1p|config|-DSINGLE -DNPROD=1 -DNREC=3 -DREAP"
@@ -53,6 +54,9 @@ DEFAULT=(
   "M12-output-wait-first|mutation|-DSINGLE -DNPROD=1 -DNREC=3 -DM_OUTPUT_WAIT_FIRST"
   "M13-output-no-room|mutation|-DSINGLE -DNPROD=1 -DNREC=4 -DM_OUTPUT_NO_ROOM"
   "M5-room-no-recheck|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NO_RECHECK"
+  "M14-reap-keeps-waiter|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_REAP_KEEPS_WAITER"
+  "M15-room-leave-split|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_ROOM_LEAVE_SPLIT"
+  "M16-release-before-publish|mutation|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DM_RELEASE_BEFORE_PUBLISH"
   "M11-room-not-owed|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NOT_OWED"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"
@@ -138,6 +142,9 @@ describe() {
     *"cpok"*|*"pay[(u&"*) echo "a torn payload delivered" ;;
     *"OVERWRITTEN==nover"*) echo "overwritten records miscounted" ;;
     *"CONSUMER_POS==old"*) echo "CONSUMER_POS moved under the consumer" ;;
+    *"ROOM_WAITERS==0"*) echo "ROOM_WAITERS stays raised after every waiter finished or was reaped" ;;
+    *"rs[i]!=2"*) echo "a committed record behind CONSUMER_POS was never delivered" ;;
+    *"cons>=lastdel"*) echo "records delivered out of order" ;;
     *"csleep"*) echo "the consumer is blocked outside its sleep" ;;
     *"invalid end state"*) echo "deadlock: a process blocked for ever" ;;
     *"non-progress cycle"*) echo "livelock: a run that loops for ever without progress" ;;

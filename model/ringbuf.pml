@@ -41,6 +41,8 @@
  *   SINGLE      one producer (NPROD 1) on a single-producer ring: each record is written by
  *               output()'s one call (payload first, the record born committed) when the
  *               producer's view of the consumer shows room, else by reserve and commit
+ *   CLOSE       the consumer's callback may close it at any record it delivers; a
+ *               second consumer takes the ring once its token is free
  *   START       the initial position (default 0)
  * Mutations, each of which must produce a counterexample:
  *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
@@ -52,6 +54,9 @@
  *   M_OUTPUT_NO_ROOM    output() writes the payload without looking at CONS_SEEN
  *   M_ROOM_NOT_OWED     a pass that published without looking for room waiters ends without that look
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
+ *   M_REAP_KEEPS_WAITER reap leaves ROOM_BITS and ROOM_WAITERS as they are
+ *   M_RELEASE_BEFORE_PUBLISH a consumer closed in its callback frees its token before its publish
+ *   M_ROOM_LEAVE_SPLIT  reserveWait's way out (clear its bit, then ROOM_WAITERS -= 1) in two steps
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
  *   M_LOCK_NO_CONTENDED lockSlow sleeps without marking the lock contended
@@ -164,10 +169,14 @@ byte PRODUCER_POS;
 byte CONSUMER_POS;
 byte WAIT;
 byte ROOM_WAITERS;
+byte ROOM_BITS;              /* a bit per producer announced as waiting for room */
 byte ROOM_SEQ;
 byte DROPPED;
 byte OVERWRITTEN;
 byte OVERWRITE_POS;
+#ifdef CLOSE
+byte TOKEN;                  /* the CONSUMER word: the token of the ring's one consumer, 0 when free */
+#endif
 
 /* ---- shared memory: the data area, per unit ---- */
 byte hdr[SIZE];              /* header word 0, or whatever bytes are there */
@@ -190,6 +199,9 @@ bit  done[NPROD + 1];
 bit  dead[NPROD + 1];
 bit  doomed[NPROD + 1];
 bit  reaped[NPROD + 1];
+#ifdef CLOSE
+byte lastdel = START;        /* the end of the last record delivered, by either consumer */
+#endif
 
 /* ================================================================== */
 /* futex notify                                                        */
@@ -537,23 +549,42 @@ inline reserve() {
 /* ================================================================== */
 /* ring-buffer.ts: reserveWait, a producer that waits for room         */
 
+/* [Q5] [Q6] the way out: clear this producer's ROOM_BITS bit (an atomic and
+   that returns the old value), and only if it was set, ROOM_WAITERS -= 1. One
+   loop-free wasm call, as the announcement: a worker is terminated only at a
+   function entry or a loop back edge, so the two are one step (with
+   M_ROOM_LEAVE_SPLIT, two steps a death can come between) */
+inline room_leave() {
+#ifdef M_ROOM_LEAVE_SPLIT
+  d_step { t = ROOM_BITS & BIT(me); ROOM_BITS = ROOM_BITS & ~BIT(me); t_seq = 0 }   /* [Q5] */
+  if :: t -> d_step { ROOM_WAITERS--; t = 0 } :: else -> skip fi                   /* [Q6] */
+#else
+  d_step {                                                                     /* [Q5] [Q6] */
+    if :: ROOM_BITS & BIT(me) -> ROOM_WAITERS-- :: else -> skip fi;
+    ROOM_BITS = ROOM_BITS & ~BIT(me); t_seq = 0
+  }
+#endif
+}
+
 inline reserve_wait() {
   reserve();
   do
   :: ok -> break
   :: else ->
-     d_step { ROOM_WAITERS++ }                                                 /* [Q1] announce */
+     /* [Q1] announce: ROOM_WAITERS += 1, then this producer's ROOM_BITS bit,
+        in one loop-free wasm call (see room_leave) */
+     d_step { ROOM_WAITERS++; ROOM_BITS = ROOM_BITS | BIT(me) }
      d_step { t_seq = ROOM_SEQ }                                               /* [Q2] */
 #ifndef M_ROOM_NO_RECHECK
      reserve();                                                                /* [Q3] look again */
      if
-     :: ok -> d_step { ROOM_WAITERS--; t_seq = 0 }
+     :: ok -> room_leave()
      :: else ->
 #endif
         /* [Q4] wait32(ROOM_SEQ, seq, -1): returns at once if ROOM_SEQ moved */
         d_step { if :: ROOM_SEQ == t_seq -> fw_room = fw_room | BIT(me) :: else -> skip fi }
         (fw_room & BIT(me)) == 0;
-        d_step { ROOM_WAITERS--; t_seq = 0 }                                   /* [Q5] */
+        room_leave()
 #ifndef M_ROOM_NO_RECHECK
      fi
 #else
@@ -801,6 +832,11 @@ inline publish_plain() {
      }
 }
 
+/* [T2] release(): cmpxchg(CONSUMER, token, 0) */
+inline release_token() {
+  d_step { if :: TOKEN == cid -> TOKEN = 0 :: else -> skip fi }
+}
+
 /* one pass, lock or claim mode: walk to the first BUSY header, publishing as it goes */
 inline pass_plain() {
   old = cons;
@@ -823,13 +859,21 @@ inline pass_plain() {
              :: u < cons + (h & LENMASK) -> assert(pay[u & MASK] == cons); u++   /* not torn */
              :: else -> break
              od;
+#ifdef CLOSE
+             assert(cons >= lastdel); lastdel = cons + (h & LENMASK); t = 2;   /* in order, across both consumers */
+#endif
              rs[cons] = RS_DELIVERED; n++
           fi;
           cons = cons + (h & LENMASK)
        fi;
        h = 0; u = 0
      }
-     if :: t == 1 -> t = 0; break :: else -> skip fi
+     if :: t == 1 -> t = 0; break :: else -> skip fi;
+#ifdef CLOSE
+     /* [T1] the callback of the record just delivered may close the consumer:
+        the walk delivers nothing after it */
+     if :: t == 2 && cid == 1 -> t = 0; if :: closing = 1; break :: skip fi :: else -> t = 0 fi
+#endif
   :: else ->
      /* [D3] exhausted: publish what was read so far, or not (the code does
         every sixteenth of a ring), and look at the producers waiting for
@@ -846,6 +890,9 @@ inline pass_plain() {
      d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
      if :: t == 1 -> t = 0; break :: else -> skip fi
   od;
+#if defined(CLOSE) && defined(M_RELEASE_BEFORE_PUBLISH)
+  if :: closing -> release_token() :: else -> skip fi;
+#endif
   /* the end of a pass publishes, and looks at the producers waiting for room
      if it publishes or owes them the look */
   if
@@ -855,8 +902,13 @@ inline pass_plain() {
 #endif
   :: else -> skip
   fi;
+#if defined(CLOSE) && !defined(M_RELEASE_BEFORE_PUBLISH)
+  /* [T2] closed: only once its position is published, the token */
+  if :: closing -> release_token() :: else -> skip fi;
+#endif
   owed = 0; old = 0; prod = 0
 }
+
 
 /* one pass, overwrite mode: copy each record, then claim it by CAS */
 inline pass_overwrite() {
@@ -928,9 +980,21 @@ inline pass_overwrite() {
   old = 0; prod = 0
 }
 
-proctype consumer() {
+proctype consumer(byte cid) {
   byte cons = START, old, prod, h, hp, nx, n, t, u;
-  bit cpok, owed;
+  bit cpok, owed, closing;
+#ifdef CLOSE
+  if
+  :: cid == 2 ->
+     /* a second consumer: [T3] its constructor's cmpxchg(CONSUMER, 0, token),
+        possible once the first consumer's token is free, [T4] then its
+        CONSUMER_POS load */
+end_token:
+     d_step { TOKEN == 0 -> TOKEN = cid }
+     d_step { cons = CONSUMER_POS }
+  :: else -> skip
+  fi;
+#endif
   do
   :: n = 0;
 #ifdef OVERWRITE
@@ -938,6 +1002,7 @@ proctype consumer() {
 #else
      pass_plain();
 #endif
+     if :: closing -> break :: else -> skip fi;
      if
      :: n > 0 -> progress_delivered: skip
      :: else -> skip
@@ -1048,6 +1113,12 @@ end_reaper:
      :: else -> break
      od;
      lock_release();
+#if defined(ROOMWAIT) && !defined(M_REAP_KEEPS_WAITER)
+     /* [G7] reapProducer: clear the dead producer's ROOM_BITS bit and, if it
+        was set, ROOM_WAITERS -= 1 (the and touches only its bit, which nobody
+        else writes once it is dead: a mover, so one step) */
+     d_step { if :: ROOM_BITS & BIT(p) -> ROOM_WAITERS-- :: else -> skip fi; ROOM_BITS = ROOM_BITS & ~BIT(p) }
+#endif
      wake(0);                                                                  /* [G5] */
 #ifndef SPEC_REAP_WAKE
      /* [G6] notify WAIT whatever wake() found: the producer may have died
@@ -1074,12 +1145,21 @@ proctype monitor() {
     :: else -> break
     od;
     assert(DROPPED == refusals);                    /* every refusal counted once */
+#ifdef ROOMWAIT
+    assert(ROOM_WAITERS == 0);                      /* nobody finished or reaped is still counted waiting for room */
+#endif
 #ifndef HOSTILE
     assert(csleep);                                 /* the consumer blocks only in its sleep */
     c = CONSUMER_POS;
     /* no lost wakeup: asleep for ever only with nothing at its position, or
        with a record there that was committed with NO_WAKEUP */
     assert(c == PRODUCER_POS || ((hdr[c & MASK] & BUSY) == 0 && nowake[c]));
+    /* every committed record behind CONSUMER_POS was delivered (or overwritten) */
+    i = START;
+    do
+    :: i < c -> assert(rs[i] != RS_COMMITTED && rs[i] != RS_BUSY); i++
+    :: else -> break
+    od;
 #if defined(OVERWRITE)
     nover = 0; i = 0;
     do
@@ -1111,7 +1191,11 @@ init {
 #ifdef HOSTILE
     run scribbler();
 #else
-    run consumer();
+    run consumer(1);
+#ifdef CLOSE
+    TOKEN = 1;
+    run consumer(2);
+#endif
 #endif
     run producer(1);
 #if NPROD >= 2
