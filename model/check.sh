@@ -39,6 +39,7 @@ DEFAULT=(
   "room-2p|config|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2"
   "reap-2p|config|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2"
+  "reap-overwrite-move-2p|config|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2"
   "close-2p|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2"
   "hostile-2p|config|-DHOSTILE -DNREC=2"
   "single-1p|config|-DSINGLE -DNPROD=1 -DNREC=5 -DFLAGS -DBUDGET"
@@ -57,6 +58,8 @@ DEFAULT=(
   "M14-reap-keeps-waiter|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_REAP_KEEPS_WAITER"
   "M15-room-leave-split|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_ROOM_LEAVE_SPLIT"
   "M16-release-before-publish|mutation|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DM_RELEASE_BEFORE_PUBLISH"
+  "M17-move-give-up|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_MOVE_GIVE_UP"
+  "M18-reap-no-move|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DM_REAP_NO_MOVE"
   "M11-room-not-owed|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NOT_OWED"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"
@@ -64,6 +67,7 @@ DEFAULT=(
   "M9-consumer-store|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_CONSUMER_STORE"
   "S1-reap-wake-only|mutation|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2 -DSPEC_REAP_WAKE"
   "S2-reap-lock-notify-if-recovered|mutation|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2 -DSPEC_REAP_LOCK"
+  "S4-move-total-kept|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DSPEC_MOVE_TOTAL"
   "S3-precheck-producer-first|mutation|-DLEN1=1 -DLEN2=2 -DSPEC_PRECHECK_ORDER"
 )
 FULL=(
@@ -145,6 +149,8 @@ describe() {
     *"ROOM_WAITERS==0"*) echo "ROOM_WAITERS stays raised after every waiter finished or was reaped" ;;
     *"rs[i]!=2"*) echo "a committed record behind CONSUMER_POS was never delivered" ;;
     *"cons>=lastdel"*) echo "records delivered out of order" ;;
+    *"lost==ovsince"*) echo "a record reported a loss count other than the records passed since the previous one" ;;
+    *"consumer[1].cons==CONSUMER_POS"*|*"consumer[1]:cons"*) echo "the consumer sleeps for ever before a gap it never takes" ;;
     *"csleep"*) echo "the consumer is blocked outside its sleep" ;;
     *"invalid end state"*) echo "deadlock: a process blocked for ever" ;;
     *"non-progress cycle"*) echo "livelock: a run that loops for ever without progress" ;;

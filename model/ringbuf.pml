@@ -36,6 +36,7 @@
  *   DISCARDS    each commit chooses submit or discard
  *   ROOMWAIT    producers reserve with reserveWait (they wait for room)
  *   REAP        producer KILLABLE (default 1) may die at any step; a reaper reaps it
+ *   KILL_IN_MOVE (with REAP) it may die only inside a move of overwriteOldest
  *   HOSTILE     no consumer: other code moves CONSUMER_POS forward at will
  *   HALFWAKE    overwrite mode's extra adaptive wakeup when a record crosses the half or the end
  *   SINGLE      one producer (NPROD 1) on a single-producer ring: each record is written by
@@ -61,9 +62,12 @@
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
  *   M_LOCK_NO_CONTENDED lockSlow sleeps without marking the lock contended
  *   M_CONSUMER_STORE    overwrite mode: the consumer stores CONSUMER_POS, no CAS
+ *   M_MOVE_GIVE_UP      overwrite mode: the consumer takes a gap whose move is under way
+ *   M_REAP_NO_MOVE      overwrite mode: reap leaves a dead producer's move unfinished
  *   SPEC_REAP_WAKE      reap wakes by wake() only, as first specified
  *   SPEC_REAP_LOCK      reap notifies LOCK only when it recovered it, as first specified
  *   SPEC_PRECHECK_ORDER reserve's pre-check reads PRODUCER_POS, then CONSUMER_POS, as first specified
+ *   SPEC_MOVE_TOTAL     a failed move leaves MOVE_TOTAL as it stored it, as first specified
  */
 
 #ifndef NPROD
@@ -174,6 +178,7 @@ byte ROOM_SEQ;
 byte DROPPED;
 byte OVERWRITTEN;
 byte OVERWRITE_POS;
+byte MOVE_TOTAL;             /* OVERWRITTEN as the move under way will leave it (lock holders only) */
 #ifdef CLOSE
 byte TOKEN;                  /* the CONSUMER word: the token of the ring's one consumer, 0 when free */
 #endif
@@ -199,6 +204,8 @@ bit  done[NPROD + 1];
 bit  dead[NPROD + 1];
 bit  doomed[NPROD + 1];
 bit  reaped[NPROD + 1];
+byte ovsince;                /* records overwritten since the consumer's last delivered record */
+bit  inmove;                 /* KILL_IN_MOVE: producer KILLABLE is inside a move */
 #ifdef CLOSE
 byte lastdel = START;        /* the end of the last record delivered, by either consumer */
 #endif
@@ -340,6 +347,9 @@ inline overwrite_oldest() {
        :: t_next - t_c <= SIZE - 1 -> ow = 1
        :: else ->
           ow = 0; t_over = t_c; t_n = 0;
+#ifdef KILL_IN_MOVE
+          if :: me == KILLABLE -> inmove = 1 :: else -> skip fi;
+#endif
           /* the headers in [CONSUMER_POS, pend) are committed, and stay so under the lock */
           do
           :: t_next - t_over > SIZE - 1 && t_over < t_pend ->
@@ -353,18 +363,21 @@ inline overwrite_oldest() {
      }
      if :: ow == 1 -> break :: else -> skip fi;
      d_step {                                                                  /* [O2] cmpxchg */
+       /* [O4] MOVE_TOTAL = OVERWRITTEN + n, just before the cmpxchg, and [O7]
+          MOVE_TOTAL = OVERWRITTEN again just after a failed one: words only
+          lock holders read or write (movers), with no call or loop back edge
+          between them and the cmpxchg, where a worker could be terminated */
+       MOVE_TOTAL = OVERWRITTEN + t_n;
        if
        :: CONSUMER_POS == t_c ->
           CONSUMER_POS = t_over; ow = 1;
-          /* the counters are written only under the lock: movers */
-          OVERWRITTEN = OVERWRITTEN + t_n; OVERWRITE_POS = t_over;
           /* ghost: every record passed is counted overwritten, never delivered */
           u = t_c;
           do
           :: u < t_over ->
              if
              :: rs[u] == RS_NONE -> skip
-             :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN
+             :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN; ovsince++
              :: rs[u] == RS_DISCARDED -> rs[u] = RS_PASSED
              :: else -> assert(rs[u] == RS_COMMITTED || rs[u] == RS_DISCARDED)   /* never a BUSY record, nor one delivered */
              fi;
@@ -372,11 +385,17 @@ inline overwrite_oldest() {
           :: else -> break
           od;
           release_ghost(t_c, t_over)
-       :: else -> ow = 0
+       :: else ->
+          ow = 0;
+#ifndef SPEC_MOVE_TOTAL
+          MOVE_TOTAL = OVERWRITTEN                                             /* [O7] */
+#endif
        fi
      }
      if
      :: ow == 1 ->
+        d_step { OVERWRITTEN = MOVE_TOTAL }                                    /* [O5] */
+        d_step { OVERWRITE_POS = t_over }                                      /* [O6] */
 #ifndef M_NO_OVERWRITE_WAKE
         wake(0);                                                               /* [O3] */
 #endif
@@ -385,6 +404,9 @@ inline overwrite_oldest() {
      fi
   od;
   ow = 0; t_over = 0; t_n = 0
+#ifdef KILL_IN_MOVE
+  ; inmove = 0
+#endif
 }
 
 /* ================================================================== */
@@ -910,6 +932,35 @@ inline pass_plain() {
 }
 
 
+/* #moved(): whether a producer moved CONSUMER_POS past cons. g = 0: no;
+   g = 1: yes, and the gap is taken (cons moved, its loss count added to
+   lost); g = 2: a move is under way (OVERWRITE_POS has not reached the new
+   CONSUMER_POS), so the gap is not taken and the pass ends */
+inline take_gap() {
+  g = 0;
+  do
+  :: d_step { mv = CONSUMER_POS }                                              /* [D8] */
+     if
+     :: mv <= cons -> break
+     :: else ->
+#ifndef M_MOVE_GIVE_UP
+        d_step { t = (OVERWRITE_POS < mv) }                                    /* [D9] */
+        if :: t -> t = 0; g = 2; break :: else -> skip fi;
+#endif
+        d_step { t = OVERWRITTEN }                                             /* [D10] */
+        d_step {                                                               /* [D11] */
+          if
+          :: CONSUMER_POS == mv -> lost = lost + t - acc; acc = t; cons = mv; g = 1
+          :: else -> skip
+          fi;
+          t = 0
+        }
+        if :: g == 1 -> break :: else -> skip fi
+     fi
+  od;
+  mv = 0
+}
+
 /* one pass, overwrite mode: copy each record, then claim it by CAS */
 inline pass_overwrite() {
   old = cons;
@@ -919,15 +970,19 @@ inline pass_overwrite() {
      d_step { h = hdr[cons & MASK]; hp = hpos[cons & MASK] }                   /* [D2] */
      if
      :: h & BUSY ->
-        /* BUSY: wait for its producer, unless a producer passed us */
-        d_step { t = (CONSUMER_POS > cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi; h = 0; hp = 0 }   /* [D5] */
-        if :: t -> t = 0 :: else -> break fi
+        /* [D5] BUSY: wait for its producer, unless a producer passed us */
+        h = 0; hp = 0;
+        take_gap();
+        if :: g == 1 -> g = 0 :: else -> g = 0; break fi
      :: else ->
         nx = cons + (h & LENMASK);
         if
         :: nx > prod ->
-           /* a header from another lap: we were passed [D5] */
-           d_step { assert(CONSUMER_POS > cons); cons = CONSUMER_POS; h = 0; hp = 0; nx = 0 }
+           /* [D5] a header from another lap: we were passed */
+           h = 0; hp = 0; nx = 0;
+           take_gap();
+           assert(g != 0);
+           if :: g == 1 -> g = 0 :: else -> g = 0; break fi
         :: else ->
            if
            :: (h & DISCARD) == 0 ->
@@ -957,16 +1012,24 @@ inline pass_overwrite() {
                 :: else ->
                    assert(rs[cons] == RS_COMMITTED);   /* delivered once, and not overwritten */
                    assert(cpok);                       /* not torn */
+                   /* its loss count: exactly the records passed since the last record delivered */
+                   assert(lost == ovsince); lost = 0; ovsince = 0;
                    rs[cons] = RS_DELIVERED; n++
                 fi;
                 release_ghost(cons, nx);
                 cons = nx
-             :: else ->
-                /* a producer moved CONSUMER_POS: start again from there */
-                cons = CONSUMER_POS
+             :: else -> skip
              fi;
-             t = 0; h = 0; hp = 0; nx = 0; cpok = 0
+             h = 0; hp = 0; nx = 0; cpok = 0
            }
+           if
+           :: t -> t = 0
+           :: else ->
+              /* a producer moved CONSUMER_POS: take the gap, or end the pass */
+              take_gap();
+              assert(g != 0);
+              if :: g == 1 -> g = 0 :: else -> g = 0; break fi
+           fi
         fi
      fi
   :: else ->
@@ -981,7 +1044,7 @@ inline pass_overwrite() {
 }
 
 proctype consumer(byte cid) {
-  byte cons = START, old, prod, h, hp, nx, n, t, u;
+  byte cons = START, old, prod, h, hp, nx, n, t, u, lost, acc, mv, g;
   bit cpok, owed, closing;
 #ifdef CLOSE
   if
@@ -1019,10 +1082,12 @@ end_token:
         d_step { WAIT = ARMED }
 #ifndef M_NO_SECOND_LOOK
 #ifdef OVERWRITE
-        /* [A2] a producer may have moved us */
-        d_step { t = (CONSUMER_POS != cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi }
+        /* [A2] a producer may have moved us: take the gap and go on, or,
+           with the move under way, sleep (its mover wakes us after [O6]) */
+        take_gap();
         if
-        :: t -> d_step { WAIT = AWAKE; t = 0 }; goto again
+        :: g == 1 -> g = 0; d_step { WAIT = AWAKE }; goto again
+        :: g == 2 -> g = 0; goto to_sleep
         :: else -> skip
         fi;
 #endif
@@ -1037,6 +1102,7 @@ end_token:
         :: else -> t = 0
         fi;
 #endif
+to_sleep: skip;   /* (a goto may not jump into a d_step) */
         /* [S1] sleep: wait32(WAIT, ARMED, -1), no timeout */
         d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
 end_sleep:
@@ -1071,7 +1137,12 @@ end_scribble:
 proctype killer() {
   if
   :: skip
+#ifdef KILL_IN_MOVE
+  /* only inside a move (overwriteOldest, from the step that finds no room to its end) */
+  :: d_step { inmove -> doomed[KILLABLE] = 1 }
+#else
   :: d_step { !done[KILLABLE] -> doomed[KILLABLE] = 1 }
+#endif
   fi
 }
 
@@ -1112,6 +1183,19 @@ end_reaper:
         }
      :: else -> break
      od;
+#if defined(OVERWRITE) && !defined(M_REAP_NO_MOVE)
+     /* [G8] a move under way (its producer died between its CONSUMER_POS
+        cmpxchg and its OVERWRITE_POS store): complete it */
+     skip;   /* (the loop's break may not jump into a d_step) */
+     d_step { t = (OVERWRITE_POS < CONSUMER_POS); rp = CONSUMER_POS }
+     if
+     :: t ->
+        d_step { OVERWRITTEN = MOVE_TOTAL }
+        d_step { OVERWRITE_POS = rp }
+     :: else -> skip
+     fi;
+     t = 0; rp = 0;
+#endif
      lock_release();
 #if defined(ROOMWAIT) && !defined(M_REAP_KEEPS_WAITER)
      /* [G7] reapProducer: clear the dead producer's ROOM_BITS bit and, if it
@@ -1171,6 +1255,11 @@ proctype monitor() {
 #endif
     i = 0; c = 0; nover = 0
   }
+#if defined(OVERWRITE) && !defined(HOSTILE)
+  /* no gap left untaken: the consumer sleeps at CONSUMER_POS (after the
+     d_step, which changes no shared word: the same final state) */
+  assert(consumer[1]:cons == CONSUMER_POS)
+#endif
 }
 
 init {
