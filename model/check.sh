@@ -41,6 +41,7 @@ DEFAULT=(
   "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2"
   "reap-overwrite-move-2p|config|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2"
   "close-2p|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2"
+  "perfbuf-2p|config|-DPERFBUF"
   "hostile-2p|config|-DHOSTILE -DNREC=2"
   "single-1p|config|-DSINGLE -DNPROD=1 -DNREC=5 -DFLAGS -DBUDGET"
   "single-reap-1p|config|-DSINGLE -DNPROD=1 -DNREC=3 -DREAP"
@@ -60,6 +61,8 @@ DEFAULT=(
   "M16-release-before-publish|mutation|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DM_RELEASE_BEFORE_PUBLISH"
   "M17-move-give-up|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_MOVE_GIVE_UP"
   "M18-reap-no-move|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DM_REAP_NO_MOVE"
+  "M19-pb-refuse-no-wake|mutation|-DPERFBUF -DM_PB_REFUSE_NO_WAKE"
+  "M20-pb-nowake-ignores-held|mutation|-DPERFBUF -DM_PB_NOWAKE_IGNORES_HELD"
   "M11-room-not-owed|mutation|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2 -DM_ROOM_NOT_OWED"
   "M6-dropped-plain|mutation|-DNREC=2 -DLEN1=2 -DLEN2=2 -DM_DROPPED_PLAIN"
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"
@@ -83,6 +86,7 @@ FULL=(
   "reap-2p-any|config|-DREAP -DLEN2=1 -DNREC2=2"
   "reap-2p-second|config|-DREAP -DKILLABLE=2 -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-overwrite-2p|config|-DREAP -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
+  "perfbuf-2p-cap2|config|-DPERFBUF -DPB_CAP=2"
   "progress-lock-2p-discard|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DDISCARDS|progress"
   "progress-lock-3p|config|-DNPROD=3 -DLEN1=1 -DLEN2=2 -DLEN3=1|progress"
   "progress-cas-2p|config|-DCAS -DNREC=2|progress"
@@ -151,6 +155,9 @@ describe() {
     *"cons>=lastdel"*) echo "records delivered out of order" ;;
     *"lost==ovsince"*) echo "a record reported a loss count other than the records passed since the previous one" ;;
     *"consumer[1].cons==CONSUMER_POS"*|*"consumer[1]:cons"*) echo "the consumer sleeps for ever before a gap it never takes" ;;
+    *"pst[u]==4"*) echo "lost wakeup: the perfbuf consumer sleeps for ever while a record committed with default flags (or one stamped before it) waits" ;;
+    *"pstamp[u]>=nextmin"*) echo "a perfbuf record delivered twice or out of stamp order" ;;
+    *"pbdone[k]"*) echo "a perfbuf producer is blocked for ever" ;;
     *"csleep"*) echo "the consumer is blocked outside its sleep" ;;
     *"invalid end state"*) echo "deadlock: a process blocked for ever" ;;
     *"non-progress cycle"*) echo "livelock: a run that loops for ever without progress" ;;

@@ -45,6 +45,8 @@
  *   CLOSE       the consumer's callback may close it at any record it delivers; a
  *               second consumer takes the ring once its token is free
  *   START       the initial position (default 0)
+ *   PERFBUF     instead of all the above: an ordered per-producer buffer (the end of
+ *               this file), PB_N 2 producers, PB_CAP records per ring, PB_NREC reservations each
  * Mutations, each of which must produce a counterexample:
  *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
  *   M_NO_PENDING_WALK   reserve checks only CONSUMER_POS (before the kernel's 2024 fix)
@@ -57,6 +59,8 @@
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
  *   M_REAP_KEEPS_WAITER reap leaves ROOM_BITS and ROOM_WAITERS as they are
  *   M_RELEASE_BEFORE_PUBLISH a consumer closed in its callback frees its token before its publish
+ *   M_PB_REFUSE_NO_WAKE (PERFBUF) a refused reservation stores LOW = IDLE and never wakes
+ *   M_PB_NOWAKE_IGNORES_HELD (PERFBUF) a NO_WAKEUP commit never wakes, records held back or not
  *   M_ROOM_LEAVE_SPLIT  reserveWait's way out (clear its bit, then ROOM_WAITERS -= 1) in two steps
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
@@ -1213,6 +1217,7 @@ end_reaper:
   od
 }
 
+#ifndef PERFBUF
 /* ================================================================== */
 /* the end: when nothing can move any more, check what is left          */
 
@@ -1300,3 +1305,202 @@ init {
     run monitor()
   }
 }
+#endif
+
+/* ================================================================== */
+/* PERFBUF: an ordered per-producer buffer (src/perfbuf): PB_N producers,  */
+/* each with its own single-producer ring of PB_CAP records, merged back   */
+/* into one order by stamp. Its own processes: the rings' protocol is      */
+/* checked by the runs above (SINGLE), so a ring is abstract here: a       */
+/* reservation, a commit, the consumer's look at its head and its publish  */
+/* are one step each.                                                      */
+
+#ifdef PERFBUF
+#define PB_N 2
+#ifndef PB_CAP
+#define PB_CAP 1             /* records a producer's ring holds */
+#endif
+#ifndef PB_NREC
+#define PB_NREC 2            /* reservations per producer */
+#endif
+#define PB_IDLE 255          /* LOW of a producer with nothing reserved: odd, never a stamp */
+#define PB_R(k, j) ((k) * PB_NREC + (j))
+
+byte COUNTER;                /* the next stamp: +2 per record */
+byte LOW[PB_N];              /* PB_IDLE, or a lower bound of the stamp of any record k has not committed */
+byte HELD;                   /* the consumer sleeps with a committed record held back by the watermark */
+byte wr[PB_N];               /* ring k's PRODUCER_POS, in records */
+byte rd[PB_N];               /* ring k's CONSUMER_POS, in records */
+/* the records, by ring and position: state (the header), stamp (the prefix) */
+byte pst[PB_N * PB_NREC];
+byte pstamp[PB_N * PB_NREC];
+bit  pnw[PB_N * PB_NREC];    /* ghost: committed with NO_WAKEUP */
+byte nextmin;                /* ghost: every stamp delivered from now on is at least this */
+bit  pbdone[PB_N];
+
+/* [B8] the fix's wakeup when the consumer holds records back: wake(false) if HELD != 0 */
+inline wake_if_held() {
+  d_step { t = HELD }                                                          /* [B8] */
+  if :: t -> t = 0; wake(0) :: else -> skip fi
+}
+
+proctype pbprod(byte k) {
+  byte j, c, t, t_w, fl;
+  bit ok;
+  do
+  :: j < PB_NREC ->
+     /* nothing outstanding: [B1] COUNTER (read fresh), [B2] LOW[k] = that */
+     d_step { c = COUNTER }                                                    /* [B1] */
+     d_step { LOW[k] = c; c = 0 }                                              /* [B2] */
+     /* [B3] reserve in its ring: room, the header BUSY, PRODUCER_POS */
+     d_step {
+       if
+       :: wr[k] - rd[k] < PB_CAP -> pst[PB_R(k, wr[k])] = RS_BUSY; wr[k]++; ok = 1
+       :: else -> ok = 0
+       fi
+     }
+     if
+     :: ok ->
+        /* [B4] stamp = fetch_add(COUNTER, 2), written into the record's prefix
+           (a plain store into a BUSY record, which nobody reads before its
+           commit: a mover) */
+        d_step { pstamp[PB_R(k, wr[k] - 1)] = COUNTER; COUNTER = COUNTER + 2 }
+        if :: fl = F_DEFAULT :: fl = F_NOWAKE fi;
+        /* [B5] commit the record's header, without the ring's own wakeup */
+        d_step { pst[PB_R(k, wr[k] - 1)] = RS_COMMITTED; pnw[PB_R(k, wr[k] - 1)] = (fl == F_NOWAKE) }
+        d_step { LOW[k] = PB_IDLE }                                            /* [B6] */
+        /* [B7] the wakeup */
+        if
+        :: fl == F_DEFAULT -> wake(0)
+        :: else ->
+#ifndef M_PB_NOWAKE_IGNORES_HELD
+           wake_if_held()
+#else
+           skip
+#endif
+        fi
+     :: else ->
+        /* refused: [B6] LOW[k] = IDLE, then the wakeup if records are held */
+        d_step { LOW[k] = PB_IDLE }
+#ifndef M_PB_REFUSE_NO_WAKE
+        wake_if_held()
+#endif
+     fi;
+     ok = 0; fl = 0;
+     j++
+  :: else -> break
+  od;
+  pbdone[k] = 1
+}
+
+/* [E3] the head of ring k: its stamp if it is committed and below the
+   watermark w (PB_IDLE otherwise), and whether it is committed but held back.
+   PRODUCER_POS, the header and the prefix in one step: PRODUCER_POS only grows
+   and a header only goes from BUSY to committed, so reading them together
+   reads what the loads in turn would */
+inline pb_peek(k, r) {
+  d_step {                                                                     /* [E3] */
+    r = PB_IDLE;
+    if
+    :: cp[k] < wr[k] && pst[PB_R(k, cp[k])] == RS_COMMITTED ->
+       if
+       :: pstamp[PB_R(k, cp[k])] < w -> r = pstamp[PB_R(k, cp[k])]
+       :: else -> held = 1
+       fi
+    :: else -> skip
+    fi
+  }
+}
+
+/* [E1] COUNTER, then [E2] each LOW: the watermark w */
+inline pb_watermark() {
+  d_step { w = COUNTER }                                                       /* [E1] */
+  d_step { if :: LOW[0] != PB_IDLE && LOW[0] < w -> w = LOW[0] :: else -> skip fi }   /* [E2] */
+  d_step { if :: LOW[1] != PB_IDLE && LOW[1] < w -> w = LOW[1] :: else -> skip fi }   /* [E2] */
+}
+
+proctype pbcons() {
+  byte cp[PB_N], w, r0, r1, t, u;
+  bit held;
+  do
+  :: /* a pass: #merge() */
+     do
+     :: pb_watermark();
+        pb_peek(0, r0); pb_peek(1, r1); held = 0;
+        if
+        :: r0 == PB_IDLE && r1 == PB_IDLE -> w = 0; break
+        :: else -> skip
+        fi;
+        /* deliver, lowest stamp first, every head below w */
+        do
+        :: r0 != PB_IDLE || r1 != PB_IDLE ->
+           if :: r0 <= r1 -> t = 0 :: else -> t = 1 fi;
+           d_step {                                                            /* [E4] deliver */
+             u = PB_R(t, cp[t]);
+             assert(pst[u] == RS_COMMITTED && pstamp[u] >= nextmin);   /* once, and in stamp order */
+             nextmin = pstamp[u] + 1; pst[u] = RS_DELIVERED; cp[t]++; u = 0
+           }
+           if :: t == 0 -> pb_peek(0, r0) :: else -> pb_peek(1, r1) fi;
+           held = 0; t = 0
+        :: else -> break
+        od
+     od;
+     /* [E5] publish each ring's CONSUMER_POS */
+     if :: rd[0] != cp[0] -> d_step { rd[0] = cp[0] } :: else -> skip fi;     /* [E5] */
+     if :: rd[1] != cp[1] -> d_step { rd[1] = cp[1] } :: else -> skip fi;     /* [E5] */
+     /* [A1] arm, [H1] HELD = 1, then the second look (#mergeable) */
+     d_step { WAIT = ARMED }                                                   /* [A1] */
+     d_step { HELD = 1 }                                                       /* [H1] */
+     pb_watermark();
+     pb_peek(0, r0); pb_peek(1, r1); w = 0;
+     if
+     :: r0 != PB_IDLE || r1 != PB_IDLE -> r0 = 0; r1 = 0; held = 0; d_step { WAIT = AWAKE }   /* [A5] */
+     :: else ->
+        r0 = 0; r1 = 0;
+        /* [H2] nothing committed is held back: HELD = 0 */
+        if :: !held -> d_step { HELD = 0 } :: else -> held = 0 fi;
+        /* [S1] sleep: wait32(WAIT, ARMED, -1) */
+        d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
+end_pbsleep:
+        fw_wait == 0;
+        d_step { csleep = 0; WAIT = AWAKE }                                    /* [S2] */
+     fi
+  od
+}
+
+proctype pbmonitor() {
+  byte k, j, u;
+  timeout ->
+  d_step {
+    assert(csleep);                                 /* the consumer blocks only in its sleep */
+    k = 0;
+    do
+    :: k < PB_N ->
+       assert(pbdone[k] && LOW[k] == PB_IDLE);
+       j = 0;
+       do
+       :: j < wr[k] ->
+          u = PB_R(k, j);
+          /* no lost wakeup: every record committed with default flags was
+             delivered, and so (stamp order) was every record stamped before it */
+          assert(pst[u] == RS_DELIVERED || (pst[u] == RS_COMMITTED && pnw[u] && pstamp[u] >= nextmin));
+          j++
+       :: else -> break
+       od;
+       k++
+    :: else -> break
+    od;
+    k = 0; j = 0; u = 0
+  }
+}
+
+init {
+  atomic {
+    LOW[0] = PB_IDLE; LOW[1] = PB_IDLE;
+    run pbcons();
+    run pbprod(0);
+    run pbprod(1);
+    run pbmonitor()
+  }
+}
+#endif
