@@ -1,8 +1,9 @@
 /*
  * A SPIN model of the wasm-ringbuf protocol: the BPF ring buffer over one
- * shared memory, many producers, one consumer. docs/model.md maps every step
- * (the [tags] below) to the code it stands for, and says what is and is not
- * proved. model/check.sh runs the configurations and the mutations.
+ * shared memory, many producers, one consumer. docs/protocol.md maps every
+ * step (the [tags] below) to the code it stands for; docs/model.md says what
+ * is and is not proved. model/check.sh runs the configurations and the
+ * mutations.
  *
  * Semantics. Wasm atomics are sequentially consistent, so a run is an
  * interleaving of whole atomic steps: each d_step below is one load, store,
@@ -208,7 +209,7 @@ bit  done[NPROD + 1];
 bit  dead[NPROD + 1];
 bit  doomed[NPROD + 1];
 bit  reaped[NPROD + 1];
-byte ovsince;                /* records overwritten since the consumer's last delivered record */
+byte csleepat;               /* overwrite mode: the consumer's position while it sleeps */
 bit  inmove;                 /* KILL_IN_MOVE: producer KILLABLE is inside a move */
 #ifdef CLOSE
 byte lastdel = START;        /* the end of the last record delivered, by either consumer */
@@ -381,7 +382,7 @@ inline overwrite_oldest() {
           :: u < t_over ->
              if
              :: rs[u] == RS_NONE -> skip
-             :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN; ovsince++
+             :: rs[u] == RS_COMMITTED -> rs[u] = RS_OVERWRITTEN
              :: rs[u] == RS_DISCARDED -> rs[u] = RS_PASSED
              :: else -> assert(rs[u] == RS_COMMITTED || rs[u] == RS_DISCARDED)   /* never a BUSY record, nor one delivered */
              fi;
@@ -389,6 +390,14 @@ inline overwrite_oldest() {
           :: else -> break
           od;
           release_ghost(t_c, t_over)
+#ifndef M_MOVE_GIVE_UP
+          /* [O5] OVERWRITTEN = MOVE_TOTAL: a right mover up to [O6]. Until
+             OVERWRITE_POS reaches the new CONSUMER_POS no consumer takes
+             this gap, and one that read OVERWRITTEN for an older gap finds
+             CONSUMER_POS changed and reads again; a reap after a death
+             before [O6] stores the same value */
+          ; OVERWRITTEN = MOVE_TOTAL
+#endif
        :: else ->
           ow = 0;
 #ifndef SPEC_MOVE_TOTAL
@@ -398,7 +407,9 @@ inline overwrite_oldest() {
      }
      if
      :: ow == 1 ->
+#ifdef M_MOVE_GIVE_UP
         d_step { OVERWRITTEN = MOVE_TOTAL }                                    /* [O5] */
+#endif
         d_step { OVERWRITE_POS = t_over }                                      /* [O6] */
 #ifndef M_NO_OVERWRITE_WAKE
         wake(0);                                                               /* [O3] */
@@ -937,8 +948,9 @@ inline pass_plain() {
 
 
 /* #moved(): whether a producer moved CONSUMER_POS past cons. g = 0: no;
-   g = 1: yes, and the gap is taken (cons moved, its loss count added to
-   lost); g = 2: a move is under way (OVERWRITE_POS has not reached the new
+   g = 1: yes, and the gap is taken (cons moved; acc, the OVERWRITTEN last
+   accounted for, is what the record after the gap reports less what the
+   record before it did); g = 2: a move is under way (OVERWRITE_POS has not reached the new
    CONSUMER_POS), so the gap is not taken and the pass ends */
 inline take_gap() {
   g = 0;
@@ -948,18 +960,35 @@ inline take_gap() {
      :: mv <= cons -> break
      :: else ->
 #ifndef M_MOVE_GIVE_UP
-        d_step { t = (OVERWRITE_POS < mv) }                                    /* [D9] */
-        if :: t -> t = 0; g = 2; break :: else -> skip fi;
-#endif
+        /* [D9] OVERWRITE_POS, [D10] OVERWRITTEN, [D11] CONSUMER_POS again, as
+           one step: OVERWRITE_POS only grows, and while CONSUMER_POS stays mv
+           with OVERWRITE_POS at it nothing writes OVERWRITTEN; if CONSUMER_POS
+           moved, [D11] fails whatever the loads before it read */
+        d_step {
+          if
+          :: OVERWRITE_POS < mv -> g = 2
+          :: else ->
+             t = OVERWRITTEN;
+             if
+             :: CONSUMER_POS == mv -> acc = t; cons = mv; g = 1
+             :: else -> skip
+             fi
+          fi;
+          t = 0
+        }
+        if :: g != 0 -> break :: else -> skip fi
+#else
+        /* the bounded spin gave up: no [D9] */
         d_step { t = OVERWRITTEN }                                             /* [D10] */
         d_step {                                                               /* [D11] */
           if
-          :: CONSUMER_POS == mv -> lost = lost + t - acc; acc = t; cons = mv; g = 1
+          :: CONSUMER_POS == mv -> acc = t; cons = mv; g = 1
           :: else -> skip
           fi;
           t = 0
         }
         if :: g == 1 -> break :: else -> skip fi
+#endif
      fi
   od;
   mv = 0
@@ -1016,8 +1045,15 @@ inline pass_overwrite() {
                 :: else ->
                    assert(rs[cons] == RS_COMMITTED);   /* delivered once, and not overwritten */
                    assert(cpok);                       /* not torn */
-                   /* its loss count: exactly the records passed since the last record delivered */
-                   assert(lost == ovsince); lost = 0; ovsince = 0;
+                   /* its loss count (OVERWRITTEN as last read, less what the previous
+                      record reported) is exactly the records passed since that
+                      record: OVERWRITTEN as last read counts every record passed */
+                   u = START; mv = 0;
+                   do
+                   :: u < cons -> if :: rs[u] == RS_OVERWRITTEN -> mv++ :: else -> skip fi; u++
+                   :: else -> break
+                   od;
+                   assert(acc == mv); mv = 0; u = 0;
                    rs[cons] = RS_DELIVERED; n++
                 fi;
                 release_ghost(cons, nx);
@@ -1048,7 +1084,7 @@ inline pass_overwrite() {
 }
 
 proctype consumer(byte cid) {
-  byte cons = START, old, prod, h, hp, nx, n, t, u, lost, acc, mv, g;
+  byte cons = START, old, prod, h, hp, nx, n, t, u, acc, mv, g;
   bit cpok, owed, closing;
 #ifdef CLOSE
   if
@@ -1108,10 +1144,23 @@ end_token:
 #endif
 to_sleep: skip;   /* (a goto may not jump into a d_step) */
         /* [S1] sleep: wait32(WAIT, ARMED, -1), no timeout */
-        d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
+        d_step {
+          if
+          :: WAIT == ARMED -> fw_wait = 1; csleep = 1
+#ifdef OVERWRITE
+             ; csleepat = cons
+#endif
+          :: else -> skip
+          fi
+        }
 end_sleep:
         fw_wait == 0;
-        d_step { csleep = 0; WAIT = AWAKE }                                    /* [S2] */
+        d_step {                                                               /* [S2] */
+          csleep = 0; WAIT = AWAKE
+#ifdef OVERWRITE
+          ; csleepat = 0
+#endif
+        }
      fi;
 again:
      skip
@@ -1256,15 +1305,11 @@ proctype monitor() {
     :: else -> break
     od;
     assert(OVERWRITTEN == nover);                   /* every overwritten record counted */
+    assert(csleepat == CONSUMER_POS);               /* no gap left untaken: asleep at CONSUMER_POS */
 #endif
 #endif
     i = 0; c = 0; nover = 0
   }
-#if defined(OVERWRITE) && !defined(HOSTILE)
-  /* no gap left untaken: the consumer sleeps at CONSUMER_POS (after the
-     d_step, which changes no shared word: the same final state) */
-  assert(consumer[1]:cons == CONSUMER_POS)
-#endif
 }
 
 init {
