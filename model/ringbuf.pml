@@ -1105,7 +1105,9 @@ end_token:
 #else
      pass_plain();
 #endif
+#ifdef CLOSE
      if :: closing -> break :: else -> skip fi;
+#endif
      if
      :: n > 0 -> progress_delivered: skip
      :: else -> skip
@@ -1142,7 +1144,9 @@ end_token:
         :: else -> t = 0
         fi;
 #endif
+#ifdef OVERWRITE
 to_sleep: skip;   /* (a goto may not jump into a d_step) */
+#endif
         /* [S1] sleep: wait32(WAIT, ARMED, -1), no timeout */
         d_step {
           if
