@@ -86,6 +86,8 @@ FULL=(
   "reap-2p-any|config|-DREAP -DLEN2=1 -DNREC2=2"
   "reap-2p-second|config|-DREAP -DKILLABLE=2 -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-overwrite-2p|config|-DREAP -DOVERWRITE -DLEN1=2 -DLEN2=2"
+  "reap-overwrite-move-2p-lap|config|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
+  "close-2p-flags-budget|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DFLAGS -DBUDGET"
   "perfbuf-2p-cap2|config|-DPERFBUF -DPB_CAP=2"
   "progress-lock-2p-discard|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DDISCARDS|progress"
   "progress-lock-3p|config|-DNPROD=3 -DLEN1=1 -DLEN2=2 -DLEN3=1|progress"
