@@ -72,6 +72,7 @@ DEFAULT=(
   "S2-reap-lock-notify-if-recovered|mutation|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2 -DSPEC_REAP_LOCK"
   "S3-precheck-producer-first|mutation|-DLEN1=1 -DLEN2=2 -DSPEC_PRECHECK_ORDER"
   "S4-move-total-kept|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DSPEC_MOVE_TOTAL"
+  "S5-move-total-own-step|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DSPEC_MOVE_TOTAL_STEP"
 )
 FULL=(
   "lock-2p-any|config|-DNREC=2 -DDISCARDS"

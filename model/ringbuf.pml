@@ -73,6 +73,7 @@
  *   SPEC_REAP_LOCK      reap notifies LOCK only when it recovered it, as first specified
  *   SPEC_PRECHECK_ORDER reserve's pre-check reads PRODUCER_POS, then CONSUMER_POS, as first specified
  *   SPEC_MOVE_TOTAL     a failed move leaves MOVE_TOTAL as it stored it, as first specified
+ *   SPEC_MOVE_TOTAL_STEP MOVE_TOTAL's store a step of its own: a producer may die between it and the cmpxchg
  */
 
 #ifndef NPROD
@@ -364,6 +365,9 @@ inline overwrite_oldest() {
           :: else -> break
           od;
           h = 0
+#ifdef SPEC_MOVE_TOTAL_STEP
+          ; MOVE_TOTAL = OVERWRITTEN + t_n   /* [O4] a step before the cmpxchg's */
+#endif
        fi
      }
      if :: ow == 1 -> break :: else -> skip fi;
@@ -372,7 +376,9 @@ inline overwrite_oldest() {
           MOVE_TOTAL = OVERWRITTEN again just after a failed one: words only
           lock holders read or write (movers), with no call or loop back edge
           between them and the cmpxchg, where a worker could be terminated */
+#ifndef SPEC_MOVE_TOTAL_STEP
        MOVE_TOTAL = OVERWRITTEN + t_n;
+#endif
        if
        :: CONSUMER_POS == t_c ->
           CONSUMER_POS = t_over; ow = 1;
