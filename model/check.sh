@@ -39,6 +39,9 @@ DEFAULT=(
   "room-2p|config|-DROOMWAIT -DNREC=2 -DLEN1=2 -DLEN2=2"
   "reap-2p|config|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2"
   "reap-room-2p|config|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2"
+  "reap-overwrite-move-2p|config|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2"
+  "close-2p|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2"
+  "perfbuf-2p|config|-DPERFBUF"
   "hostile-2p|config|-DHOSTILE -DNREC=2"
   "single-1p|config|-DSINGLE -DNPROD=1 -DNREC=5 -DFLAGS -DBUDGET"
   "single-reap-1p|config|-DSINGLE -DNPROD=1 -DNREC=3 -DREAP"
@@ -58,9 +61,18 @@ DEFAULT=(
   "M7-cas-no-fill|mutation|-DCAS -DNREC=2 -DM_CAS_NO_FILL"
   "M8-lock-not-contended|mutation|-DNREC=2 -DM_LOCK_NO_CONTENDED"
   "M9-consumer-store|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_CONSUMER_STORE"
+  "M14-reap-keeps-waiter|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_REAP_KEEPS_WAITER"
+  "M15-room-leave-split|mutation|-DREAP -DROOMWAIT -DLEN1=2 -DLEN2=2 -DM_ROOM_LEAVE_SPLIT"
+  "M16-release-before-publish|mutation|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DM_RELEASE_BEFORE_PUBLISH"
+  "M17-move-give-up|mutation|-DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2 -DM_MOVE_GIVE_UP"
+  "M18-reap-no-move|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DM_REAP_NO_MOVE"
+  "M19-pb-refuse-no-wake|mutation|-DPERFBUF -DM_PB_REFUSE_NO_WAKE"
+  "M20-pb-nowake-ignores-held|mutation|-DPERFBUF -DM_PB_NOWAKE_IGNORES_HELD"
   "S1-reap-wake-only|mutation|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2 -DSPEC_REAP_WAKE"
   "S2-reap-lock-notify-if-recovered|mutation|-DREAP -DLEN1=1 -DLEN2=1 -DNREC2=2 -DSPEC_REAP_LOCK"
   "S3-precheck-producer-first|mutation|-DLEN1=1 -DLEN2=2 -DSPEC_PRECHECK_ORDER"
+  "S4-move-total-kept|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DSPEC_MOVE_TOTAL"
+  "S5-move-total-own-step|mutation|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=2 -DLEN2=2 -DSPEC_MOVE_TOTAL_STEP"
 )
 FULL=(
   "lock-2p-any|config|-DNREC=2 -DDISCARDS"
@@ -74,7 +86,10 @@ FULL=(
   "room-overwrite-2p|config|-DROOMWAIT -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
   "reap-2p-any|config|-DREAP -DLEN2=1 -DNREC2=2"
   "reap-2p-second|config|-DREAP -DKILLABLE=2 -DLEN1=1 -DLEN2=1 -DNREC2=2"
-  "reap-overwrite-2p|config|-DREAP -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
+  "reap-overwrite-2p|config|-DREAP -DOVERWRITE -DLEN1=2 -DLEN2=2"
+  "reap-overwrite-move-2p-lap|config|-DREAP -DKILL_IN_MOVE -DOVERWRITE -DLEN1=1 -DLEN2=21 -DNREC2=2"
+  "close-2p-flags-budget|config|-DCLOSE -DNREC=2 -DLEN1=1 -DLEN2=2 -DFLAGS -DBUDGET"
+  "perfbuf-2p-cap2|config|-DPERFBUF -DPB_CAP=2"
   "progress-lock-2p-discard|config|-DNREC=2 -DLEN1=1 -DLEN2=2 -DDISCARDS|progress"
   "progress-lock-3p|config|-DNPROD=3 -DLEN1=1 -DLEN2=2 -DLEN3=1|progress"
   "progress-cas-2p|config|-DCAS -DNREC=2|progress"
@@ -138,6 +153,14 @@ describe() {
     *"cpok"*|*"pay[(u&"*) echo "a torn payload delivered" ;;
     *"OVERWRITTEN==nover"*) echo "overwritten records miscounted" ;;
     *"CONSUMER_POS==old"*) echo "CONSUMER_POS moved under the consumer" ;;
+    *"ROOM_WAITERS==0"*) echo "ROOM_WAITERS stays raised after every waiter finished or was reaped" ;;
+    *"rs[i]!=2"*) echo "a committed record behind CONSUMER_POS was never delivered" ;;
+    *"cons>=lastdel"*) echo "records delivered out of order" ;;
+    *"acc==mv"*) echo "a record reported a loss count other than the records passed since the previous one" ;;
+    *"csleepat==CONSUMER_POS"*) echo "the consumer sleeps for ever before a gap it never takes" ;;
+    *"pst[u]==4"*) echo "lost wakeup: the perfbuf consumer sleeps for ever while a record committed with default flags (or one stamped before it) waits" ;;
+    *"pstamp[u]>=nextmin"*) echo "a perfbuf record delivered twice or out of stamp order" ;;
+    *"pbdone[k]"*) echo "a perfbuf producer is blocked for ever" ;;
     *"csleep"*) echo "the consumer is blocked outside its sleep" ;;
     *"invalid end state"*) echo "deadlock: a process blocked for ever" ;;
     *"non-progress cycle"*) echo "livelock: a run that loops for ever without progress" ;;

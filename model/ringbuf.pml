@@ -1,8 +1,9 @@
 /*
  * A SPIN model of the wasm-ringbuf protocol: the BPF ring buffer over one
- * shared memory, many producers, one consumer. docs/model.md maps every step
- * (the [tags] below) to the code it stands for, and says what is and is not
- * proved. model/check.sh runs the configurations and the mutations.
+ * shared memory, many producers, one consumer. docs/protocol.md maps every
+ * step (the [tags] below) to the code it stands for; docs/model.md says what
+ * is and is not proved. model/check.sh runs the configurations and the
+ * mutations.
  *
  * Semantics. Wasm atomics are sequentially consistent, so a run is an
  * interleaving of whole atomic steps: each d_step below is one load, store,
@@ -36,12 +37,17 @@
  *   DISCARDS    each commit chooses submit or discard
  *   ROOMWAIT    producers reserve with reserveWait (they wait for room)
  *   REAP        producer KILLABLE (default 1) may die at any step; a reaper reaps it
+ *   KILL_IN_MOVE (with REAP) it may die only inside a move of overwriteOldest
  *   HOSTILE     no consumer: other code moves CONSUMER_POS forward at will
  *   HALFWAKE    overwrite mode's extra adaptive wakeup when a record crosses the half or the end
  *   SINGLE      one producer (NPROD 1) on a single-producer ring: each record is written by
  *               output()'s one call (payload first, the record born committed) when the
  *               producer's view of the consumer shows room, else by reserve and commit
+ *   CLOSE       the consumer's callback may close it at any record it delivers; a
+ *               second consumer takes the ring once its token is free
  *   START       the initial position (default 0)
+ *   PERFBUF     instead of all the above: an ordered per-producer buffer (the end of
+ *               this file), PB_N 2 producers, PB_CAP records per ring, PB_NREC reservations each
  * Mutations, each of which must produce a counterexample:
  *   M_NO_SECOND_LOOK    the consumer arms and sleeps without looking again
  *   M_NO_PENDING_WALK   reserve checks only CONSUMER_POS (before the kernel's 2024 fix)
@@ -52,13 +58,22 @@
  *   M_OUTPUT_NO_ROOM    output() writes the payload without looking at CONS_SEEN
  *   M_ROOM_NOT_OWED     a pass that published without looking for room waiters ends without that look
  *   M_ROOM_NO_RECHECK   reserveWait sleeps without reserving again after it announced
+ *   M_REAP_KEEPS_WAITER reap leaves ROOM_BITS and ROOM_WAITERS as they are
+ *   M_RELEASE_BEFORE_PUBLISH a consumer closed in its callback frees its token before its publish
+ *   M_PB_REFUSE_NO_WAKE (PERFBUF) a refused reservation stores LOW = IDLE and never wakes
+ *   M_PB_NOWAKE_IGNORES_HELD (PERFBUF) a NO_WAKEUP commit never wakes, records held back or not
+ *   M_ROOM_LEAVE_SPLIT  reserveWait's way out (clear its bit, then ROOM_WAITERS -= 1) in two steps
  *   M_DROPPED_PLAIN     the refusal under the lock counts by a plain load and store
  *   M_CAS_NO_FILL       claim mode: consumed space is not refilled with 0xff
  *   M_LOCK_NO_CONTENDED lockSlow sleeps without marking the lock contended
  *   M_CONSUMER_STORE    overwrite mode: the consumer stores CONSUMER_POS, no CAS
+ *   M_MOVE_GIVE_UP      overwrite mode: the consumer takes a gap whose move is under way
+ *   M_REAP_NO_MOVE      overwrite mode: reap leaves a dead producer's move unfinished
  *   SPEC_REAP_WAKE      reap wakes by wake() only, as first specified
  *   SPEC_REAP_LOCK      reap notifies LOCK only when it recovered it, as first specified
  *   SPEC_PRECHECK_ORDER reserve's pre-check reads PRODUCER_POS, then CONSUMER_POS, as first specified
+ *   SPEC_MOVE_TOTAL     a failed move leaves MOVE_TOTAL as it stored it, as first specified
+ *   SPEC_MOVE_TOTAL_STEP MOVE_TOTAL's store a step of its own: a producer may die between it and the cmpxchg
  */
 
 #ifndef NPROD
@@ -164,10 +179,15 @@ byte PRODUCER_POS;
 byte CONSUMER_POS;
 byte WAIT;
 byte ROOM_WAITERS;
+byte ROOM_BITS;              /* a bit per producer announced as waiting for room */
 byte ROOM_SEQ;
 byte DROPPED;
 byte OVERWRITTEN;
 byte OVERWRITE_POS;
+byte MOVE_TOTAL;             /* OVERWRITTEN as the move under way will leave it (lock holders only) */
+#ifdef CLOSE
+byte TOKEN;                  /* the CONSUMER word: the token of the ring's one consumer, 0 when free */
+#endif
 
 /* ---- shared memory: the data area, per unit ---- */
 byte hdr[SIZE];              /* header word 0, or whatever bytes are there */
@@ -190,6 +210,11 @@ bit  done[NPROD + 1];
 bit  dead[NPROD + 1];
 bit  doomed[NPROD + 1];
 bit  reaped[NPROD + 1];
+byte csleepat;               /* overwrite mode: the consumer's position while it sleeps */
+bit  inmove;                 /* KILL_IN_MOVE: producer KILLABLE is inside a move */
+#ifdef CLOSE
+byte lastdel = START;        /* the end of the last record delivered, by either consumer */
+#endif
 
 /* ================================================================== */
 /* futex notify                                                        */
@@ -328,6 +353,9 @@ inline overwrite_oldest() {
        :: t_next - t_c <= SIZE - 1 -> ow = 1
        :: else ->
           ow = 0; t_over = t_c; t_n = 0;
+#ifdef KILL_IN_MOVE
+          if :: me == KILLABLE -> inmove = 1 :: else -> skip fi;
+#endif
           /* the headers in [CONSUMER_POS, pend) are committed, and stay so under the lock */
           do
           :: t_next - t_over > SIZE - 1 && t_over < t_pend ->
@@ -337,15 +365,23 @@ inline overwrite_oldest() {
           :: else -> break
           od;
           h = 0
+#ifdef SPEC_MOVE_TOTAL_STEP
+          ; MOVE_TOTAL = OVERWRITTEN + t_n   /* [O4] a step before the cmpxchg's */
+#endif
        fi
      }
      if :: ow == 1 -> break :: else -> skip fi;
      d_step {                                                                  /* [O2] cmpxchg */
+       /* [O4] MOVE_TOTAL = OVERWRITTEN + n, just before the cmpxchg, and [O7]
+          MOVE_TOTAL = OVERWRITTEN again just after a failed one: words only
+          lock holders read or write (movers), with no call or loop back edge
+          between them and the cmpxchg, where a worker could be terminated */
+#ifndef SPEC_MOVE_TOTAL_STEP
+       MOVE_TOTAL = OVERWRITTEN + t_n;
+#endif
        if
        :: CONSUMER_POS == t_c ->
           CONSUMER_POS = t_over; ow = 1;
-          /* the counters are written only under the lock: movers */
-          OVERWRITTEN = OVERWRITTEN + t_n; OVERWRITE_POS = t_over;
           /* ghost: every record passed is counted overwritten, never delivered */
           u = t_c;
           do
@@ -360,11 +396,27 @@ inline overwrite_oldest() {
           :: else -> break
           od;
           release_ghost(t_c, t_over)
-       :: else -> ow = 0
+#ifndef M_MOVE_GIVE_UP
+          /* [O5] OVERWRITTEN = MOVE_TOTAL: a right mover up to [O6]. Until
+             OVERWRITE_POS reaches the new CONSUMER_POS no consumer takes
+             this gap, and one that read OVERWRITTEN for an older gap finds
+             CONSUMER_POS changed and reads again; a reap after a death
+             before [O6] stores the same value */
+          ; OVERWRITTEN = MOVE_TOTAL
+#endif
+       :: else ->
+          ow = 0;
+#ifndef SPEC_MOVE_TOTAL
+          MOVE_TOTAL = OVERWRITTEN                                             /* [O7] */
+#endif
        fi
      }
      if
      :: ow == 1 ->
+#ifdef M_MOVE_GIVE_UP
+        d_step { OVERWRITTEN = MOVE_TOTAL }                                    /* [O5] */
+#endif
+        d_step { OVERWRITE_POS = t_over }                                      /* [O6] */
 #ifndef M_NO_OVERWRITE_WAKE
         wake(0);                                                               /* [O3] */
 #endif
@@ -373,6 +425,9 @@ inline overwrite_oldest() {
      fi
   od;
   ow = 0; t_over = 0; t_n = 0
+#ifdef KILL_IN_MOVE
+  ; inmove = 0
+#endif
 }
 
 /* ================================================================== */
@@ -537,23 +592,42 @@ inline reserve() {
 /* ================================================================== */
 /* ring-buffer.ts: reserveWait, a producer that waits for room         */
 
+/* [Q5] [Q6] the way out: clear this producer's ROOM_BITS bit (an atomic and
+   that returns the old value), and only if it was set, ROOM_WAITERS -= 1. One
+   loop-free wasm call, as the announcement: a worker is terminated only at a
+   function entry or a loop back edge, so the two are one step (with
+   M_ROOM_LEAVE_SPLIT, two steps a death can come between) */
+inline room_leave() {
+#ifdef M_ROOM_LEAVE_SPLIT
+  d_step { t = ROOM_BITS & BIT(me); ROOM_BITS = ROOM_BITS & ~BIT(me); t_seq = 0 }   /* [Q5] */
+  if :: t -> d_step { ROOM_WAITERS--; t = 0 } :: else -> skip fi                   /* [Q6] */
+#else
+  d_step {                                                                     /* [Q5] [Q6] */
+    if :: ROOM_BITS & BIT(me) -> ROOM_WAITERS-- :: else -> skip fi;
+    ROOM_BITS = ROOM_BITS & ~BIT(me); t_seq = 0
+  }
+#endif
+}
+
 inline reserve_wait() {
   reserve();
   do
   :: ok -> break
   :: else ->
-     d_step { ROOM_WAITERS++ }                                                 /* [Q1] announce */
+     /* [Q1] announce: ROOM_WAITERS += 1, then this producer's ROOM_BITS bit,
+        in one loop-free wasm call (see room_leave) */
+     d_step { ROOM_WAITERS++; ROOM_BITS = ROOM_BITS | BIT(me) }
      d_step { t_seq = ROOM_SEQ }                                               /* [Q2] */
 #ifndef M_ROOM_NO_RECHECK
      reserve();                                                                /* [Q3] look again */
      if
-     :: ok -> d_step { ROOM_WAITERS--; t_seq = 0 }
+     :: ok -> room_leave()
      :: else ->
 #endif
         /* [Q4] wait32(ROOM_SEQ, seq, -1): returns at once if ROOM_SEQ moved */
         d_step { if :: ROOM_SEQ == t_seq -> fw_room = fw_room | BIT(me) :: else -> skip fi }
         (fw_room & BIT(me)) == 0;
-        d_step { ROOM_WAITERS--; t_seq = 0 }                                   /* [Q5] */
+        room_leave()
 #ifndef M_ROOM_NO_RECHECK
      fi
 #else
@@ -801,6 +875,11 @@ inline publish_plain() {
      }
 }
 
+/* [T2] release(): cmpxchg(CONSUMER, token, 0) */
+inline release_token() {
+  d_step { if :: TOKEN == cid -> TOKEN = 0 :: else -> skip fi }
+}
+
 /* one pass, lock or claim mode: walk to the first BUSY header, publishing as it goes */
 inline pass_plain() {
   old = cons;
@@ -823,13 +902,21 @@ inline pass_plain() {
              :: u < cons + (h & LENMASK) -> assert(pay[u & MASK] == cons); u++   /* not torn */
              :: else -> break
              od;
+#ifdef CLOSE
+             assert(cons >= lastdel); lastdel = cons + (h & LENMASK); t = 2;   /* in order, across both consumers */
+#endif
              rs[cons] = RS_DELIVERED; n++
           fi;
           cons = cons + (h & LENMASK)
        fi;
        h = 0; u = 0
      }
-     if :: t == 1 -> t = 0; break :: else -> skip fi
+     if :: t == 1 -> t = 0; break :: else -> skip fi;
+#ifdef CLOSE
+     /* [T1] the callback of the record just delivered may close the consumer:
+        the walk delivers nothing after it */
+     if :: t == 2 && cid == 1 -> t = 0; if :: closing = 1; break :: skip fi :: else -> t = 0 fi
+#endif
   :: else ->
      /* [D3] exhausted: publish what was read so far, or not (the code does
         every sixteenth of a ring), and look at the producers waiting for
@@ -846,6 +933,9 @@ inline pass_plain() {
      d_step { if :: PRODUCER_POS > prod -> prod = PRODUCER_POS; t = 0 :: else -> t = 1 fi }
      if :: t == 1 -> t = 0; break :: else -> skip fi
   od;
+#if defined(CLOSE) && defined(M_RELEASE_BEFORE_PUBLISH)
+  if :: closing -> release_token() :: else -> skip fi;
+#endif
   /* the end of a pass publishes, and looks at the producers waiting for room
      if it publishes or owes them the look */
   if
@@ -855,7 +945,59 @@ inline pass_plain() {
 #endif
   :: else -> skip
   fi;
+#if defined(CLOSE) && !defined(M_RELEASE_BEFORE_PUBLISH)
+  /* [T2] closed: only once its position is published, the token */
+  if :: closing -> release_token() :: else -> skip fi;
+#endif
   owed = 0; old = 0; prod = 0
+}
+
+
+/* #moved(): whether a producer moved CONSUMER_POS past cons. g = 0: no;
+   g = 1: yes, and the gap is taken (cons moved; acc, the OVERWRITTEN last
+   accounted for, is what the record after the gap reports less what the
+   record before it did); g = 2: a move is under way (OVERWRITE_POS has not reached the new
+   CONSUMER_POS), so the gap is not taken and the pass ends */
+inline take_gap() {
+  g = 0;
+  do
+  :: d_step { mv = CONSUMER_POS }                                              /* [D8] */
+     if
+     :: mv <= cons -> break
+     :: else ->
+#ifndef M_MOVE_GIVE_UP
+        /* [D9] OVERWRITE_POS, [D10] OVERWRITTEN, [D11] CONSUMER_POS again, as
+           one step: OVERWRITE_POS only grows, and while CONSUMER_POS stays mv
+           with OVERWRITE_POS at it nothing writes OVERWRITTEN; if CONSUMER_POS
+           moved, [D11] fails whatever the loads before it read */
+        d_step {
+          if
+          :: OVERWRITE_POS < mv -> g = 2
+          :: else ->
+             t = OVERWRITTEN;
+             if
+             :: CONSUMER_POS == mv -> acc = t; cons = mv; g = 1
+             :: else -> skip
+             fi
+          fi;
+          t = 0
+        }
+        if :: g != 0 -> break :: else -> skip fi
+#else
+        /* the bounded spin gave up: no [D9] */
+        d_step { t = OVERWRITTEN }                                             /* [D10] */
+        d_step {                                                               /* [D11] */
+          if
+          :: CONSUMER_POS == mv -> acc = t; cons = mv; g = 1
+          :: else -> skip
+          fi;
+          t = 0
+        }
+        if :: g == 1 -> break :: else -> skip fi
+#endif
+     fi
+  od;
+  mv = 0
 }
 
 /* one pass, overwrite mode: copy each record, then claim it by CAS */
@@ -867,15 +1009,19 @@ inline pass_overwrite() {
      d_step { h = hdr[cons & MASK]; hp = hpos[cons & MASK] }                   /* [D2] */
      if
      :: h & BUSY ->
-        /* BUSY: wait for its producer, unless a producer passed us */
-        d_step { t = (CONSUMER_POS > cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi; h = 0; hp = 0 }   /* [D5] */
-        if :: t -> t = 0 :: else -> break fi
+        /* [D5] BUSY: wait for its producer, unless a producer passed us */
+        h = 0; hp = 0;
+        take_gap();
+        if :: g == 1 -> g = 0 :: else -> g = 0; break fi
      :: else ->
         nx = cons + (h & LENMASK);
         if
         :: nx > prod ->
-           /* a header from another lap: we were passed [D5] */
-           d_step { assert(CONSUMER_POS > cons); cons = CONSUMER_POS; h = 0; hp = 0; nx = 0 }
+           /* [D5] a header from another lap: we were passed */
+           h = 0; hp = 0; nx = 0;
+           take_gap();
+           assert(g != 0);
+           if :: g == 1 -> g = 0 :: else -> g = 0; break fi
         :: else ->
            if
            :: (h & DISCARD) == 0 ->
@@ -905,16 +1051,31 @@ inline pass_overwrite() {
                 :: else ->
                    assert(rs[cons] == RS_COMMITTED);   /* delivered once, and not overwritten */
                    assert(cpok);                       /* not torn */
+                   /* its loss count (OVERWRITTEN as last read, less what the previous
+                      record reported) is exactly the records passed since that
+                      record: OVERWRITTEN as last read counts every record passed */
+                   u = START; mv = 0;
+                   do
+                   :: u < cons -> if :: rs[u] == RS_OVERWRITTEN -> mv++ :: else -> skip fi; u++
+                   :: else -> break
+                   od;
+                   assert(acc == mv); mv = 0; u = 0;
                    rs[cons] = RS_DELIVERED; n++
                 fi;
                 release_ghost(cons, nx);
                 cons = nx
-             :: else ->
-                /* a producer moved CONSUMER_POS: start again from there */
-                cons = CONSUMER_POS
+             :: else -> skip
              fi;
-             t = 0; h = 0; hp = 0; nx = 0; cpok = 0
+             h = 0; hp = 0; nx = 0; cpok = 0
            }
+           if
+           :: t -> t = 0
+           :: else ->
+              /* a producer moved CONSUMER_POS: take the gap, or end the pass */
+              take_gap();
+              assert(g != 0);
+              if :: g == 1 -> g = 0 :: else -> g = 0; break fi
+           fi
         fi
      fi
   :: else ->
@@ -928,15 +1089,30 @@ inline pass_overwrite() {
   old = 0; prod = 0
 }
 
-proctype consumer() {
-  byte cons = START, old, prod, h, hp, nx, n, t, u;
-  bit cpok, owed;
+proctype consumer(byte cid) {
+  byte cons = START, old, prod, h, hp, nx, n, t, u, acc, mv, g;
+  bit cpok, owed, closing;
+#ifdef CLOSE
+  if
+  :: cid == 2 ->
+     /* a second consumer: [T3] its constructor's cmpxchg(CONSUMER, 0, token),
+        possible once the first consumer's token is free, [T4] then its
+        CONSUMER_POS load */
+end_token:
+     d_step { TOKEN == 0 -> TOKEN = cid }
+     d_step { cons = CONSUMER_POS }
+  :: else -> skip
+  fi;
+#endif
   do
   :: n = 0;
 #ifdef OVERWRITE
      pass_overwrite();
 #else
      pass_plain();
+#endif
+#ifdef CLOSE
+     if :: closing -> break :: else -> skip fi;
 #endif
      if
      :: n > 0 -> progress_delivered: skip
@@ -954,10 +1130,12 @@ proctype consumer() {
         d_step { WAIT = ARMED }
 #ifndef M_NO_SECOND_LOOK
 #ifdef OVERWRITE
-        /* [A2] a producer may have moved us */
-        d_step { t = (CONSUMER_POS != cons); if :: t -> cons = CONSUMER_POS :: else -> skip fi }
+        /* [A2] a producer may have moved us: take the gap and go on, or,
+           with the move under way, sleep (its mover wakes us after [O6]) */
+        take_gap();
         if
-        :: t -> d_step { WAIT = AWAKE; t = 0 }; goto again
+        :: g == 1 -> g = 0; d_step { WAIT = AWAKE }; goto again
+        :: g == 2 -> g = 0; goto to_sleep
         :: else -> skip
         fi;
 #endif
@@ -972,11 +1150,27 @@ proctype consumer() {
         :: else -> t = 0
         fi;
 #endif
+#ifdef OVERWRITE
+to_sleep: skip;   /* (a goto may not jump into a d_step) */
+#endif
         /* [S1] sleep: wait32(WAIT, ARMED, -1), no timeout */
-        d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
+        d_step {
+          if
+          :: WAIT == ARMED -> fw_wait = 1; csleep = 1
+#ifdef OVERWRITE
+             ; csleepat = cons
+#endif
+          :: else -> skip
+          fi
+        }
 end_sleep:
         fw_wait == 0;
-        d_step { csleep = 0; WAIT = AWAKE }                                    /* [S2] */
+        d_step {                                                               /* [S2] */
+          csleep = 0; WAIT = AWAKE
+#ifdef OVERWRITE
+          ; csleepat = 0
+#endif
+        }
      fi;
 again:
      skip
@@ -1006,7 +1200,12 @@ end_scribble:
 proctype killer() {
   if
   :: skip
+#ifdef KILL_IN_MOVE
+  /* only inside a move (overwriteOldest, from the step that finds no room to its end) */
+  :: d_step { inmove -> doomed[KILLABLE] = 1 }
+#else
   :: d_step { !done[KILLABLE] -> doomed[KILLABLE] = 1 }
+#endif
   fi
 }
 
@@ -1047,7 +1246,26 @@ end_reaper:
         }
      :: else -> break
      od;
+#if defined(OVERWRITE) && !defined(M_REAP_NO_MOVE)
+     /* [G8] a move under way (its producer died between its CONSUMER_POS
+        cmpxchg and its OVERWRITE_POS store): complete it */
+     skip;   /* (the loop's break may not jump into a d_step) */
+     d_step { t = (OVERWRITE_POS < CONSUMER_POS); rp = CONSUMER_POS }
+     if
+     :: t ->
+        d_step { OVERWRITTEN = MOVE_TOTAL }
+        d_step { OVERWRITE_POS = rp }
+     :: else -> skip
+     fi;
+     t = 0; rp = 0;
+#endif
      lock_release();
+#if defined(ROOMWAIT) && !defined(M_REAP_KEEPS_WAITER)
+     /* [G7] reapProducer: clear the dead producer's ROOM_BITS bit and, if it
+        was set, ROOM_WAITERS -= 1 (the and touches only its bit, which nobody
+        else writes once it is dead: a mover, so one step) */
+     d_step { if :: ROOM_BITS & BIT(p) -> ROOM_WAITERS-- :: else -> skip fi; ROOM_BITS = ROOM_BITS & ~BIT(p) }
+#endif
      wake(0);                                                                  /* [G5] */
 #ifndef SPEC_REAP_WAKE
      /* [G6] notify WAIT whatever wake() found: the producer may have died
@@ -1058,6 +1276,7 @@ end_reaper:
   od
 }
 
+#ifndef PERFBUF
 /* ================================================================== */
 /* the end: when nothing can move any more, check what is left          */
 
@@ -1074,12 +1293,21 @@ proctype monitor() {
     :: else -> break
     od;
     assert(DROPPED == refusals);                    /* every refusal counted once */
+#ifdef ROOMWAIT
+    assert(ROOM_WAITERS == 0);                      /* nobody finished or reaped is still counted waiting for room */
+#endif
 #ifndef HOSTILE
     assert(csleep);                                 /* the consumer blocks only in its sleep */
     c = CONSUMER_POS;
     /* no lost wakeup: asleep for ever only with nothing at its position, or
        with a record there that was committed with NO_WAKEUP */
     assert(c == PRODUCER_POS || ((hdr[c & MASK] & BUSY) == 0 && nowake[c]));
+    /* every committed record behind CONSUMER_POS was delivered (or overwritten) */
+    i = START;
+    do
+    :: i < c -> assert(rs[i] != RS_COMMITTED && rs[i] != RS_BUSY); i++
+    :: else -> break
+    od;
 #if defined(OVERWRITE)
     nover = 0; i = 0;
     do
@@ -1087,6 +1315,7 @@ proctype monitor() {
     :: else -> break
     od;
     assert(OVERWRITTEN == nover);                   /* every overwritten record counted */
+    assert(csleepat == CONSUMER_POS);               /* no gap left untaken: asleep at CONSUMER_POS */
 #endif
 #endif
     i = 0; c = 0; nover = 0
@@ -1111,7 +1340,11 @@ init {
 #ifdef HOSTILE
     run scribbler();
 #else
-    run consumer();
+    run consumer(1);
+#ifdef CLOSE
+    TOKEN = 1;
+    run consumer(2);
+#endif
 #endif
     run producer(1);
 #if NPROD >= 2
@@ -1127,3 +1360,202 @@ init {
     run monitor()
   }
 }
+#endif
+
+/* ================================================================== */
+/* PERFBUF: an ordered per-producer buffer (src/perfbuf): PB_N producers,  */
+/* each with its own single-producer ring of PB_CAP records, merged back   */
+/* into one order by stamp. Its own processes: the rings' protocol is      */
+/* checked by the runs above (SINGLE), so a ring is abstract here: a       */
+/* reservation, a commit, the consumer's look at its head and its publish  */
+/* are one step each.                                                      */
+
+#ifdef PERFBUF
+#define PB_N 2
+#ifndef PB_CAP
+#define PB_CAP 1             /* records a producer's ring holds */
+#endif
+#ifndef PB_NREC
+#define PB_NREC 2            /* reservations per producer */
+#endif
+#define PB_IDLE 255          /* LOW of a producer with nothing reserved: odd, never a stamp */
+#define PB_R(k, j) ((k) * PB_NREC + (j))
+
+byte COUNTER;                /* the next stamp: +2 per record */
+byte LOW[PB_N];              /* PB_IDLE, or a lower bound of the stamp of any record k has not committed */
+byte HELD;                   /* the consumer sleeps with a committed record held back by the watermark */
+byte wr[PB_N];               /* ring k's PRODUCER_POS, in records */
+byte rd[PB_N];               /* ring k's CONSUMER_POS, in records */
+/* the records, by ring and position: state (the header), stamp (the prefix) */
+byte pst[PB_N * PB_NREC];
+byte pstamp[PB_N * PB_NREC];
+bit  pnw[PB_N * PB_NREC];    /* ghost: committed with NO_WAKEUP */
+byte nextmin;                /* ghost: every stamp delivered from now on is at least this */
+bit  pbdone[PB_N];
+
+/* [B8] the fix's wakeup when the consumer holds records back: wake(false) if HELD != 0 */
+inline wake_if_held() {
+  d_step { t = HELD }                                                          /* [B8] */
+  if :: t -> t = 0; wake(0) :: else -> skip fi
+}
+
+proctype pbprod(byte k) {
+  byte j, c, t, t_w, fl;
+  bit ok;
+  do
+  :: j < PB_NREC ->
+     /* nothing outstanding: [B1] COUNTER (read fresh), [B2] LOW[k] = that */
+     d_step { c = COUNTER }                                                    /* [B1] */
+     d_step { LOW[k] = c; c = 0 }                                              /* [B2] */
+     /* [B3] reserve in its ring: room, the header BUSY, PRODUCER_POS */
+     d_step {
+       if
+       :: wr[k] - rd[k] < PB_CAP -> pst[PB_R(k, wr[k])] = RS_BUSY; wr[k]++; ok = 1
+       :: else -> ok = 0
+       fi
+     }
+     if
+     :: ok ->
+        /* [B4] stamp = fetch_add(COUNTER, 2), written into the record's prefix
+           (a plain store into a BUSY record, which nobody reads before its
+           commit: a mover) */
+        d_step { pstamp[PB_R(k, wr[k] - 1)] = COUNTER; COUNTER = COUNTER + 2 }
+        if :: fl = F_DEFAULT :: fl = F_NOWAKE fi;
+        /* [B5] commit the record's header, without the ring's own wakeup */
+        d_step { pst[PB_R(k, wr[k] - 1)] = RS_COMMITTED; pnw[PB_R(k, wr[k] - 1)] = (fl == F_NOWAKE) }
+        d_step { LOW[k] = PB_IDLE }                                            /* [B6] */
+        /* [B7] the wakeup */
+        if
+        :: fl == F_DEFAULT -> wake(0)
+        :: else ->
+#ifndef M_PB_NOWAKE_IGNORES_HELD
+           wake_if_held()
+#else
+           skip
+#endif
+        fi
+     :: else ->
+        /* refused: [B6] LOW[k] = IDLE, then the wakeup if records are held */
+        d_step { LOW[k] = PB_IDLE }
+#ifndef M_PB_REFUSE_NO_WAKE
+        wake_if_held()
+#endif
+     fi;
+     ok = 0; fl = 0;
+     j++
+  :: else -> break
+  od;
+  pbdone[k] = 1
+}
+
+/* [E3] the head of ring k: its stamp if it is committed and below the
+   watermark w (PB_IDLE otherwise), and whether it is committed but held back.
+   PRODUCER_POS, the header and the prefix in one step: PRODUCER_POS only grows
+   and a header only goes from BUSY to committed, so reading them together
+   reads what the loads in turn would */
+inline pb_peek(k, r) {
+  d_step {                                                                     /* [E3] */
+    r = PB_IDLE;
+    if
+    :: cp[k] < wr[k] && pst[PB_R(k, cp[k])] == RS_COMMITTED ->
+       if
+       :: pstamp[PB_R(k, cp[k])] < w -> r = pstamp[PB_R(k, cp[k])]
+       :: else -> held = 1
+       fi
+    :: else -> skip
+    fi
+  }
+}
+
+/* [E1] COUNTER, then [E2] each LOW: the watermark w */
+inline pb_watermark() {
+  d_step { w = COUNTER }                                                       /* [E1] */
+  d_step { if :: LOW[0] != PB_IDLE && LOW[0] < w -> w = LOW[0] :: else -> skip fi }   /* [E2] */
+  d_step { if :: LOW[1] != PB_IDLE && LOW[1] < w -> w = LOW[1] :: else -> skip fi }   /* [E2] */
+}
+
+proctype pbcons() {
+  byte cp[PB_N], w, r0, r1, t, u;
+  bit held;
+  do
+  :: /* a pass: #merge() */
+     do
+     :: pb_watermark();
+        pb_peek(0, r0); pb_peek(1, r1); held = 0;
+        if
+        :: r0 == PB_IDLE && r1 == PB_IDLE -> w = 0; break
+        :: else -> skip
+        fi;
+        /* deliver, lowest stamp first, every head below w */
+        do
+        :: r0 != PB_IDLE || r1 != PB_IDLE ->
+           if :: r0 <= r1 -> t = 0 :: else -> t = 1 fi;
+           d_step {                                                            /* [E4] deliver */
+             u = PB_R(t, cp[t]);
+             assert(pst[u] == RS_COMMITTED && pstamp[u] >= nextmin);   /* once, and in stamp order */
+             nextmin = pstamp[u] + 1; pst[u] = RS_DELIVERED; cp[t]++; u = 0
+           }
+           if :: t == 0 -> pb_peek(0, r0) :: else -> pb_peek(1, r1) fi;
+           held = 0; t = 0
+        :: else -> break
+        od
+     od;
+     /* [E5] publish each ring's CONSUMER_POS */
+     if :: rd[0] != cp[0] -> d_step { rd[0] = cp[0] } :: else -> skip fi;     /* [E5] */
+     if :: rd[1] != cp[1] -> d_step { rd[1] = cp[1] } :: else -> skip fi;     /* [E5] */
+     /* [A1] arm, [H1] HELD = 1, then the second look (#mergeable) */
+     d_step { WAIT = ARMED }                                                   /* [A1] */
+     d_step { HELD = 1 }                                                       /* [H1] */
+     pb_watermark();
+     pb_peek(0, r0); pb_peek(1, r1); w = 0;
+     if
+     :: r0 != PB_IDLE || r1 != PB_IDLE -> r0 = 0; r1 = 0; held = 0; d_step { WAIT = AWAKE }   /* [A5] */
+     :: else ->
+        r0 = 0; r1 = 0;
+        /* [H2] nothing committed is held back: HELD = 0 */
+        if :: !held -> d_step { HELD = 0 } :: else -> held = 0 fi;
+        /* [S1] sleep: wait32(WAIT, ARMED, -1) */
+        d_step { if :: WAIT == ARMED -> fw_wait = 1; csleep = 1 :: else -> skip fi }
+end_pbsleep:
+        fw_wait == 0;
+        d_step { csleep = 0; WAIT = AWAKE }                                    /* [S2] */
+     fi
+  od
+}
+
+proctype pbmonitor() {
+  byte k, j, u;
+  timeout ->
+  d_step {
+    assert(csleep);                                 /* the consumer blocks only in its sleep */
+    k = 0;
+    do
+    :: k < PB_N ->
+       assert(pbdone[k] && LOW[k] == PB_IDLE);
+       j = 0;
+       do
+       :: j < wr[k] ->
+          u = PB_R(k, j);
+          /* no lost wakeup: every record committed with default flags was
+             delivered, and so (stamp order) was every record stamped before it */
+          assert(pst[u] == RS_DELIVERED || (pst[u] == RS_COMMITTED && pnw[u] && pstamp[u] >= nextmin));
+          j++
+       :: else -> break
+       od;
+       k++
+    :: else -> break
+    od;
+    k = 0; j = 0; u = 0
+  }
+}
+
+init {
+  atomic {
+    LOW[0] = PB_IDLE; LOW[1] = PB_IDLE;
+    run pbcons();
+    run pbprod(0);
+    run pbprod(1);
+    run pbmonitor()
+  }
+}
+#endif
