@@ -210,15 +210,15 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
       if ((hdr & DISCARD_BIT) == 0) n++; // a discarded record is no loss
     }
     if (over > pend) over = pend; // a scribbled length; never pass the oldest BUSY record
-    // [O1] first, what OVERWRITTEN will be: reap() finishes the move with it
+    // [O4] first, what OVERWRITTEN will be: reap() finishes the move with it
     // if this producer dies before OVERWRITE_POS (only lock holders write both)
     const total = load<u64>(ctl, OFF_OVERWRITTEN) + n;
     atomic.store<u64>(ctl, over, OFF_MOVE_TO);
     atomic.store<u64>(ctl, total, OFF_MOVE_TOTAL);
     if (atomic.cmpxchg<u64>(ctl, cons, over, OFF_CONSUMER_POS) == cons) {
-      // the passed records' bytes change only after this point
+      // [O5] the passed records' bytes change only after this point
       atomic.store<u64>(ctl, total, OFF_OVERWRITTEN);
-      // last: a consumer that finds CONSUMER_POS past OVERWRITE_POS waits for
+      // [O6] last: a consumer that finds CONSUMER_POS past OVERWRITE_POS waits for
       // this store, and then takes OVERWRITTEN as this move's (#moved() in
       // src/cursor.ts); the wake() below ends its sleep
       atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
@@ -229,7 +229,9 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
       wake(ctl, false);
       return;
     }
-    // the consumer moved meanwhile: no move is pending (reap() reads MOVE_TO); look again from where it is
+    // [O7] the consumer moved meanwhile: no move is pending (reap() reads MOVE_TO and MOVE_TOTAL), before
+    // the loop's back edge, where a worker can be stopped; then look again from where it is
+    atomic.store<u64>(ctl, load<u64>(ctl, OFF_OVERWRITTEN), OFF_MOVE_TOTAL);
     atomic.store<u64>(ctl, atomic.load<u64>(ctl, OFF_OVERWRITE_POS), OFF_MOVE_TO);
   }
 }
@@ -404,7 +406,7 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   const data = ctl + DATA_OFFSET;
   const anyone = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
   lockAcquire(ctl, LOCK_HELD | self, canBlock);
-  // [O5] A producer that died holding the lock may have died inside a move
+  // [G8] A producer that died holding the lock may have died inside a move
   // (overwriteOldest()), after its CONSUMER_POS compare-and-swap and before
   // its OVERWRITE_POS store: the consumer waits at that gap until the move is
   // done, so finish it. Once CONSUMER_POS is at MOVE_TO, the consumer does not
@@ -431,7 +433,7 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
     pos += stride(len & LEN_MASK);
   }
   lockRelease(ctl);
-  // [Q6] a producer killed while it waited for room: take its announcement back
+  // [G7] a producer killed while it waited for room: take its announcement back
   roomLeave(ctl, id);
   if (reaped) {
     atomic.add<u64>(ctl, <u64>reaped, OFF_REAPED);

@@ -1,5 +1,5 @@
 // How consumers wait, in one place: the announce-then-look sleep (arm, the
-// second look, disarm) [W1..W4], the nap that moderates wakeups, the poll
+// second look, disarm) [A1]–[A5], the nap that moderates wakeups, the poll
 // loops (async and blocking), and the wait that does not block the thread
 // (Atomics.waitAsync on one or more words, or, where a browser lacks it,
 // workers that block in Atomics.wait on the caller's behalf), which producers

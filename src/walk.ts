@@ -1,16 +1,16 @@
 // The consumer's walk over one ring: the only code that reads records. It is
 // libbpf's ringbuf_process_ring() split in three, so that every consumer is
 // built on it: peek() finds the next committed record (skipping discarded
-// ones and counting losses) [C2..C5], take() consumes it, publish() stores
-// the consumer position [C6]. RingBufferConsumer, FairConsumer and the
+// ones and counting losses) [D1]–[D3], take() consumes it, publish() stores
+// the consumer position [D4]. RingBufferConsumer, FairConsumer and the
 // per-producer merge (src/perfbuf/merge.ts) all read rings through a RingWalk.
 //
 // A walk is the ring's one consumer: it holds the CONSUMER word of the
-// control block from its creation to release() [C1]. Its position moves only
+// control block from its creation to release() [T3] [T4]. Its position moves only
 // past records it has handed to a visitor: a record found by peek() and never
 // taken stays in the ring for the next consumer, and release() publishes the
 // position first, then leaves the losses it had counted but not reported
-// (CONSUMER_CARRY) for that consumer's first record [C9].
+// (CONSUMER_CARRY) for that consumer's first record [T1] [T2].
 //
 // Overwrite mode is the one deliberate variant (#peekOverwrite): producers
 // move CONSUMER_POS past unread records there, so each record is copied out
@@ -124,7 +124,7 @@ export class RingWalk {
     this.#own[1] = 0;
     if (core.overwrite) {
       // Start where the last consumer stopped, with what it had accounted:
-      // every move of CONSUMER_POS past that is then seen as one [A2], and
+      // every move of CONSUMER_POS past that is then seen as one [D8]–[D11], and
       // its records are lost before this consumer's first record.
       this.#cons = this.#published = this.#prod = this.#mark = this.#own[2]!;
       this.#overwritten = this.#own[0]!;
@@ -202,8 +202,8 @@ export class RingWalk {
 
   /**
    * peek() outside overwrite mode: from the consumer position to
-   * PRODUCER_POS, stopping at a BUSY record [C3], skipping discarded ones
-   * and counting losses [C4]; the head stays in the ring until it is taken.
+   * PRODUCER_POS, stopping at a BUSY record [D2], skipping discarded ones
+   * and counting losses; the head stays in the ring until it is taken.
    */
   #find(): boolean {
     const i32 = this.#i32;
@@ -300,7 +300,7 @@ export class RingWalk {
       const keep = (hdr & DISCARD_BIT) === 0;
       const loss = !keep && w1 >>> ID_SHIFT === LOSS_ID && len === LOSS_LEN ? lossRecord(i32, at) : 0;
       if (keep) copy.set(bytes.subarray(at + 8, at + 8 + len));
-      // [A1] pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
+      // [D7] pairs with the compare-and-swap in overwriteOldest() (assembly/ring.ts)
       if (!core.advance(cons, next, w1 & DROPS_MASK, true)) {
         moved = this.#moved(cons);
         if (moved === 0) throw this.#changed(cons);
@@ -322,7 +322,7 @@ export class RingWalk {
    * Overwrite mode: whether a producer moved CONSUMER_POS past `cons` (1),
    * did not (0), or is moving it (-1). If it moved, the walk resumes there,
    * and the records passed are counted as lost right there, before the first
-   * record after the gap [A3]. OVERWRITE_POS is the mover's last store, after
+   * record after the gap [D8]–[D11]. OVERWRITE_POS is the mover's last store, after
    * OVERWRITTEN: once it has reached the position found, OVERWRITTEN
    * includes that move, and reading CONSUMER_POS again makes sure it
    * includes no later one. Before that the move is in progress: the walk
@@ -365,7 +365,7 @@ export class RingWalk {
   }
 
   /**
-   * Stores the consumer position [C6] (release: pairs with the CONSUMER_POS
+   * Stores the consumer position [D4] (release: pairs with the CONSUMER_POS
    * loads in reserve() and commit()), with a compare-and-swap from the value
    * last stored, so that a position written by someone else is found; then
    * wakes the producers waiting for room, if any [X1..X3]. `room` false (a
@@ -396,7 +396,7 @@ export class RingWalk {
     return fill;
   }
 
-  /** Sets the ring's WAIT word [W1] (the consumer alone sets it other than to AWAKE). */
+  /** Sets the ring's WAIT word [A1] [S2] (the consumer alone sets it other than to AWAKE). */
   setWait(state: number): void {
     this.#core.setWait(state);
   }
@@ -422,7 +422,7 @@ export class RingWalk {
    * one stopped: publishes the position, leaves the losses counted and not
    * yet reported in CONSUMER_CARRY for that consumer's first record (in
    * overwrite mode, also a record claimed from the ring and never handed
-   * out), and only then frees the CONSUMER token [C9].
+   * out), and only then frees the CONSUMER token [T1] [T2].
    */
   release(): void {
     if (this.#released) return;

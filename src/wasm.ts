@@ -199,12 +199,12 @@ export class RingCore {
 
   // ---- the consumer -------------------------------------------------------
 
-  /** [C1] Takes the ring's consumer token; false when another consumer holds it. */
+  /** [T3] Takes the ring's consumer token; false when another consumer holds it. */
   takeConsumer(token: number): boolean {
     return Atomics.compareExchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, 0, token) === 0;
   }
 
-  /** [C9] Gives the token back (release: pairs with takeConsumer() in the next consumer). */
+  /** [T2] Gives the token back (release: pairs with takeConsumer() in the next consumer). */
   releaseConsumer(token: number): void {
     Atomics.compareExchange(this.i32, (this.ctl + L.OFF_CONSUMER) >> 2, token, 0);
   }
@@ -232,7 +232,7 @@ export class RingCore {
     return this.i32[(this.ctl + L.OFF_CONSUMER_DROPS) >> 2]! & L.DROPS_MASK;
   }
 
-  /** [C2] acquire: pairs with the PRODUCER_POS store in reserveLocked(). */
+  /** [D1] acquire: pairs with the PRODUCER_POS store in reserveLocked(). */
   producerPos(): number {
     return this.wasm.producerPos(this.ctl);
   }
@@ -245,17 +245,17 @@ export class RingCore {
     return this.wasm.query(this.ctl, L.BPF_RB_OVERWRITE_POS);
   }
 
-  /** [C3] The header word at position `pos` (acquire: pairs with the header exchange in commit()). */
+  /** [D2] The header word at position `pos` (acquire: pairs with the header exchange in commit()). */
   header(pos: number): number {
     return Atomics.load(this.i32, (this.data + (pos & (this.size - 1))) >> 2);
   }
 
-  /** [C6] [A1] CONSUMER_POS from `from` to `to` by compare-and-swap, then the room look; false if it was not `from`. */
+  /** [D4] [D7] CONSUMER_POS from `from` to `to` by compare-and-swap, then the room look; false if it was not `from`. */
   advance(from: number, to: number, drops: number, room: boolean): boolean {
     return this.wasm.advanceConsumer(this.ctl, from, to, drops, room ? 1 : 0) !== 0;
   }
 
-  /** [W1] The consumer's WAIT word (it alone sets it other than to AWAKE). */
+  /** [A1] [N1] [S2] The consumer's WAIT word (it alone sets it other than to AWAKE). */
   setWait(state: number): void {
     Atomics.store(this.i32, this.#wait, state);
   }
@@ -296,7 +296,7 @@ export class RingCore {
     return ((Atomics.load(this.i32, ((this.ctl + L.OFF_IDS) >> 2) + (id >>> 5)) >>> (id & 31)) & 1) === 1;
   }
 
-  /** [D1..D4] reapProducer(): the number of records discarded, with REAP_LOCK_RECOVERED. */
+  /** [G1]–[G8] reapProducer(): the number of records discarded, with REAP_LOCK_RECOVERED. */
   reap(id: number, self: number, canBlock: number): number {
     return this.wasm.reap(this.ctl, id, self, canBlock) >>> 0;
   }

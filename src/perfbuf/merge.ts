@@ -231,7 +231,7 @@ export class PerfBufferConsumer extends WaitingConsumer {
    * BPF_RB_NO_WAKEUP commit) wakes the consumer when HELD is set, since the
    * records it held back may have been committed with a wakeup that found the
    * consumer awake (Dekker: our HELD store before the LOW loads, its LOW store
-   * before its HELD load; PerfBufferProducer.#idle()) [P4].
+   * before its HELD load; PerfBufferProducer.#idle()) [H1] [H2].
    */
   #mergeable(): boolean {
     Atomics.store(this.#control, W_HELD, 1);

@@ -99,7 +99,7 @@ export class PerfBufferProducer {
     if (this.#outstanding++ === 0) Atomics.store(c, this.#low, counter);
     const off = this.ring.reserveChecked(len + PREFIX);
     if (off === 0) {
-      if (--this.#outstanding === 0) this.#idle(BPF_RB_NO_WAKEUP); // [P3] a refusal sends no wakeup of its own
+      if (--this.#outstanding === 0) this.#idle(BPF_RB_NO_WAKEUP); // [B6]–[B8] a refusal sends no wakeup of its own
       return 0;
     }
     // the stamp, after the reservation: refused records take none
@@ -158,7 +158,7 @@ export class PerfBufferProducer {
   }
 
   /**
-   * LOW = IDLE once nothing is outstanding [P2], then the wakeup. Records of
+   * LOW = IDLE once nothing is outstanding [B6], then the wakeup. Records of
    * other producers may have waited behind this LOW, their own wakeups spent
    * on a consumer that found them held back: when the consumer sleeps with
    * such records (HELD), this store is what lets them go, so it wakes the
