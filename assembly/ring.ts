@@ -220,7 +220,7 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
       atomic.store<u64>(ctl, total, OFF_OVERWRITTEN);
       // [O6] last: a consumer that finds CONSUMER_POS past OVERWRITE_POS waits for
       // this store, and then takes OVERWRITTEN as this move's (#moved() in
-      // src/cursor.ts); the wake() below ends its sleep
+      // src/walk.ts); the wake() below ends its sleep
       atomic.store<u64>(ctl, over, OFF_OVERWRITE_POS);
       // The consumer may be asleep at a record that was committed before this
       // move and whose producer, reading CONSUMER_POS after it, will not wake
@@ -410,7 +410,7 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   // (overwriteOldest()), after its CONSUMER_POS compare-and-swap and before
   // its OVERWRITE_POS store: the consumer waits at that gap until the move is
   // done, so finish it. Once CONSUMER_POS is at MOVE_TO, the consumer does not
-  // move it before OVERWRITE_POS gets there (#moved() in src/cursor.ts).
+  // move it before OVERWRITE_POS gets there (#moved() in src/walk.ts).
   if (result != 0 && (load<u32>(ctl, OFF_FLAGS) & FLAG_OVERWRITE) != 0) {
     const to = atomic.load<u64>(ctl, OFF_MOVE_TO);
     if (atomic.load<u64>(ctl, OFF_CONSUMER_POS) == to && atomic.load<u64>(ctl, OFF_OVERWRITE_POS) != to) {

@@ -836,7 +836,7 @@ progress_record:
 }
 
 /* ================================================================== */
-/* the consumer: cursor.ts (walk, publish), wait.ts (arm, look, nap, sleep) */
+/* the consumer: walk.ts (walk, publish), wait.ts (arm, look, nap, sleep) */
 
 /* [X1..X3] after a publish, wake the producers waiting for room */
 inline room_check() {

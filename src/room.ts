@@ -4,8 +4,8 @@
 // that reapProducer() can take it back if the producer is killed while it
 // waits: roomAnnounce() in assembly/ring.ts), looks once more, and sleeps on
 // ROOM_SEQ; the consumer, after a store of CONSUMER_POS (each one that ends a
-// pass, and within a pass each quarter ring: RingCursor.publish() in
-// src/cursor.ts), bumps ROOM_SEQ and notifies only if someone announced
+// pass, and within a pass each quarter ring: RingWalk.publish() in
+// src/walk.ts), bumps ROOM_SEQ and notifies only if someone announced
 // (advanceConsumer() in assembly/ring.ts). Nobody spins, and a ring with room
 // pays one load per pass for it.
 
