@@ -33,7 +33,7 @@ import {
 } from './errors.js';
 import { WAIT_ARMED, WAIT_AWAKE, WAIT_NAPPING } from './layout.js';
 import type { RingWalk } from './walk.js';
-import { canBlock } from './wasm.js';
+import { canBlock, type WaitWord } from './wasm.js';
 
 /** The default latency budget of a nap, in milliseconds. */
 export const DEFAULT_NAP_MS = 1;
@@ -341,12 +341,6 @@ export class Waiter {
 }
 
 // ---- the wait that does not block the thread -----------------------------
-
-/** One word to wait on: `i32[index]`, while it holds the value given to waitOn(). */
-export interface WaitWord {
-  readonly i32: Int32Array;
-  readonly index: number;
-}
 
 const noop = (): void => {};
 

@@ -85,8 +85,7 @@ export class RingWalk {
   #overwritten = 0;
   /** The contradiction found, thrown again by every later call until the consumer is closed. */
   #error: RingBufferCorruptError | null = null;
-  /** close() was called: deliver nothing more. */
-  #stopped = false;
+  /** release() was called (the consumer closed): deliver and publish nothing more. */
   #released = false;
 
   constructor(ring: RingBuffer) {
@@ -156,13 +155,13 @@ export class RingWalk {
 
   /**
    * Finds the next committed record and leaves it at the head; false when
-   * the ring is empty, its next record is still BUSY, or the walk is stopped.
+   * the ring is empty, its next record is still BUSY, or the ring was given up.
    * Discarded records are skipped, their losses carried on. Reads
    * PRODUCER_POS only when the cached copy is used up, as libbpf does once
    * per pass.
    */
   peek(): boolean {
-    if (this.#stopped) return false;
+    if (this.#released) return false;
     if (this.#off >= 0) return true;
     if (this.#error !== null) throw this.#error;
     return this.#copy === null ? this.#find() : this.#peekOverwrite(this.#copy);
@@ -412,11 +411,6 @@ export class RingWalk {
     return this.#i32[((this.#data + (this.#cons & this.#mask)) >> 2) + 1]! >>> ID_SHIFT;
   }
 
-  /** Ends the reading: from now on the walk delivers nothing (a pass in progress ends at its current record). */
-  stop(): void {
-    this.#stopped = true;
-  }
-
   /**
    * Gives the ring up, so that another consumer may read it from where this
    * one stopped: publishes the position, leaves the losses counted and not
@@ -426,7 +420,6 @@ export class RingWalk {
    */
   release(): void {
     if (this.#released) return;
-    this.#stopped = true;
     try {
       if (this.#error === null) this.publish();
     } catch {
