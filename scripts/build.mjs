@@ -8,7 +8,7 @@
 //                 src/generated/layout.ts                                  (when their inputs changed)
 //   3. library    src/ → dist/ (tsc, incremental)
 //   4. bench      bench/ → build/bench/ (tsc, incremental)
-//   5. bundle     dist/ + @assemblyscript/loader → dist/wasm-ringbuf.bundle.js, one ES module
+//   5. bundle     dist/ → dist/wasm-ringbuf.bundle.js, one ES module
 //                 with no import, for pages without a bundler and CDNs (esbuild)
 //
 //   node scripts/build.mjs           # what is stale
@@ -122,7 +122,7 @@ tsc(
 const { BUNDLE, bundle } = await import('./bundle.mjs');
 if (
   stale(
-    ['dist', 'scripts/bundle.mjs', 'node_modules/@assemblyscript/loader', 'package.json'],
+    ['dist', 'scripts/bundle.mjs', 'package.json'],
     [BUNDLE],
     (p) => !p.startsWith(BUNDLE) && !declarations(p),
   )

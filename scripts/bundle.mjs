@@ -1,7 +1,6 @@
-// The single-file build: dist/index.js and its one dependency,
-// @assemblyscript/loader, as one ES module with no import at all, for pages
-// without a bundler (a module worker ignores the page's import map, so a bare
-// `import '@assemblyscript/loader'` cannot be resolved there) and for CDNs.
+// The single-file build: dist/index.js and the files it imports, as one ES
+// module with no import at all, for pages without a bundler that prefer one
+// file to the dist/ folder, and for CDNs.
 //
 //   <script type="module">import { RingBuffer } from './wasm-ringbuf.bundle.js';</script>
 //
@@ -11,9 +10,6 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const loader = JSON.parse(
-  readFileSync(new URL('../node_modules/@assemblyscript/loader/package.json', import.meta.url), 'utf8'),
-);
 
 export const BUNDLE = 'dist/wasm-ringbuf.bundle.js';
 
@@ -30,7 +26,7 @@ export async function bundle() {
     sourcemap: true, // chains dist/*.js.map, whose sources are inlined: the map carries the TypeScript
     legalComments: 'eof',
     banner: {
-      js: `/*! ${pkg.name} ${pkg.version} (${pkg.license}), single-file build; includes @assemblyscript/loader ${loader.version} (${loader.license}) */`,
+      js: `/*! ${pkg.name} ${pkg.version} (${pkg.license}), single-file build */`,
     },
     logLevel: 'warning',
   });

@@ -1,7 +1,7 @@
 // Compiles the ring's wasm module once per thread and instantiates it over a
-// ring's shared memory. The only module that touches @assemblyscript/loader,
-// so that a switch to raw bindings changes this file alone.
-import { instantiate } from '@assemblyscript/loader';
+// ring's shared memory, with the plain WebAssembly API: the module is built
+// with raw bindings (every export takes and returns numbers), so it needs no
+// loader and the package has no runtime dependency.
 import * as L from './generated/layout.js';
 import { WASM_BASE64 } from './generated/wasm-binary.js';
 
@@ -56,10 +56,8 @@ export function compileModule(): Promise<WebAssembly.Module> {
 
 /** Instantiates `module` over `memory` (both may have come from another thread). */
 export async function instantiateRing(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<RingWasm> {
-  // The raw exports, not the loader's demangled wrappers: every export takes
-  // and returns plain numbers, and a wrapper per call costs time (and, where
-  // it is not inlined, an arguments array).
-  const { instance } = await instantiate<RingWasm>(module, { env: { memory } });
+  // the release build imports the memory alone (scripts/check-wasm.mjs)
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return instance.exports as unknown as RingWasm;
 }
 

@@ -6,11 +6,11 @@
 //   Cross-Origin-Opener-Policy: same-origin
 //   Cross-Origin-Embedder-Policy: require-corp
 //
-// It serves the repository's files under a few prefixes only: the demo page,
-// the built package (dist/) and the one runtime dependency dist/ imports.
+// It serves the repository's files under a few prefixes only: the demo page
+// and the built package (dist/).
 //
 // Module workers do not see a page's import map (Chromium 156 still ignores it
-// there), and dist/wasm.js imports the bare specifier '@assemblyscript/loader'.
+// there), and the demo's worker imports the bare specifier 'wasm-ringbuf'.
 // So, like Vite's dev server, this server resolves the bare specifiers of the
 // JavaScript it serves, with the same table as the import map in index.html.
 //
@@ -37,14 +37,12 @@ export const ISOLATION_HEADERS = Object.freeze({
 export const DEFAULT_PREFIXES = Object.freeze([
   '/examples/browser/',
   '/dist/',
-  '/node_modules/@assemblyscript/loader/',
   '/build/browser-demo/', // the Vite build of the demo (examples/browser/vite.config.mjs)
 ]);
 
 /** Bare specifiers and where they are served: the import map of index.html, applied to workers too. */
 export const BARE_SPECIFIERS = Object.freeze({
   'wasm-ringbuf': '/dist/index.js',
-  '@assemblyscript/loader': '/node_modules/@assemblyscript/loader/index.js',
 });
 
 const BARE = new RegExp(
