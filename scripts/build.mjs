@@ -120,13 +120,7 @@ tsc(
 
 // 5. the single-file ES module
 const { BUNDLE, bundle } = await import('./bundle.mjs');
-if (
-  stale(
-    ['dist', 'scripts/bundle.mjs', 'package.json'],
-    [BUNDLE],
-    (p) => !p.startsWith(BUNDLE) && !declarations(p),
-  )
-) {
+if (stale(['dist', 'scripts/bundle.mjs', 'package.json'], [BUNDLE], (p) => !p.startsWith(BUNDLE) && !declarations(p))) {
   step(`${BUNDLE} (esbuild)`);
   if (!check) await bundle();
 }

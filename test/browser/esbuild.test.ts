@@ -43,9 +43,7 @@ describe('the browser quick start bundled by esbuild', () => {
 
   it('bundles both entries with no bare import left, and runs: 2000 records, none dropped', async () => {
     for (const f of ['main.js', 'producer.js']) {
-      expect(readFileSync(join(site.dir(), 'out', f), 'utf8'), f).not.toMatch(
-        /from\s*["']wasm-ringbuf["']/,
-      );
+      expect(readFileSync(join(site.dir(), 'out', f), 'utf8'), f).not.toMatch(/from\s*["']wasm-ringbuf["']/);
     }
     const { page, errors } = await openPage(chromium.get(), site.url());
     const log = await quickStartLog(page, errors);
