@@ -19,7 +19,10 @@
 // As interrupt coalescing does, a consumer naps only when records come fast
 // (NAP_RATE, at the rate of the last ~10 ms): at a few thousand records a
 // second a wakeup per record costs producers little and a nap would only add
-// latency, so the consumer arms.
+// latency, so the consumer arms. And it naps only after a pass that found
+// more than one record: a record that came alone (request/response, where
+// the next record waits for the answer to this one) would only wait out the
+// nap, so the consumer arms and the next record's commit wakes it at once.
 
 import {
   RingBufferRangeError,
@@ -130,7 +133,7 @@ export class Waiter {
   readonly #cancels = new Set<() => void>();
   #polling = false;
   #closed = false;
-  /** The last pass delivered records: the next poll naps instead of arming. */
+  /** The last pass delivered more than one record: the next poll naps instead of arming. */
   #busy = false;
   /** When the last pass ended, and the largest fraction of a ring it consumed per millisecond before it. */
   #passAt = 0;
@@ -254,7 +257,7 @@ export class Waiter {
   /** A pass, with the bookkeeping of moderation: whether it delivered, and how fast the rings fill. */
   #pass(): number {
     const n = this.#target.consume();
-    this.#busy = n > 0;
+    this.#busy = n > 1;
     const now = performance.now();
     const dt = now - this.#passAt;
     let fill = 0;
@@ -269,8 +272,8 @@ export class Waiter {
   }
 
   /**
-   * How long to nap now (0: not at all): only after a pass that delivered,
-   * while records come at NAP_RATE or faster; for the budget, cut so that
+   * How long to nap now (0: not at all): only after a pass that delivered
+   * more than one record, while records come at NAP_RATE or faster; for the budget, cut so that
    * the rings do not fill past NAP_FILL meanwhile, and
    * never past the poll's deadline.
    */

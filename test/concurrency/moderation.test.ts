@@ -120,6 +120,21 @@ describe('wakeup moderation', () => {
     consumer.close();
   });
 
+  it('records that come fast but one at a time (request/response) do not make it nap: each wakes it at once', async () => {
+    const rb = await RingBuffer.create({ size: 1 << 16 });
+    const consumer = new RingBufferConsumer(rb, () => {}, { napMs: 60_000 });
+    const t0 = performance.now();
+    for (let i = 0; i < 500; i++) {
+      const poll = consumer.poll(-1);
+      rb.output(new Uint8Array([i]));
+      expect(await watchdog(poll, 5_000, () => `record ${i}, alone in the ring, waited out a 60 s nap`)).toBe(1);
+    }
+    // far above the rate at which a consumer naps (4 records a millisecond), had each pass found more than one
+    expect(500 / (performance.now() - t0)).toBeGreaterThan(4);
+    expect(rb.stats().wakeups).toBe(500);
+    consumer.close();
+  });
+
   it('a nap that finds nothing arms next: the consumer then sleeps until a wakeup, as without moderation', async () => {
     const { rb, consumer } = await busyConsumer(5);
     expect(await consumer.poll(50)).toBe(0); // naps 5 ms, finds nothing, arms, times out
