@@ -63,7 +63,7 @@ export const scenarios: readonly Scenario[] = [
     name: 'b2b',
     about:
       'Back-to-back request/response: the consumer asks (Atomics.notify; postMessage: a message, a ping-pong), the producer answers with one ' +
-      'record; latency from the request to the response. BPF_RB_FORCE_WAKEUP on the answer is what the library advises for request/response.',
+      'record; latency from the request to the response, with the default flags and with BPF_RB_FORCE_WAKEUP on the answer.',
     producers: [1],
     recordSize: 64,
     wakeups: ['adaptive', 'FORCE_WAKEUP'],

@@ -52,14 +52,13 @@ const RATE_MS = 10;
 /** Options of every consumer: how it waits. */
 export interface WaitOptions {
   /**
-   * Wakeup moderation: after a pass that delivered records, the next
-   * `poll()` naps up to this many milliseconds and drains, instead of asking
-   * producers to wake it per record (default 1; a nap is cut short so that a
-   * ring never fills past a quarter meanwhile, and by `BPF_RB_FORCE_WAKEUP`).
-   * It bounds the latency a record may wait while the consumer is busy.
-   * For request/response, commit the record that ends a request with
-   * `BPF_RB_FORCE_WAKEUP`, which ends a nap at once.
-   * 0 is the kernel's exact behaviour: arm after every pass.
+   * Wakeup moderation: after a pass that delivered more than one record,
+   * while records come fast, the next `poll()` naps up to this many
+   * milliseconds and drains, instead of asking producers to wake it per
+   * record (default 1; a nap is cut short so that a ring never fills past a
+   * quarter meanwhile, and by `BPF_RB_FORCE_WAKEUP`). It bounds the latency
+   * a record may wait while the consumer is busy; a record that comes alone
+   * is delivered at once. 0 is the kernel's exact behaviour: arm after every pass.
    */
   napMs?: number;
 }
