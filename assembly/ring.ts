@@ -239,12 +239,15 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
 /**
  * bpf_ringbuf_commit(): submits (or discards) the record whose payload is at
  * `sample`, then wakes the consumer by the kernel's rule. Returns 1 when it
- * sent a wakeup.
+ * sent a wakeup. A submit with `from` (not 0) first copies the payload from
+ * there: the producer's staging bytes, where a reservation's `data` was
+ * filled (src/reservation.ts).
  */
-export function commit(ctl: usize, sample: usize, flags: u32, discard: bool): u32 {
+export function commit(ctl: usize, sample: usize, flags: u32, discard: bool, from: usize): u32 {
   const hdr = sample - HDR_SIZE;
   let len = load<u32>(hdr) & ~BUSY_BIT;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host checked that this is a pending reservation
+  if (from != 0 && !discard) memory.copy(sample, from, len);
   if (discard) {
     len |= DISCARD_BIT;
     atomic.add<u64>(ctl, 1, OFF_DISCARDED);

@@ -35,7 +35,7 @@ import {
   VERSION,
   memoryPages,
 } from './layout.js';
-import { Reservation, fillAndSubmit, outputSource } from './reservation.js';
+import { Reservation, Staging, fillAndSubmit, outputSource } from './reservation.js';
 import { waitForRoom, waitForRoomAsync } from './room.js';
 import {
   checkCreateOptions,
@@ -83,6 +83,8 @@ export class RingBuffer {
   readonly maxRecord: number;
   /** @internal `memory.buffer`, read once (the memory never grows): reserve() makes its views on it. */
   readonly sharedBuffer: ArrayBufferLike;
+  /** @internal Where this producer's reservations of small records are filled (src/reservation.ts). */
+  readonly staging: Staging;
   /**
    * This object's producer id, 1..4094, written in each record's header; 0
    * (anonymous, not reapable) only while 4094 others are in use. `close()`
@@ -102,6 +104,7 @@ export class RingBuffer {
     this.maxRecord = core.maxRecord;
     this.sharedBuffer = core.buffer;
     this.producerId = core.acquireId();
+    this.staging = new Staging(core.buffer, core.stagingAt(this.producerId));
     this.#opts = canBlock ? RESERVE_CAN_BLOCK : 0;
   }
 
@@ -375,8 +378,8 @@ export class RingBuffer {
   }
 
   /** @internal Commits a record this object reserved (the Reservation guards against a second commit). */
-  commitReserved(offset: number, flags: number, discard: number): void {
-    this.core.commit(offset, flags, discard);
+  commitReserved(offset: number, flags: number, discard: number, from = 0): void {
+    this.core.commit(offset, flags, discard, from);
   }
 
   /** @internal The wasm reservation, for callers that checked `len` (0: no room); `quiet`: a refusal is not counted. */

@@ -3,6 +3,7 @@
 // with raw bindings (every export takes and returns numbers), so it needs no
 // loader and the package has no runtime dependency.
 import * as L from './generated/layout.js';
+import { STAGE_BYTES, STAGE_IDS, stagingBase } from './layout.js';
 import { WASM_BASE64 } from './generated/wasm-binary.js';
 
 /** One word to wait on: `i32[index]`. */
@@ -23,7 +24,8 @@ export interface RingWasm extends Record<string, unknown> {
   reserve(ctl: number, len: number, id: number, opts: number): number;
   /** output() in one call on a single-producer ring: the payload is already at `sample` (0: reserve the usual way). */
   outputAt(ctl: number, sample: number, len: number, id: number, flags: number): number;
-  commit(ctl: number, sample: number, flags: number, discard: number): number;
+  /** `from`: the staging bytes to copy the payload from first (0: none). */
+  commit(ctl: number, sample: number, flags: number, discard: number, from: number): number;
   wake(ctl: number, force: number): number;
   query(ctl: number, key: number): number;
   producerPos(ctl: number): number;
@@ -127,9 +129,15 @@ export class RingCore {
     return this.wasm.reserve(this.ctl, len, id, opts);
   }
 
-  /** [K1..K3] Commits the reservation at `offset`; returns whether it sent a wakeup. */
-  commit(offset: number, flags: number, discard: number): number {
-    return this.wasm.commit(this.ctl, offset, flags, discard);
+  /** [K1..K3] Commits the reservation at `offset`, its payload first copied from `from` if not 0; returns whether it sent a wakeup. */
+  commit(offset: number, flags: number, discard: number, from = 0): number {
+    return this.wasm.commit(this.ctl, offset, flags, discard, from);
+  }
+
+  /** Producer `id`'s staging bytes (src/layout.ts), or 0 when it has none. */
+  stagingAt(id: number): number {
+    const at = stagingBase(this.ctl, this.size, this.maxRecord) + id * STAGE_BYTES;
+    return id > 0 && id < STAGE_IDS && at + STAGE_BYTES <= this.bytes.length ? at : 0;
   }
 
   /**

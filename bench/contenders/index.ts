@@ -4,12 +4,20 @@
 import type { Contender } from '../harness.js';
 import { perfbuf } from './perfbuf.js';
 import { postMessage, postMessageBatched } from './post-message.js';
-import { ring } from './ring.js';
+import { ring, ringOutput, ringSingle } from './ring.js';
 import { ringbufjs } from './ringbufjs.js';
 
-export { perfbuf, postMessage, postMessageBatched, ring, ringbufjs };
+export { perfbuf, postMessage, postMessageBatched, ring, ringOutput, ringSingle, ringbufjs };
 
-export const contenders: readonly Contender[] = [ring, postMessage, postMessageBatched, ringbufjs, perfbuf];
+export const contenders: readonly Contender[] = [
+  ring,
+  ringOutput,
+  ringSingle,
+  postMessage,
+  postMessageBatched,
+  ringbufjs,
+  perfbuf,
+];
 
 /** The contender every ratio in the tables is taken against. */
 export const BASELINE = postMessage;

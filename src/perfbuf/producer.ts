@@ -4,7 +4,7 @@
 import type { CommitFlags, QueryKey } from '../constants.js';
 import { checkFlags, checkFunction, checkLength, checkOffset, closedError, RingBufferStateError } from '../errors.js';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP } from '../layout.js';
-import { Reservation, fillAndSubmit, outputSource } from '../reservation.js';
+import { Reservation, Staging, fillAndSubmit, outputSource } from '../reservation.js';
 import type { RingBuffer, RingBufferStats } from '../ring-buffer.js';
 import {
   FLAG_ORDERED,
@@ -48,6 +48,8 @@ export class PerfBufferProducer {
   readonly bytes: Uint8Array;
   /** @internal The slot ring's `sharedBuffer`. */
   readonly sharedBuffer: ArrayBufferLike;
+  /** @internal None: a reservation's `data` is a view of its record (the stamp comes first, src/reservation.ts). */
+  readonly staging: Staging;
   /** Whether records carry stamps. */
   readonly ordered: boolean;
   /** @internal */ readonly ring: RingBuffer;
@@ -71,6 +73,7 @@ export class PerfBufferProducer {
     this.maxRecord = ring.maxRecord - (this.ordered ? PREFIX : 0);
     this.bytes = ring.bytes;
     this.sharedBuffer = ring.sharedBuffer;
+    this.staging = new Staging(ring.sharedBuffer, 0);
     this.#i32 = ring.core.i32;
     this.#floor = Atomics.load(control, W_COUNTER);
   }
