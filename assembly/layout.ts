@@ -54,7 +54,7 @@
 // stream is exact at any rate.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
-export const VERSION: u32 = 4;
+export const VERSION: u32 = 5; // 5: commit() copies a staged payload (src/reservation.ts)
 
 /** Address of the control block when the host does not choose one. */
 export const RING_BASE: u32 = 65536;
