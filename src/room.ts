@@ -10,7 +10,7 @@
 // pays one load per pass for it.
 
 import { cannotBlockError, checkOptions, checkSignal, checkTimeout } from './errors.js';
-import { waitOn } from './wait.js';
+import { waitOn } from './wait-async.js';
 import type { WaitForRoomOptions } from './ring-options.js';
 import { canBlock, type RingCore } from './wasm.js';
 
