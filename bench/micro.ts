@@ -1,5 +1,6 @@
 // Single-thread cost of the calls a user makes per record, with tinybench:
-// reserve → data.set → submit, output(), and the consumer's view callback.
+// reserve → data.set → submit, output(), and the consumer's view and raw
+// callbacks.
 // Each task times a batch of BATCH operations and reports the time per
 // operation (overriddenDuration); the untimed part of an iteration (emptying
 // or filling the ring) is counted in overriddenIterationCost. One thread, no
@@ -61,6 +62,8 @@ export async function runMicro(
   let sink = 0;
   const consumer = new RingBufferConsumer(rb, (data) => void (sink = (sink + data[0]! + data.length) & 0xffff));
   const drain = (): void => void consumer.consume();
+  const raw = new RingBufferConsumer();
+  const drainRaw = (): void => void raw.consume();
   const reserve = (): void => {
     for (let i = 0; i < BATCH; i++) {
       const r = rb.reserve(RECORD)!;
@@ -77,15 +80,22 @@ export async function runMicro(
     ['output, 64 B', output, drain],
     // the records written untimed first: the consume is what is timed
     ['consume, per 64 B record (view callback)', drain, reserve],
+    ['consume, per 64 B record (addRaw callback)', drainRaw, reserve],
   ];
   const results: MicroResult[] = [];
   for (const [name, body, after] of tasks.filter(([name]) => include(name))) {
     progress(name);
-    if (body === drain) reserve();
+    // the raw consumer reads the ring for its task alone
+    if (body === drainRaw) {
+      consumer.close();
+      raw.addRaw(rb, (bytes, offset, length) => void (sink = (sink + bytes[offset]! + length) & 0xffff));
+    }
+    if (body === drain || body === drainRaw) reserve();
     results.push(await timeBatches(name, body, after, quick));
-    drain();
+    body === drainRaw ? drainRaw() : drain();
   }
   consumer.close();
+  raw.close();
   if (sink === -1) console.log(sink); // keeps the callback's result alive
   return results;
 }
