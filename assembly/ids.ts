@@ -2,7 +2,7 @@
 // comes back when its producer closes or is reaped. Bit 0 (the anonymous id)
 // and LOSS_ID are never handed out: init() sets them.
 
-import { OFF_IDS, ID_WORDS, MAX_PRODUCER_ID, LOSS_ID, OFF_PRODUCERS, PRODUCER_ENTRY } from "./layout";
+import { OFF_IDS, ID_WORDS, MAX_PRODUCER_ID, LOSS_ID, OFF_PRODUCERS, PRODUCER_ENTRY, OFF_GENS } from "./layout";
 
 // @ts-ignore: decorator
 @inline export function reserveSpecialIds(ctl: usize): void {
@@ -10,7 +10,11 @@ import { OFF_IDS, ID_WORDS, MAX_PRODUCER_ID, LOSS_ID, OFF_PRODUCERS, PRODUCER_EN
   store<u32>(ctl + OFF_IDS + ((LOSS_ID >> 5) << 2), 1 << (LOSS_ID & 31));
 }
 
-/** A free producer id, now in use, its counters zeroed; 0 when all are in use. */
+/**
+ * A free producer id, now in use, its counters zeroed, with its generation:
+ * `id | gen << 16` (the `who` of reserve() and commit()); id 0 when all are
+ * in use.
+ */
 export function acquireId(ctl: usize): u32 {
   for (let w: u32 = 0; w < ID_WORDS; w++) {
     const at = ctl + OFF_IDS + (w << 2);
@@ -22,7 +26,7 @@ export function acquireId(ctl: usize): u32 {
         const id = (w << 5) | bit;
         assert(id != 0 && id <= MAX_PRODUCER_ID); // bits 0 and LOSS_ID are never free
         atomic.store<u64>(ctl + OFF_PRODUCERS + <usize>(id * PRODUCER_ENTRY), 0);
-        return id;
+        return id | (<u32>atomic.load<u16>(ctl + OFF_GENS + (<usize>id << 1)) << 16);
       }
       bits = seen;
     }

@@ -28,7 +28,8 @@
 //  ctl + 1024 ├── ROOM_BITS: producers waiting for room, a bit per id (128 u32)┤
 //  ctl + 4096 ├── producer table: 4096 entries of 8 bytes, by producer id ────┤
 //             │ [id] DROPPED u32 │ DISCARDED u32 (wrapping counters)          │
-//  ctl+36864  ├──────────────────────────────────────────────────────────────┤
+//  ctl+36864  ├── GENS: a u16 generation per producer id (reap() bumps it) ──┤
+//  ctl+45056  ├──────────────────────────────────────────────────────────────┤
 //             │ data area: SIZE bytes, SIZE a power of two; a record at       │
 //             │ position pos starts at DATA + (pos & MASK)                    │
 //             ├──────────────────────────────────────────────────────────────┤
@@ -54,7 +55,7 @@
 // stream is exact at any rate.
 
 export const MAGIC: u32 = 0x42505252; // "RRPB" little-endian: "BPRR"
-export const VERSION: u32 = 5; // 5: commit() copies a staged payload (src/reservation.ts)
+export const VERSION: u32 = 5; // 5: staged payloads (src/reservation.ts), generations (OFF_GENS)
 
 /** Address of the control block when the host does not choose one. */
 export const RING_BASE: u32 = 65536;
@@ -130,9 +131,16 @@ export const OFF_PRODUCERS: u32 = 4096;
 export const PRODUCER_ENTRY: u32 = 8;
 export const ENTRY_DROPPED: u32 = 0;
 export const ENTRY_DISCARDED: u32 = 4;
+/**
+ * A u16 generation per producer id, which reap() bumps under the lock. A
+ * producer passes the generation it attached with (`who`: id | gen << 16) to
+ * every reserve and commit, and one that was reaped (a worker that went on
+ * running after its exit, as Deno's can) finds it changed and writes nothing.
+ */
+export const OFF_GENS: u32 = 36864;
 
 /** Bytes from `ctl` to the data area. */
-export const DATA_OFFSET: u32 = 36864;
+export const DATA_OFFSET: u32 = 45056;
 
 // header
 export const HDR_SIZE: u32 = 8;
@@ -197,6 +205,11 @@ export const WALK_STRETCH: u32 = 32;
 
 /** Spins on a held lock before a producer sleeps on it. */
 export const LOCK_SPINS: i32 = 4096;
+
+/** reserve()'s result, and a bit of commit()'s, when the producer was reaped: nothing was written. */
+export const REVOKED: u32 = 1;
+/** commit()'s result bit for REVOKED (bit 0 says whether it sent a wakeup). */
+export const COMMIT_REVOKED: u32 = 2;
 
 /** Set in reap()'s result when the reaped producer held the lock. */
 export const REAP_LOCK_RECOVERED: u32 = 0x80000000;

@@ -11,7 +11,7 @@ import {
   DISCARD_BIT, LEN_MASK, ID_SHIFT, DROPS_MASK, MAX_PRODUCER_ID, LOSS_ID, LOSS_LEN, LOCK_HELD,
   FLAG_OVERWRITE, FLAG_SINGLE, OFF_OVERWRITE_POS, OFF_OVERWRITTEN, OFF_LOCK, WAIT_AWAKE, WAIT_ARMED, WAIT_NAPPING,
   BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS,
-  BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET, WALK_STRETCH,
+  BPF_RB_OVERWRITE_POS, RESERVE_CAN_BLOCK, RESERVE_QUIET, WALK_STRETCH, OFF_GENS, REVOKED, COMMIT_REVOKED,
 } from "./layout";
 import { lockAcquire, lockRelease } from "./lock";
 import { reserveSpecialIds } from "./ids";
@@ -29,6 +29,18 @@ import { reserveSpecialIds } from "./ids";
 // @ts-ignore: decorator
 @inline function wordOne(owner: u32, dropped: u64): u32 {
   return ((owner & 0xfff) << ID_SHIFT) | (<u32>dropped & DROPS_MASK);
+}
+
+/** Producer `id`'s generation now (OFF_GENS). */
+// @ts-ignore: decorator
+@inline function generation(ctl: usize, id: u32): u32 {
+  return atomic.load<u16>(ctl + OFF_GENS + (<usize>id << 1));
+}
+
+/** Whether `who` (id | gen << 16) is still its id's generation: false once the producer was reaped. */
+// @ts-ignore: decorator
+@inline function current(ctl: usize, who: u32): bool {
+  return generation(ctl, who & 0xffff) == who >>> 16;
 }
 
 /**
@@ -71,11 +83,14 @@ export function init(ctl: usize, size: u32, maxRecord: u32, flags: u32, start: f
 /**
  * bpf_ringbuf_reserve(): returns the address of a `len`-byte payload, or 0
  * when the ring has no room now (counted in DROPPED unless `opts` has
- * QUIET). The host has checked that len <= MAX_RECORD.
+ * QUIET), or REVOKED when producer `who` (id | gen << 16) was reaped. The
+ * host has checked that len <= MAX_RECORD.
  */
-export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
+export function reserve(ctl: usize, len: u32, who: u32, opts: u32): usize {
+  const id = who & 0xffff;
   const quiet = (opts & RESERVE_QUIET) != 0;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
+  if (!current(ctl, who)) return REVOKED; // not even a refusal is counted
   const flags = load<u32>(ctl, OFF_FLAGS);
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const overwrite = (flags & FLAG_OVERWRITE) != 0;
@@ -85,6 +100,12 @@ export function reserve(ctl: usize, len: u32, id: u32, opts: u32): usize {
   // a ring with one producer (a per-producer buffer) needs no lock
   const locked = (flags & FLAG_SINGLE) == 0;
   if (locked) lockAcquire(ctl, LOCK_HELD | id, (opts & RESERVE_CAN_BLOCK) != 0);
+  // [F1] again under the lock, which reap() holds while it bumps the
+  // generation: a reaped producer reserves nothing
+  if (locked && !current(ctl, who)) {
+    lockRelease(ctl);
+    return REVOKED;
+  }
   const at = reserveLocked(ctl, mask, len, id, overwrite, quiet, locked);
   if (locked) lockRelease(ctl);
   return at;
@@ -177,9 +198,10 @@ function reserveLocked(ctl: usize, mask: u64, len: u32, id: u32, overwrite: bool
  * not land at `sample` (no room, a loss record due, another mode): the host
  * then reserves the usual way. Otherwise 1, or 3 when it sent a wakeup.
  */
-export function outputAt(ctl: usize, sample: usize, len: u32, id: u32, flags: u32): u32 {
+export function outputAt(ctl: usize, sample: usize, len: u32, who: u32, flags: u32): u32 {
+  const id = who & 0xffff;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
-  if (load<u32>(ctl, OFF_FLAGS) != FLAG_SINGLE) return 0;
+  if (load<u32>(ctl, OFF_FLAGS) != FLAG_SINGLE || !current(ctl, who)) return 0;
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const at = sample - HDR_SIZE - (ctl + DATA_OFFSET);
   // PRODUCER_POS changes only by this ring's one producer
@@ -238,25 +260,34 @@ function overwriteOldest(ctl: usize, data: usize, mask: u64, next: u64, pend: u6
 
 /**
  * bpf_ringbuf_commit(): submits (or discards) the record whose payload is at
- * `sample`, then wakes the consumer by the kernel's rule. Returns 1 when it
- * sent a wakeup. A submit with `from` (not 0) first copies the payload from
- * there: the producer's staging bytes, where a reservation's `data` was
- * filled (src/reservation.ts).
+ * `sample`, reserved by producer `who` (id | gen << 16), then wakes the
+ * consumer by the kernel's rule. Returns 1 when it sent a wakeup, or
+ * COMMIT_REVOKED, writing nothing, when the producer was reaped. A submit
+ * with `from` (not 0) first copies the payload from there: the producer's
+ * staging bytes, where a reservation's `data` was filled (src/reservation.ts).
  */
-export function commit(ctl: usize, sample: usize, flags: u32, discard: bool, from: usize): u32 {
+export function commit(ctl: usize, sample: usize, flags: u32, discard: bool, from: usize, who: u32): u32 {
   const hdr = sample - HDR_SIZE;
-  let len = load<u32>(hdr) & ~BUSY_BIT;
+  const busy = load<u32>(hdr);
+  const w1 = load<u32>(hdr, 4);
+  // [F2] a reaped producer's record was discarded by reap(), and its space
+  // may hold another record since: commit only a BUSY header of this id, of a
+  // producer whose generation is current
+  if (!current(ctl, who) || (busy & BUSY_BIT) == 0 || w1 >>> ID_SHIFT != (who & 0xfff)) return COMMIT_REVOKED;
+  let len = busy & ~BUSY_BIT;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host checked that this is a pending reservation
   if (from != 0 && !discard) memory.copy(sample, from, len);
-  if (discard) {
-    len |= DISCARD_BIT;
-    atomic.add<u64>(ctl, 1, OFF_DISCARDED);
-    atomic.add<u32>(entry(ctl, load<u32>(hdr, 4) >>> ID_SHIFT), 1, ENTRY_DISCARDED);
-  }
+  if (discard) len |= DISCARD_BIT;
   // A full barrier, not a release store: wakeRule()'s loads of WAIT and
   // CONSUMER_POS must not move before it (pairs with the header load in the
-  // consumer and its stores before it sleeps).
-  atomic.xchg<u32>(hdr, len);
+  // consumer and its stores before it sleeps). Both words, as read: a header
+  // that reap() discarded meanwhile, or that another record took, stays as it is.
+  const seen = (<u64>w1 << 32) | busy;
+  if (atomic.cmpxchg<u64>(hdr, seen, (<u64>w1 << 32) | len) != seen) return COMMIT_REVOKED;
+  if (discard) {
+    atomic.add<u64>(ctl, 1, OFF_DISCARDED);
+    atomic.add<u32>(entry(ctl, w1 >>> ID_SHIFT), 1, ENTRY_DISCARDED);
+  }
   return wakeRule(ctl, <u64>(hdr - (ctl + DATA_OFFSET)), len, flags);
 }
 
@@ -409,6 +440,10 @@ export function reap(ctl: usize, id: u32, self: u32, canBlock: bool): u32 {
   const data = ctl + DATA_OFFSET;
   const anyone = (load<u32>(ctl, OFF_FLAGS) & FLAG_SINGLE) != 0;
   lockAcquire(ctl, LOCK_HELD | self, canBlock);
+  // [F3] a new generation first: a producer that goes on running after its
+  // reap (a worker its engine did not stop) reserves and commits nothing more
+  const gen = ctl + OFF_GENS + (<usize>id << 1);
+  atomic.store<u16>(gen, <u16>(atomic.load<u16>(gen) + 1));
   // [G8] A producer that died holding the lock may have died inside a move
   // (overwriteOldest()), after its CONSUMER_POS compare-and-swap and before
   // its OVERWRITE_POS store: the consumer waits at that gap until the move is

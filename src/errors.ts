@@ -19,6 +19,7 @@ export type RingBufferErrorCode =
   | 'ERR_RINGBUF_NO_SHARED_MEMORY' // no shared memory: this engine has no SharedArrayBuffer or shared wasm memory
   | 'ERR_RINGBUF_COMMITTED' // a reservation committed twice, or an offset never reserved
   | 'ERR_RINGBUF_PRODUCER' // reapProducer() of an id that cannot be reaped
+  | 'ERR_RINGBUF_REAPED' // a call on a producer that another thread reaped
   | 'ERR_RINGBUF_CLOSED' // a call on a closed producer or consumer
   | 'ERR_RINGBUF_PENDING' // close() of a producer with records still reserved
   | 'ERR_RINGBUF_SLOT' // a perf buffer slot that already has a producer
@@ -269,6 +270,15 @@ export function checkSignal(signal: unknown): asserts signal is AbortSignal | un
 /** The error of a call on something closed. */
 export function closedError(what: string, instead: string): RingBufferStateError {
   return new RingBufferStateError(`this ${what} was closed: ${instead}`, 'ERR_RINGBUF_CLOSED');
+}
+
+/** The error of a write by a producer that was reaped. */
+export function reapedError(id: number): RingBufferStateError {
+  return new RingBufferStateError(
+    `this producer (id ${id}) was reaped by reapProducer(), so it may not write again: its id may belong to ` +
+      'a new producer now. Reap a producer only once its thread is gone; attach again for a new id.',
+    'ERR_RINGBUF_REAPED',
+  );
 }
 
 /** The error of a blocking call on a thread that may not block. */

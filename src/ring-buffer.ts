@@ -17,9 +17,11 @@ import {
   closedError,
   describeValue,
   goneError,
+  reapedError,
   viewIsGone,
 } from './errors.js';
 import {
+  COMMIT_REVOKED,
   MAX_PRODUCER_ID,
   OFF_DISCARDED,
   OFF_DROPPED,
@@ -31,6 +33,7 @@ import {
   REAP_LOCK_RECOVERED,
   RESERVE_CAN_BLOCK,
   RESERVE_QUIET,
+  REVOKED,
   RING_BASE,
   VERSION,
   memoryPages,
@@ -49,6 +52,9 @@ import {
   type WaitForRoomOptions,
 } from './ring-options.js';
 import { RingCore, canBlock, compileModule, instantiateRing } from './wasm.js';
+
+/** How long reapProducer() lets a holder of the lock that still runs leave it, in milliseconds. */
+const REAP_GRACE_MS = 50;
 
 export type {
   ProducerStats,
@@ -93,6 +99,8 @@ export class RingBuffer {
   readonly producerId: number;
   /** reserve()'s options for this thread: whether it may sleep on a held lock. */
   readonly #opts: number;
+  /** The producer id with the generation it was handed out at (`id | gen << 16`): reap() revokes it. */
+  readonly #who: number;
   #closed = false;
 
   private constructor(core: RingCore, module: WebAssembly.Module) {
@@ -103,7 +111,8 @@ export class RingBuffer {
     this.size = core.size;
     this.maxRecord = core.maxRecord;
     this.sharedBuffer = core.buffer;
-    this.producerId = core.acquireId();
+    this.#who = core.acquireId();
+    this.producerId = this.#who & 0xffff;
     this.staging = new Staging(core.buffer, core.stagingAt(this.producerId));
     this.#opts = canBlock ? RESERVE_CAN_BLOCK : 0;
   }
@@ -160,7 +169,7 @@ export class RingBuffer {
       const at = this.core.nextPayload(src.length);
       if (at !== 0) {
         this.bytes.set(src, at);
-        if (this.core.outputAt(at, src.length, this.producerId, flags) !== 0) return true;
+        if (this.core.outputAt(at, src.length, this.#who, flags) !== 0) return true;
       }
     }
     return this.#copyIn(src, this.#reserve(src.length), flags);
@@ -234,7 +243,7 @@ export class RingBuffer {
     const offset = await waitForRoomAsync(this, len, options);
     // the bytes' buffer may have been transferred away during the wait: then they are gone, and so is the record
     if (offset !== 0 && (src.length !== len || (len === 0 && viewIsGone(src)))) {
-      this.core.commit(offset, 0, 1);
+      this.#commit(offset, 0, 1);
       throw goneError('outputAsync()');
     }
     return this.#copyIn(src, offset, flags);
@@ -283,13 +292,15 @@ export class RingBuffer {
 
   /**
    * Cleans up after producer `id`, which is gone: call it once the worker
-   * that held that producer id has exited (its `exit` event), never while it
-   * may still run. Releases the producer lock if it died holding it, discards
-   * every record it reserved and never committed (counted in
-   * `stats().reaped` and its `producerStats(id).discarded`), so that other
-   * producers and the consumer carry on, and gives the id back for a new
-   * producer. The kernel needs no such call: a BPF program cannot die
-   * between reserve and commit.
+   * that held that producer id has exited (its `exit` event). Releases the
+   * producer lock if it died holding it, discards every record it reserved
+   * and never committed (counted in `stats().reaped` and its
+   * `producerStats(id).discarded`), so that other producers and the consumer
+   * carry on, and gives the id back for a new producer. A producer that goes
+   * on running after its reap (a worker its engine did not stop at once, as
+   * Deno's) writes nothing more: its next reserve or commit throws
+   * `ERR_RINGBUF_REAPED`. The kernel needs no such call: a BPF program
+   * cannot die between reserve and commit.
    */
   reapProducer(id: number): ReapResult {
     checkInteger(id, 'producer id', MAX_PRODUCER_ID, 'Use the producerId the dead worker reported.');
@@ -309,6 +320,10 @@ export class RingBuffer {
         'ERR_RINGBUF_PRODUCER',
       );
     }
+    // A worker's exit does not always stop it (Deno's go on running for a while): a holder of the lock
+    // that still runs leaves it within microseconds, so the lock is taken from it only if it does not.
+    const until = performance.now() + REAP_GRACE_MS;
+    while (this.core.lockHolder() === id && performance.now() < until) if (canBlock) this.core.waitForLock(1);
     const r = this.core.reap(id, this.producerId, this.#opts & RESERVE_CAN_BLOCK);
     this.core.releaseId(id);
     return { discarded: r & ~REAP_LOCK_RECOVERED, lockRecovered: (r & REAP_LOCK_RECOVERED) !== 0 };
@@ -367,19 +382,23 @@ export class RingBuffer {
   submitRaw(offset: number, flags: CommitFlags | number = 0): void {
     checkFlags(flags);
     this.checkPending(offset);
-    this.core.commit(offset, flags, 0);
+    this.#commit(offset, flags, 0);
   }
 
   /** `bpf_ringbuf_discard()` for an offset from `reserveRaw()`. */
   discardRaw(offset: number, flags: CommitFlags | number = 0): void {
     checkFlags(flags);
     this.checkPending(offset);
-    this.core.commit(offset, flags, 1);
+    this.#commit(offset, flags, 1);
   }
 
   /** @internal Commits a record this object reserved (the Reservation guards against a second commit). */
   commitReserved(offset: number, flags: number, discard: number, from = 0): void {
-    this.core.commit(offset, flags, discard, from);
+    this.#commit(offset, flags, discard, from);
+  }
+
+  #commit(offset: number, flags: number, discard: number, from = 0): void {
+    if (this.core.commit(offset, flags, discard, this.#who, from) & COMMIT_REVOKED) throw reapedError(this.producerId);
   }
 
   /** @internal The wasm reservation, for callers that checked `len` (0: no room); `quiet`: a refusal is not counted. */
@@ -395,7 +414,9 @@ export class RingBuffer {
 
   #reserve(len: number, opts = this.#opts): number {
     this.#checkOpen();
-    return this.core.reserve(len, this.producerId, opts);
+    const at = this.core.reserve(len, this.#who, opts);
+    if (at === REVOKED) throw reapedError(this.producerId);
+    return at;
   }
 
   #checkOpen(): void {
@@ -408,13 +429,14 @@ export class RingBuffer {
   #copyIn(src: Uint8Array, offset: number, flags: number): boolean {
     if (offset === 0) return false;
     this.bytes.set(src, offset);
-    this.core.commit(offset, flags, 0);
+    this.#commit(offset, flags, 0);
     return true;
   }
 
   /** @internal Throws, changing nothing, unless `offset` is a pending reservation of this ring. */
   checkPending(offset: number): void {
     checkOffset(offset);
+    if (!this.core.current(this.#who)) throw reapedError(this.producerId);
     if (!this.core.isPending(offset)) {
       throw new RingBufferStateError(
         `offset ${describeValue(offset)} is not a pending reservation: ` +

@@ -83,7 +83,13 @@ function announce(ring: RoomProducer, len: number, deadline: number): number {
   const seq = ring.core.roomAnnounce(ring.producerId); // [Q1] [Q2]
   // a consumer napping or asleep frees nothing: wake it, as BPF_RB_FORCE_WAKEUP would
   ring.core.wake(1);
-  const offset = ring.reserveChecked(len, true);
+  let offset: number;
+  try {
+    offset = ring.reserveChecked(len, true);
+  } catch (err) {
+    ring.core.roomLeave(ring.producerId); // reaped meanwhile (ERR_RINGBUF_REAPED): take the announcement back
+    throw err;
+  }
   if (offset !== 0) {
     ring.core.roomLeave(ring.producerId);
     return offset;

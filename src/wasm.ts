@@ -18,14 +18,15 @@ export interface WaitWord {
  */
 export interface RingWasm extends Record<string, unknown> {
   init(ctl: number, size: number, maxRecord: number, flags: number, start: number): void;
+  /** A free id with its generation, `id | gen << 16` (the `who` of reserve and commit); id 0: none free. */
   acquireId(ctl: number): number;
   releaseId(ctl: number, id: number): void;
-  /** `opts`: RESERVE_CAN_BLOCK | RESERVE_QUIET. */
-  reserve(ctl: number, len: number, id: number, opts: number): number;
+  /** `who`: id | gen << 16; `opts`: RESERVE_CAN_BLOCK | RESERVE_QUIET. REVOKED: the producer was reaped. */
+  reserve(ctl: number, len: number, who: number, opts: number): number;
   /** output() in one call on a single-producer ring: the payload is already at `sample` (0: reserve the usual way). */
-  outputAt(ctl: number, sample: number, len: number, id: number, flags: number): number;
-  /** `from`: the staging bytes to copy the payload from first (0: none). */
-  commit(ctl: number, sample: number, flags: number, discard: number, from: number): number;
+  outputAt(ctl: number, sample: number, len: number, who: number, flags: number): number;
+  /** `from`: the staging bytes to copy the payload from first (0: none). COMMIT_REVOKED: the producer was reaped. */
+  commit(ctl: number, sample: number, flags: number, discard: number, from: number, who: number): number;
   wake(ctl: number, force: number): number;
   query(ctl: number, key: number): number;
   producerPos(ctl: number): number;
@@ -124,14 +125,23 @@ export class RingCore {
 
   // ---- producers ----------------------------------------------------------
 
-  /** [R1..R8] The payload offset of a new `len`-byte reservation, or 0 when there is no room. */
-  reserve(len: number, id: number, opts: number): number {
-    return this.wasm.reserve(this.ctl, len, id, opts);
+  /**
+   * [F1] [R1..R8] The payload offset of a new `len`-byte reservation by
+   * producer `who` (id | gen << 16), 0 when there is no room, or REVOKED
+   * when that producer was reaped.
+   */
+  reserve(len: number, who: number, opts: number): number {
+    return this.wasm.reserve(this.ctl, len, who, opts);
   }
 
-  /** [K1..K3] Commits the reservation at `offset`, its payload first copied from `from` if not 0; returns whether it sent a wakeup. */
-  commit(offset: number, flags: number, discard: number, from = 0): number {
-    return this.wasm.commit(this.ctl, offset, flags, discard, from);
+  /**
+   * [F2] [K1..K3] Commits the reservation at `offset` of producer `who`, its
+   * payload first copied from `from` if not 0; returns 1 when it sent a
+   * wakeup, or has COMMIT_REVOKED set, having written nothing, when that
+   * producer was reaped.
+   */
+  commit(offset: number, flags: number, discard: number, who: number, from = 0): number {
+    return this.wasm.commit(this.ctl, offset, flags, discard, from, who);
   }
 
   /** Producer `id`'s staging bytes (src/layout.ts), or 0 when it has none. */
@@ -158,8 +168,15 @@ export class RingCore {
   }
 
   /** [U2..U4] output() in one call: the payload is already at `offset` (0: reserve the usual way). */
-  outputAt(offset: number, len: number, id: number, flags: number): number {
-    return this.wasm.outputAt(this.ctl, offset, len, id, flags);
+  outputAt(offset: number, len: number, who: number, flags: number): number {
+    return this.wasm.outputAt(this.ctl, offset, len, who, flags);
+  }
+
+  /** Whether `who` (id | gen << 16) is its id's generation still: false once that producer was reaped. */
+  current(who: number): boolean {
+    const id = who & 0xffff;
+    const word = Atomics.load(this.i32, ((this.ctl + L.OFF_GENS) >> 2) + (id >> 1));
+    return ((word >>> ((id & 1) << 4)) & 0xffff) === who >>> 16;
   }
 
   /** Whether `offset` is the payload of a reservation still pending (BUSY) in this ring. */
@@ -310,6 +327,13 @@ export class RingCore {
   /** Overwrite mode: OVERWRITTEN, the records moves passed. */
   overwritten(): number {
     return this.wasm.counter(this.ctl, L.OFF_OVERWRITTEN);
+  }
+
+  /** Sleeps until the lock word changes, at most `ms` (a thread that may block). */
+  waitForLock(ms: number): void {
+    const at = (this.ctl + L.OFF_LOCK) >> 2;
+    const v = Atomics.load(this.i32, at);
+    if (v !== 0) Atomics.wait(this.i32, at, v, ms);
   }
 
   /** The producer id holding the lock, or 0. */

@@ -283,6 +283,44 @@ const triggers: Trigger[] = [
       rb.reapProducer(rb.producerId);
     },
   ],
+  ...(
+    [
+      ['reserve()', (p: RingBuffer) => p.reserve(8)],
+      ['reserveRaw()', (p: RingBuffer) => p.reserveRaw(8)],
+      ['output()', (p: RingBuffer) => p.output(new Uint8Array(8))],
+      ['write()', (p: RingBuffer) => p.write(8, () => {})],
+      ['reserveBlocking()', (p: RingBuffer) => p.reserveBlocking(8, 0)],
+      ['outputAsync()', (p: RingBuffer) => p.outputAsync(new Uint8Array(8))],
+    ] as const
+  ).map(
+    ([call, write]): Trigger => [
+      'ERR_RINGBUF_REAPED',
+      call,
+      async () => {
+        const rb = await ring();
+        const p = await RingBuffer.attach(rb.handle);
+        rb.reapProducer(p.producerId); // it goes on running: its next write must write nothing
+        await write(p);
+      },
+    ],
+  ),
+  ...(['submit()', 'discard()', 'submitRaw()', 'discardRaw()'] as const).map(
+    (call): Trigger => [
+      'ERR_RINGBUF_REAPED',
+      call,
+      async () => {
+        const rb = await ring();
+        const p = await RingBuffer.attach(rb.handle);
+        const r = p.reserve(8)!;
+        const off = p.reserveRaw(8);
+        rb.reapProducer(p.producerId); // discards both, and p goes on running
+        if (call === 'submit()') r.submit();
+        else if (call === 'discard()') r.discard();
+        else if (call === 'submitRaw()') p.submitRaw(off);
+        else p.discardRaw(off);
+      },
+    ],
+  ),
   [
     'ERR_RINGBUF_CLOSED',
     'reserve()',

@@ -25,7 +25,7 @@ describe('the debug build', () => {
     for (let i = 0; i < 200; i++) {
       const at = wasm.reserve!(RING_BASE, 100, id, 1);
       expect(at).toBeGreaterThanOrEqual(RING_BASE + DATA_OFFSET);
-      wasm.commit!(RING_BASE, at, 0, i % 3 === 0 ? 1 : 0);
+      wasm.commit!(RING_BASE, at, 0, i % 3 === 0 ? 1 : 0, 0, id);
       const cons = wasm.query!(RING_BASE, 2);
       expect(wasm.advanceConsumer!(RING_BASE, cons, wasm.producerPos!(RING_BASE), 0, 1)).toBe(1);
     }

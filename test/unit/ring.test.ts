@@ -194,7 +194,7 @@ describe('output() on a single-producer ring', () => {
   it('declines, changing nothing, a payload not written where the next record lands', async () => {
     const rb = await RingBuffer.create({ size: 4096, singleProducer: true });
     const at = rb.core.wasm.reserve(rb.core.ctl, 8, rb.producerId, 0);
-    rb.core.wasm.commit(rb.core.ctl, at, 0, 0);
+    rb.core.wasm.commit(rb.core.ctl, at, 0, 0, 0, rb.producerId);
     // the next record's payload is at at + 16; anything else is refused without a trace
     for (const wrong of [at, at + 8, at + 24])
       expect(rb.core.wasm.outputAt(rb.core.ctl, wrong, 8, rb.producerId, 0)).toBe(0);
