@@ -11,11 +11,20 @@ import { paceLabel, scenarios, type Budget, type CellReport, type Figures } from
 export interface Machine {
   cpu: string;
   cores: number;
-  node: string;
+  /** The JavaScript runtime and its version: `Node v20.20.2`, `Deno 2.9.6`, `Bun 1.4.5`. */
+  engine: string;
   platform: string;
   date: string;
   /** 1-minute load average when the run began and when it ended: other work on a shared machine skews every figure. */
   load: number[];
+}
+
+/** The runtime this runs in. */
+export function engine(): string {
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+  if (g.Deno !== undefined) return `Deno ${g.Deno.version.deno}`;
+  if (g.Bun !== undefined) return `Bun ${g.Bun.version}`;
+  return `Node ${process.version}`;
 }
 
 /** Describes this machine, now. */
@@ -24,7 +33,7 @@ export function machine(): Machine {
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
-    node: process.version,
+    engine: engine(),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
     load: [os.loadavg()[0]!],
@@ -33,7 +42,7 @@ export function machine(): Machine {
 
 /** The one-line description of `m`. */
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`;
+  return `${m.cpu}, ${m.cores} cores · ${m.engine} · ${m.platform} · ${m.date} · load average ${m.load.map((l) => l.toFixed(2)).join(' → ')}`;
 }
 
 /** The whole report, as written to results.json. */
@@ -210,7 +219,7 @@ export function headlineText(h: HeadlineResult, m: Machine, quick: boolean): str
   const busy = Math.max(...m.load) >= m.cores;
   return [
     ...(quick ? ['QUICK RUN (--quick): a smoke test of the harness, not a measurement.'] : []),
-    `wasm-ringbuf headline ratios · ${m.cpu}, ${m.cores} cores · Node ${m.node} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
+    `wasm-ringbuf headline ratios · ${m.cpu}, ${m.cores} cores · ${m.engine} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
     ...headlineLines(h),
     `Records/s of 64 B records as fast as the producers go, every record checked. wasm-ringbuf: the README's path (reserve() →`,
     `data.set() → submit() with flags 0; the consumer loops on await consumer.poll()), 1 producer worker unless said. Each round`,

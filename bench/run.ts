@@ -4,6 +4,8 @@
 //   node build/bench/run.js              the full set (npm run bench): the headline rounds, every cell
 //                                        of the matrix, the micro-benchmarks; writes results.md,
 //                                        results.json and chart.svg into bench/results/
+//   deno run -A build/bench/run.js, bun build/bench/run.js: the same in Deno and Bun, into
+//                                        bench/results/deno/ and bench/results/bun/
 //
 // --quick        a smoke test of the same (one short run per cell, two headline rounds of short
 //                runs): it fails only when a contender errs, never on timing; writes into
@@ -22,11 +24,15 @@ import { chart } from './chart.js';
 import { BASELINE, contenders } from './contenders/index.js';
 import { headline, type HeadlineResult } from './headline.js';
 import { runMicro, type MicroResult } from './micro.js';
-import { headlineText, machine, markdown, type Report } from './report.js';
+import { engine, headlineText, machine, markdown, type Report } from './report.js';
 import { budget, matrix, runCells } from './scenarios.js';
 import { ProgressLine, message } from './util.js';
 
-const USAGE = 'node build/bench/run.js [--headline] [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]';
+/** The runtime, and the command that runs this file in it. */
+const ENGINE = engine().split(' ')[0]!.toLowerCase();
+const RUN_COMMAND =
+  { deno: 'deno run -A build/bench/run.js', bun: 'bun build/bench/run.js' }[ENGINE] ?? 'node build/bench/run.js';
+const USAGE = `${RUN_COMMAND} [--headline] [--quick] [--filter=<substring>[,<substring>...]] [--out=<dir>]`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
@@ -51,7 +57,7 @@ function parse(argv: readonly string[]): Options {
     quick: false,
     filters: [],
     out: '',
-    command: ['node build/bench/run.js', ...argv].join(' '),
+    command: [RUN_COMMAND, ...argv].join(' '),
   };
   let out: string | null = null;
   for (const arg of argv) {
@@ -67,7 +73,9 @@ function parse(argv: readonly string[]): Options {
   }
   if (o.headlineOnly && o.filters.length > 0)
     throw new Error('--headline runs the headline pairs only: leave out --filter');
-  o.out = out ?? path.join(ROOT, o.quick ? 'build/bench-quick' : 'bench/results');
+  // each runtime's results apart: bench/results for Node, bench/results/deno and bench/results/bun
+  const results = ENGINE === 'node' ? 'bench/results' : `bench/results/${ENGINE}`;
+  o.out = out ?? path.join(ROOT, o.quick ? `build/bench-quick/${ENGINE}` : results);
   return o;
 }
 
@@ -126,7 +134,7 @@ async function main(o: Options, progress: ProgressLine, errors: string[]): Promi
     'results.json': `${JSON.stringify(report, null, 2)}\n`,
     'chart.svg': chart(
       reports,
-      `${o.quick ? 'QUICK RUN, a smoke test: not a measurement · ' : ''}${m.cpu}, ${m.cores} cores · Node ${m.node} · ` +
+      `${o.quick ? 'QUICK RUN, a smoke test: not a measurement · ' : ''}${m.cpu}, ${m.cores} cores · ${m.engine} · ` +
         `${m.date.slice(0, 10)} · load average ${m.load.map((l) => l.toFixed(1)).join(' → ')}`,
     ),
   };
