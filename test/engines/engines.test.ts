@@ -178,7 +178,7 @@ async function runBrowser(
     return {
       error:
         `${executable} is not installed: .ci/run installs it (` +
-        '`apt-get install -y chromium firefox-esr webkit2gtk-driver xvfb xauth`)',
+        '`apt-get install -y --no-install-recommends chromium firefox-esr webkit2gtk-driver xvfb xauth`)',
       output: '',
       seconds: 0,
     };
