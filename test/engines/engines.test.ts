@@ -36,7 +36,12 @@ interface CaseResult {
 }
 interface SuiteResult {
   file: string;
-  engine: { userAgent: string | null; versions: Record<string, string> | null; sharedArrayBuffer: boolean };
+  engine: {
+    userAgent: string | null;
+    versions: Record<string, string> | null;
+    sharedArrayBuffer: boolean;
+    waitAsync: boolean;
+  };
   results: CaseResult[];
 }
 interface Outcome {
@@ -275,14 +280,16 @@ const ENGINES: { name: string; run: () => Promise<Outcome> }[] = [
   },
 ];
 
+/** The engine's product token, and what it lacks of what the package uses. */
 function version(result: SuiteResult | undefined): string {
   if (!result) return '';
-  const { userAgent, versions } = result.engine;
+  const { userAgent, versions, sharedArrayBuffer, waitAsync } = result.engine;
+  const lacks = [!sharedArrayBuffer && 'no SharedArrayBuffer', !waitAsync && 'no Atomics.waitAsync'].filter(Boolean);
   for (const token of ['HeadlessChrome', 'Chrome', 'Firefox', 'Deno', 'Bun', 'AppleWebKit']) {
     const product = userAgent?.match(new RegExp(`${token}/[\\d.]+`));
-    if (product) return product[0];
+    if (product) return [product[0], ...lacks].join(', ');
   }
-  return versions?.node ? `Node/${versions.node}` : '';
+  return [versions?.node ? `Node/${versions.node}` : 'unknown', ...lacks].join(', ');
 }
 
 for (const engine of ENGINES) {
