@@ -8,6 +8,6 @@ for (let i = 0; i < 1000; i++) {
   const bytes = encoder.encode(`${workerData.name} says hello #${i}`);
   const r = rb.reserve(bytes.length); // null when the ring is full: counted in rb.stats().dropped
   if (r === null) continue;
-  r.data.set(bytes); // written in place, no copy on the consumer side
+  r.data.set(bytes); // into shared memory: the consumer reads it there
   r.submit(); // adaptive wakeup: wakes the consumer only if it has caught up
 }

@@ -8,7 +8,7 @@ self.onmessage = async ({ data: { handle, name } }) => {
     const bytes = encoder.encode(`${name} says hello #${i}`);
     const r = rb.reserve(bytes.length); // null when the ring is full: counted in rb.stats().dropped
     if (r === null) continue;
-    r.data.set(bytes); // written in place
+    r.data.set(bytes); // into shared memory
     r.submit(); // adaptive wakeup: wakes the page only if it has caught up
   }
   self.postMessage('done');
