@@ -23,6 +23,55 @@ const jobs = {
     return { dropped };
   },
 
+  /**
+   * Goes on running after its reap, as a Deno worker does after its exit: says
+   * it started, writes records (by reserve(), the raw offsets and output(), in
+   * turn) until a call throws, then tries `after` more; reports the last
+   * sequence it submitted and what each later call did.
+   */
+  zombie(rb, { tag, after }) {
+    report({ ok: true, started: true, producerId: rb.producerId });
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const write = (seq) => {
+      const len = recordLength(tag, seq);
+      if (seq % 3 === 0) {
+        const r = rb.reserve(len);
+        if (r === null) return false;
+        fillRecord(r.data, tag, seq);
+        r.submit();
+        return true;
+      }
+      if (seq % 3 === 1) {
+        const off = rb.reserveRaw(len);
+        if (off === 0) return false;
+        fillRecord(rb.bytes.subarray(off, off + len), tag, seq);
+        rb.submitRaw(off);
+        return true;
+      }
+      return rb.output(record(tag, seq));
+    };
+    let seq = 0;
+    let stopped;
+    for (;;) {
+      try {
+        if (write(seq)) seq++;
+        else Atomics.wait(pause, 0, 0, 0.05); // no room: back off
+      } catch (err) {
+        stopped = err;
+        break;
+      }
+    }
+    const codes = [];
+    for (let i = 0; i < after; i++) {
+      try {
+        codes.push(write(seq + i) ? 'wrote' : 'no room');
+      } catch (err) {
+        codes.push(err.code ?? err.name);
+      }
+    }
+    return { last: seq - 1, stoppedBy: stopped.code ?? `${stopped.name}: ${stopped.message}`, codes };
+  },
+
   /** Waits for room in Atomics.wait: every record is written unless a wait times out. */
   blocking(rb, { tag, count, timeoutMs }) {
     for (let seq = 0; seq < count; seq++) {

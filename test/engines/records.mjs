@@ -43,6 +43,10 @@ export function recordChecker(tags, count) {
     get received() {
       return received;
     },
+    /** What was wrong so far, in records that came (finish() also checks that all came). */
+    get faults() {
+      return faults;
+    },
     record(data, lostBefore = 0) {
       received++;
       lost += lostBefore;

@@ -132,6 +132,13 @@ class Scope {
     return worker.next(timeoutMs, `the '${job}' worker's report`);
   }
 
+  /** Starts `job` of producer.mjs in a new worker and returns it, to read its messages one by one. */
+  async start(job, data) {
+    const worker = await startWorker(PRODUCER, { job, ...data });
+    this.#workers.push(worker);
+    return worker;
+  }
+
   /** Calls `fn` when the case ends. */
   defer(fn) {
     this.#cleanups.push(fn);
@@ -404,6 +411,44 @@ async function codedErrors(scope) {
 }
 
 /** The cases, in the order they run. */
+async function reapedWhileRunning(scope) {
+  // a producer reaped while its worker still runs (what Deno leaves after an exit) writes nothing more
+  const rb = await RingBuffer.create({ size: 8192 });
+  scope.defer(() => rb.close());
+  const rounds = 4;
+  const after = 20;
+  const check = recordChecker([10, 11, 12, 13], 0);
+  const seen = new Map();
+  const consumer = new RingBufferConsumer(rb, (data, lost) => {
+    check.record(data, lost);
+    const tag = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
+    seen.set(tag, (seen.get(tag) ?? 0) + 1);
+  });
+  scope.defer(() => consumer.close());
+  for (let round = 0; round < rounds; round++) {
+    const tag = 10 + round;
+    const worker = await scope.start('zombie', { handle: rb.handle, tag, after });
+    const started = await worker.next(10_000, `producer ${tag} starting`);
+    assert(started.ok, `producer ${tag} failed to start: ${started.error?.message}`);
+    // reaped while it writes: after some records, somewhere between two or inside one
+    const deadline = performance.now() + 10_000;
+    while ((seen.get(tag) ?? 0) < 100 + round * 50) {
+      assert(performance.now() < deadline, `producer ${tag} wrote ${seen.get(tag) ?? 0} records in 10 s`);
+      await consumer.poll(20);
+    }
+    rb.reapProducer(started.producerId);
+    const done = await worker.next(10_000, `producer ${tag} after its reap`);
+    assert(done.ok, `producer ${tag} failed: ${done.error?.message}`);
+    equal(done.stoppedBy, 'ERR_RINGBUF_REAPED', `what stopped producer ${tag}`);
+    equal(done.codes, Array(after).fill('ERR_RINGBUF_REAPED'), `producer ${tag}'s calls after its reap`);
+    consumer.consume();
+    // every record it submitted was delivered, whole and in order, and none after
+    equal(seen.get(tag), done.last + 1, `records of producer ${tag} delivered`);
+  }
+  equal(check.faults, [], 'faults in the records delivered');
+  equal(rb.query(BPF_RB_AVAIL_DATA), 0, 'bytes left in the ring');
+}
+
 export const CASES = [
   { name: 'records from two worker producers, each one checked', run: recordsFromWorkers },
   { name: 'producers wait for room: reserveBlocking() and reserveAsync()', run: producersWaitForRoom },
@@ -411,6 +456,7 @@ export const CASES = [
   { name: 'readRecords(): every record, and a break leaves the rest', run: readRecordsIterator },
   { name: 'createReadableStream() and createWritableStream(), cancel() leaves the rest', run: streams },
   { name: 'coded errors: class, name and code', run: codedErrors },
+  { name: 'a producer reaped while it still runs writes nothing more', run: reapedWhileRunning },
 ];
 
 /** What the engine is, and what it has that the package needs. */
