@@ -19,6 +19,18 @@ export interface Run extends Omit<ProducerOptions, 'seed'> {
   napMs?: number;
 }
 
+/** Reads every record now in `rb` with a consumer of its own, which it closes: each record's bytes. */
+export function drain(rb: RingBuffer): number[][] {
+  const got: number[][] = [];
+  const c = new RingBufferConsumer(rb, (d) => void got.push([...d]));
+  try {
+    c.consume();
+  } finally {
+    c.close();
+  }
+  return got;
+}
+
 /** Fails the test if `p` has not settled within `ms`: a watchdog against hangs, not a wait. */
 export function watchdog<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;

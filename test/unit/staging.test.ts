@@ -3,19 +3,9 @@
 // filled, the consumer gets exactly what was written, and no reservation's
 // bytes reach another's.
 import { describe, expect, it } from 'vitest';
-import { RingBuffer, RingBufferConsumer } from 'wasm-ringbuf';
+import { RingBuffer } from 'wasm-ringbuf';
+import { drain } from '../helpers/run.js';
 import { STAGE_BYTES, STAGE_IDS } from '../../dist/layout.js';
-
-function drain(rb: RingBuffer): number[][] {
-  const got: number[][] = [];
-  const c = new RingBufferConsumer(rb, (d) => void got.push([...d]));
-  try {
-    c.consume();
-  } finally {
-    c.close();
-  }
-  return got;
-}
 
 const bytes = (n: number, first: number): number[] => Array.from({ length: n }, (_, i) => (first + i) & 0xff);
 

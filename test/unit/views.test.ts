@@ -3,18 +3,8 @@
 // view whose buffer was transferred away; any ArrayBufferView is bytes; and a
 // buffer transferred away while outputAsync() waits for room leaves no record.
 import { describe, expect, it } from 'vitest';
-import { RingBuffer, RingBufferConsumer, RingBufferTypeError, readJSON, readText } from 'wasm-ringbuf';
-
-function drain(rb: RingBuffer): number[][] {
-  const got: number[][] = [];
-  const c = new RingBufferConsumer(rb, (d) => void got.push([...d]));
-  try {
-    c.consume();
-  } finally {
-    c.close();
-  }
-  return got;
-}
+import { RingBuffer, RingBufferTypeError, readJSON, readText } from 'wasm-ringbuf';
+import { drain } from '../helpers/run.js';
 
 describe('views that are bytes', () => {
   it('empty views that still have their buffer are empty records', async () => {
