@@ -17,8 +17,6 @@ import {
   MODE_RING,
   PAYLOAD,
   POSTED,
-  POST_BATCH,
-  POST_WINDOW,
   PRODUCER_COLOURS,
   RATE,
   REFUSED,
@@ -294,7 +292,7 @@ function startRingConsumer(rb, control) {
   const SLICE_MS = 8; // work between two task boundaries
   let tail = null;
 
-  const consumer = new RingBufferConsumer().addRaw(rb, (bytes, off, len, lost) => {
+  const consumer = new RingBufferConsumer().addRaw(rb, (_bytes, off, _len, lost) => {
     const p = view.getUint32(off, true);
     const seq = view.getUint32(off + 4, true);
     r.records++;

@@ -20,7 +20,7 @@ const NODE_SNIPPETS = ['main.mjs', 'producer.mjs', 'iterate.mjs', 'json-producer
 describe('the README', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const shows = (path: string, lang: string) =>
-    expect(readme, path).toContain('```' + lang + '\n' + readFileSync(join(root, path), 'utf8') + '```');
+    expect(readme, path).toContain(`\`\`\`${lang}\n${readFileSync(join(root, path), 'utf8')}\`\`\``);
 
   it('shows the Node quick start verbatim, and links the other Node examples', () => {
     for (const file of ['main.mjs', 'producer.mjs']) shows(`examples/node/${file}`, 'js');
