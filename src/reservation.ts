@@ -38,6 +38,11 @@ export class Staging {
   release(): void {
     this.#taken = false;
   }
+
+  /** Whether a pending reservation holds them. */
+  get taken(): boolean {
+    return this.#taken;
+  }
 }
 
 /** @internal What a reservation commits through: a ring, or a producer of a per-producer buffer. */

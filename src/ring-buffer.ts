@@ -102,6 +102,8 @@ export class RingBuffer {
   /** The producer id with the generation it was handed out at (`id | gen << 16`): reap() revokes it. */
   readonly #who: number;
   #closed = false;
+  /** The producer id is this object's still (close() gives it back, once no staged reservation is pending). */
+  #idHeld = true;
 
   private constructor(core: RingCore, module: WebAssembly.Module) {
     this.core = core;
@@ -356,7 +358,14 @@ export class RingBuffer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.core.releaseId(this.producerId);
+    // a staged reservation still pending keeps the id, whose staging bytes hold its payload, until its commit
+    if (!this.staging.taken) this.#releaseId();
+  }
+
+  #releaseId(): void {
+    // once reaped, the id was given back by the reap, and may be another producer's now
+    if (this.#idHeld && this.core.current(this.#who)) this.core.releaseId(this.producerId);
+    this.#idHeld = false;
   }
 
   /** `using rb = await RingBuffer.attach(handle)` gives the producer id back at the end of the block. */
@@ -398,7 +407,9 @@ export class RingBuffer {
   }
 
   #commit(offset: number, flags: number, discard: number, from = 0): void {
-    if (this.core.commit(offset, flags, discard, this.#who, from) & COMMIT_REVOKED) throw reapedError(this.producerId);
+    const r = this.core.commit(offset, flags, discard, this.#who, from);
+    if (this.#closed && !this.staging.taken) this.#releaseId(); // see close()
+    if (r & COMMIT_REVOKED) throw reapedError(this.producerId);
   }
 
   /** @internal The wasm reservation, for callers that checked `len` (0: no room); `quiet`: a refusal is not counted. */

@@ -103,6 +103,35 @@ describe('staged reservations', () => {
     ]);
   });
 
+  it('close() with a staged reservation pending keeps the id until that reservation is committed', async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const p = await RingBuffer.attach(rb.handle);
+    const r = p.reserve(8)!;
+    r.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    p.close();
+    const next = await RingBuffer.attach(rb.handle); // may not take p's id: its staging bytes hold r's payload
+    expect(next.producerId).not.toBe(p.producerId);
+    next.reserve(8)!.data.fill(9);
+    r.submit();
+    expect(drain(rb)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]); // next's reservation is pending after it
+    const after = await RingBuffer.attach(rb.handle); // the id is free now
+    expect(after.producerId).toBe(p.producerId);
+    for (const x of [next, after]) x.close();
+  });
+
+  it("a producer closed after its reap gives back no id: the reap did, and it may be another producer's", async () => {
+    const rb = await RingBuffer.create({ size: 4096 });
+    const p = await RingBuffer.attach(rb.handle);
+    rb.reapProducer(p.producerId);
+    const heir = await RingBuffer.attach(rb.handle);
+    expect(heir.producerId).toBe(p.producerId);
+    p.close();
+    expect(rb.core.idInUse(heir.producerId)).toBe(true);
+    expect(heir.output(new Uint8Array([4]))).toBe(true);
+    expect(drain(rb)).toEqual([[4]]);
+    heir.close();
+  });
+
   it('producers on one ring have staging bytes apart', async () => {
     const rb = await RingBuffer.create({ size: 4096 });
     const other = await RingBuffer.attach(rb.handle);
