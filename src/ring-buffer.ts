@@ -353,7 +353,8 @@ export class RingBuffer {
   /**
    * Gives this object's producer id back to the ring, for a producer that
    * attaches later; reserving through it afterwards throws. Commit every
-   * reservation first. The memory stays as long as any thread holds it.
+   * reservation first (a small record's reservation still pending keeps the
+   * id until its commit). The memory stays as long as any thread holds it.
    */
   close(): void {
     if (this.#closed) return;
