@@ -105,7 +105,7 @@ function workerOf(contender) {
     inbox.push(m);
     wake?.();
   };
-  worker.onmessage = ({ data }) => deliver(data);
+  worker.onmessage = ({ data }) => (data instanceof Uint8Array ? entry.onRecords(data) : deliver(data));
   worker.onerror = (e) => {
     e.preventDefault();
     deliver({ error: `the producer worker failed: ${e.message} (${e.filename}:${e.lineno})` });
@@ -118,7 +118,7 @@ function workerOf(contender) {
     if (m.error) throw new Error(m.error);
     return m;
   };
-  entry = { worker, next };
+  entry = { worker, next, onRecords: () => deliver({ error: 'records arrived outside a run' }) };
   pool.set(contender, entry);
   return entry;
 }
@@ -158,7 +158,6 @@ async function runOnce(key, runMs) {
     control,
     shared: null,
   };
-  const transfer = [];
   let consume;
   let counted;
   let cleanup;
@@ -184,14 +183,11 @@ async function runOnce(key, runMs) {
       rb.close();
     };
   } else if (side.contender === 'postMessage ×64') {
-    const channel = new MessageChannel();
-    init.port = channel.port2;
-    transfer.push(channel.port2);
     let records = 0;
     let messages = 0;
     consume = () =>
       new Promise((resolve) => {
-        channel.port1.onmessage = ({ data }) => {
+        workerOf(side.contender).onRecords = (data) => {
           const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
           for (let w = 0; w < words.length; w += step) check(words, w);
           const n = words.length / step;
@@ -203,7 +199,10 @@ async function runOnce(key, runMs) {
         };
       });
     counted = () => ({ records: records - 1, wakeups: messages });
-    cleanup = () => channel.port1.close();
+    cleanup = () => {
+      const entry = pool.get(side.contender);
+      if (entry) entry.onRecords = () => {};
+    };
   } else {
     const storage = SpscRing.getStorageForCapacity(RING_BYTES, Uint8Array);
     const ring = new SpscRing(storage, Uint8Array);
@@ -228,7 +227,7 @@ async function runOnce(key, runMs) {
   const { worker, next } = workerOf(side.contender);
   let ok = false;
   try {
-    worker.postMessage(init, transfer);
+    worker.postMessage(init);
     await next('the producer starting');
     const t0 = performance.now();
     deadline = t0 + runMs;

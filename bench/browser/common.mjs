@@ -43,7 +43,11 @@ export const WINDOW = Math.floor(RING_BYTES / ringStride(RECORD_SIZE));
  * default path).
  */
 export const SIDES = {
-  ring: { contender: 'wasm-ringbuf', wakeup: 'adaptive', about: 'reserve() → data.set() → submit(0); await consumer.poll()' },
+  ring: {
+    contender: 'wasm-ringbuf',
+    wakeup: 'adaptive',
+    about: 'reserve() → data.set() → submit(0); await consumer.poll()',
+  },
   batched: {
     contender: 'postMessage ×64',
     wakeup: 'adaptive',
