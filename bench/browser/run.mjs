@@ -11,7 +11,7 @@
 //
 // A progress line goes to stderr, a summary to stdout. Exits 1 when a browser
 // failed, 2 on bad arguments.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -55,11 +55,13 @@ const ENGINES = {
   chromium: {
     title: 'Chromium',
     executable: CHROMIUM,
+    version: () => execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', timeout: 10_000 }),
     launch: (url, profile) => ({ command: CHROMIUM, args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url] }),
   },
   firefox: {
     title: 'Firefox',
     executable: FIREFOX,
+    version: () => execFileSync(FIREFOX, ['--version'], { encoding: 'utf8', timeout: 10_000 }),
     launch(url, profile) {
       const prefs = Object.entries(FIREFOX_PREFS).map(
         ([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`,
@@ -71,6 +73,9 @@ const ENGINES = {
   webkit: {
     title: 'WebKitGTK',
     executable: MINIBROWSER,
+    // MiniBrowser has no --version; its user agent's version is frozen
+    version: () =>
+      `WebKitGTK ${execFileSync('dpkg-query', ['-W', `-f=\${Version}`, 'libwebkit2gtk-4.1-0'], { encoding: 'utf8', timeout: 10_000 })}`,
     launch: (url, profile) => ({
       command: 'xvfb-run',
       wrapper: true,
@@ -176,6 +181,11 @@ async function runEngine(name, o) {
   if (!existsSync(engine.executable)) {
     return finish({ error: `${engine.executable} is not installed` });
   }
+  try {
+    outcome.version = engine.version().trim();
+  } catch (err) {
+    outcome.version = `unknown (${err.message.split('\n')[0]})`;
+  }
   // warm-ups of half a run per side, then two runs per pair and round; allow for slow engines and start-up
   const sides = new Set(PAIRS.flatMap((p) => [p.a, p.b])).size;
   const expectedMs = (sides * o.ms) / 2 + o.rounds * PAIRS.length * 2 * o.ms;
@@ -256,7 +266,7 @@ function engineSection(e) {
   }
   const r = e.result;
   lines.push(
-    `User agent: \`${r.engine.userAgent}\``,
+    `${e.version} · user agent \`${r.engine.userAgent}\``,
     '',
     `crossOriginIsolated ${r.engine.crossOriginIsolated} · Atomics.waitAsync ${r.engine.waitAsync ? 'yes' : 'no: poll() sleeps through the library’s stand-in worker'} · hardwareConcurrency ${r.engine.hardwareConcurrency} · \`${e.executable}\` · ${loadLine}`,
     '',
@@ -338,7 +348,7 @@ function summary(report) {
         ? `${p.name} failed`
         : `${p.name} ${times(p.ratio.median)} (${times(p.ratio.min)}–${times(p.ratio.max)}; ${rate(p.a.recordsPerSec)}/s vs ${rate(p.b.recordsPerSec)}/s)`,
     );
-    lines.push(`${e.name} (${product(e.result.engine.userAgent)}):`, ...parts.map((p) => `  ${p}`));
+    lines.push(`${e.name} (${e.version}; ${product(e.result.engine.userAgent)}):`, ...parts.map((p) => `  ${p}`));
   }
   return `${lines.join('\n')}\n`;
 }
