@@ -12,82 +12,29 @@
 // A progress line goes to stderr, a summary to stdout. Exits 1 when a browser
 // failed, 2 on bad arguments.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PAIRS, RECORD_SIZE, RING_BYTES } from './common.mjs';
+import { CHROMIUM, EXECUTABLES, FIREFOX, openCommand } from '../../scripts/browsers.mjs';
 import { ROOT, startBenchServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
-const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
-
-/** This machine has no outside network: keep Chromium from looking for it (test/browser/browser.ts). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-
-/** A fresh Firefox profile with no first-run pages, updates or telemetry (as test/engines sets it up). */
-const FIREFOX_PREFS = {
-  'browser.shell.checkDefaultBrowser': false,
-  'browser.startup.homepage_override.mstone': 'ignore',
-  'browser.aboutwelcome.enabled': false,
-  'datareporting.policy.dataSubmissionEnabled': false,
-  'datareporting.healthreport.uploadEnabled': false,
-  'toolkit.telemetry.reportingpolicy.firstRun': false,
-  'app.update.disabledForTesting': true,
-  'app.normandy.enabled': false,
-  'browser.safebrowsing.update.enabled': false,
-  'extensions.update.enabled': false,
-  'network.captive-portal-service.enabled': false,
-  'network.connectivity-service.enabled': false,
-};
-
-/** Each browser: its executable, and the command that opens `url` in the fresh profile `profile`. */
+/** Each browser's title, and how its version is read (scripts/browsers.mjs opens it). */
 const ENGINES = {
   chromium: {
     title: 'Chromium',
-    executable: CHROMIUM,
     version: () => execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', timeout: 10_000 }),
-    launch: (url, profile) => ({ command: CHROMIUM, args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url] }),
   },
   firefox: {
     title: 'Firefox',
-    executable: FIREFOX,
     version: () => execFileSync(FIREFOX, ['--version'], { encoding: 'utf8', timeout: 10_000 }),
-    launch(url, profile) {
-      const prefs = Object.entries(FIREFOX_PREFS).map(
-        ([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`,
-      );
-      writeFileSync(path.join(profile, 'user.js'), `${prefs.join('\n')}\n`);
-      return { command: FIREFOX, args: ['--headless', '--no-remote', '--profile', profile, url] };
-    },
   },
   webkit: {
     title: 'WebKitGTK',
-    executable: MINIBROWSER,
     // MiniBrowser has no --version; its user agent's version is frozen
     version: () =>
       `WebKitGTK ${execFileSync('dpkg-query', ['-W', `-f=\${Version}`, 'libwebkit2gtk-4.1-0'], { encoding: 'utf8', timeout: 10_000 })}`,
-    launch: (url, profile) => ({
-      command: 'xvfb-run',
-      wrapper: true,
-      args: ['-a', '-s', '-screen 0 1280x720x24', MINIBROWSER, url],
-      // WebKitGTK has no SharedArrayBuffer without it, even on an isolated page
-      env: {
-        JSC_useSharedArrayBuffer: 'true',
-        XDG_CACHE_HOME: path.join(profile, 'cache'),
-        XDG_DATA_HOME: path.join(profile, 'data'),
-        XDG_CONFIG_HOME: path.join(profile, 'config'),
-      },
-    }),
   },
 };
 
@@ -171,15 +118,15 @@ async function stopGroup({ child, exited }, wrapper) {
 async function runEngine(name, o) {
   const engine = ENGINES[name];
   const t0 = performance.now();
-  const outcome = { name, title: engine.title, executable: engine.executable, load: [load1()] };
+  const outcome = { name, title: engine.title, executable: EXECUTABLES[name], load: [load1()] };
   const finish = (fields) => ({
     ...outcome,
     ...fields,
     load: [...outcome.load, load1()],
     seconds: (performance.now() - t0) / 1000,
   });
-  if (!existsSync(engine.executable)) {
-    return finish({ error: `${engine.executable} is not installed` });
+  if (!existsSync(EXECUTABLES[name])) {
+    return finish({ error: `${EXECUTABLES[name]} is not installed` });
   }
   try {
     outcome.version = engine.version().trim();
@@ -197,7 +144,7 @@ async function runEngine(name, o) {
     args,
     env = {},
     wrapper = false,
-  } = engine.launch(server.pageUrl({ rounds: o.rounds, ms: o.ms }), profile);
+  } = openCommand(name, server.pageUrl({ rounds: o.rounds, ms: o.ms }), profile);
   say(`${name} · starting ${command} (up to ${Math.round(limitMs / 1000)} s)`);
   const browser = start(command, args, env, profile);
   let timer;
@@ -392,7 +339,7 @@ for (const name of options.engines) {
     outcome = {
       name,
       title: ENGINES[name].title,
-      executable: ENGINES[name].executable,
+      executable: EXECUTABLES[name],
       load: [load1(), load1()],
       seconds: 0,
       error: `the runner failed: ${err?.stack ?? err}`,

@@ -9,18 +9,9 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { afterAll, beforeAll } from 'vitest';
 import { DEFAULT_PREFIXES, startServer } from '../../examples/browser/serve.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/browsers.mjs';
 
-/** This machine has no outside network: keep Chromium from looking for it. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
+export { CHROMIUM, CHROMIUM_ARGS };
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

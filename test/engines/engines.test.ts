@@ -12,15 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS } from '../browser/browser.js';
+import { CHROMIUM, FIREFOX, MINIBROWSER, openCommand } from '../../scripts/browsers.mjs';
 import { startEngineServer } from './server.mjs';
 import { CASES } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
-const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
-const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
 /** The files of the suite that go into the project beside the installed package. */
 const SUITE_FILES = ['suite.mjs', 'records.mjs', 'workers.mjs', 'producer.mjs', 'run.mjs', 'page.html'];
@@ -220,22 +218,6 @@ async function runBrowser(
   }
 }
 
-/** Prefs of a fresh Firefox profile on a machine with no outside network: no first-run pages, no updates, no telemetry. */
-const FIREFOX_PREFS = {
-  'browser.shell.checkDefaultBrowser': false,
-  'browser.startup.homepage_override.mstone': 'ignore',
-  'browser.aboutwelcome.enabled': false,
-  'datareporting.policy.dataSubmissionEnabled': false,
-  'datareporting.healthreport.uploadEnabled': false,
-  'toolkit.telemetry.reportingpolicy.firstRun': false,
-  'app.update.disabledForTesting': true,
-  'app.normandy.enabled': false,
-  'browser.safebrowsing.update.enabled': false,
-  'extensions.update.enabled': false,
-  'network.captive-portal-service.enabled': false,
-  'network.connectivity-service.enabled': false,
-};
-
 const ENGINES: { name: string; run: () => Promise<Outcome> }[] = [
   { name: 'node', run: () => runScript(process.execPath, []) },
   {
@@ -243,40 +225,14 @@ const ENGINES: { name: string; run: () => Promise<Outcome> }[] = [
     run: () => runScript(bin('deno'), ['run', '-A'], { DENO_DIR: join(dir, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1' }),
   },
   { name: 'bun', run: () => runScript(bin('bun'), []) },
-  {
-    name: 'chromium',
-    run: () =>
-      runBrowser(CHROMIUM, (url, profile) => ({
-        command: CHROMIUM,
-        args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url],
-      })),
-  },
-  {
-    name: 'firefox',
-    run: () =>
-      runBrowser(FIREFOX, (url, profile) => {
-        const prefs = Object.entries(FIREFOX_PREFS).map(
-          ([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`,
-        );
-        writeFileSync(join(profile, 'user.js'), `${prefs.join('\n')}\n`);
-        return { command: FIREFOX, args: ['--headless', '--no-remote', '--profile', profile, url] };
-      }),
-  },
+  { name: 'chromium', run: () => runBrowser(CHROMIUM, (url, profile) => openCommand('chromium', url, profile)) },
+  { name: 'firefox', run: () => runBrowser(FIREFOX, (url, profile) => openCommand('firefox', url, profile)) },
   {
     name: 'webkit',
     run: () =>
-      runBrowser(MINIBROWSER, (url, profile) => ({
-        command: 'xvfb-run',
-        wrapper: true,
-        args: ['-a', '-s', '-screen 0 1280x720x24', MINIBROWSER, '--enable-write-console-messages-to-stdout=true', url],
-        // WebKitGTK has no SharedArrayBuffer without it, even on an isolated page
-        env: {
-          JSC_useSharedArrayBuffer: 'true',
-          XDG_CACHE_HOME: join(profile, 'cache'),
-          XDG_DATA_HOME: join(profile, 'data'),
-          XDG_CONFIG_HOME: join(profile, 'config'),
-        },
-      })),
+      runBrowser(MINIBROWSER, (url, profile) =>
+        openCommand('webkit', url, profile, ['--enable-write-console-messages-to-stdout=true']),
+      ),
   },
 ];
 
