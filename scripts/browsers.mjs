@@ -2,7 +2,7 @@
 // (bench/browser) run in, and how each is opened headless on a URL here, in a
 // fresh profile folder: Debian's Chromium and Firefox ESR, and WebKitGTK's
 // MiniBrowser under Xvfb. Each path can be overridden from the environment.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -69,4 +69,39 @@ export function openCommand(name, url, profile, browserArgs = []) {
       XDG_CONFIG_HOME: join(profile, 'config'),
     },
   };
+}
+
+/** The pids of the direct children of `pid` (Linux). */
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Ends `child`, started with `detached: true`, and everything it started;
+ * `exited` settles when it has exited. A wrapper (xvfb-run) has its own
+ * children ended first, so that it cleans up after them as when its command
+ * exits; then TERM to the group, then KILL.
+ */
+export async function stopGroup(child, exited, wrapper = false) {
+  const pid = child.pid;
+  if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
+  const gone = (ms) =>
+    Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
+  const signal = (target, name) => {
+    try {
+      process.kill(target, name);
+    } catch {}
+  };
+  if (wrapper) {
+    for (const c of childrenOf(pid)) signal(c, 'SIGTERM');
+    if (await gone(5_000)) return;
+  }
+  signal(-pid, 'SIGTERM');
+  if (await gone(5_000)) return;
+  signal(-pid, 'SIGKILL');
+  await gone(5_000);
 }

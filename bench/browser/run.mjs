@@ -12,12 +12,12 @@
 // A progress line goes to stderr, a summary to stdout. Exits 1 when a browser
 // failed, 2 on bad arguments.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PAIRS, RECORD_SIZE, RING_BYTES } from './common.mjs';
-import { CHROMIUM, EXECUTABLES, FIREFOX, openCommand } from '../../scripts/browsers.mjs';
+import { CHROMIUM, EXECUTABLES, FIREFOX, openCommand, stopGroup } from '../../scripts/browsers.mjs';
 import { ROOT, startBenchServer } from './server.mjs';
 
 /** Each browser's title, and how its version is read (scripts/browsers.mjs opens it). */
@@ -62,15 +62,6 @@ const say = (line) => process.stderr.write(`${elapsed()} ${line}\n`);
 const load1 = () => os.loadavg()[0];
 const tail = (text, max = 4000) => (text.length > max ? `[…]\n${text.slice(-max)}` : text);
 
-/** The pids of the direct children of `pid` (Linux). */
-function childrenOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** Starts `command` in a process group of its own, collecting its output. */
 function start(command, args, env, cwd) {
   let output = '';
@@ -87,31 +78,6 @@ function start(command, args, env, cwd) {
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
   return { child, exited, output: () => output };
-}
-
-/**
- * Ends the browser and everything it started: a wrapper's (xvfb-run's)
- * children first, so that it cleans up as when its command exits; then
- * TERM to the group, then KILL.
- */
-async function stopGroup({ child, exited }, wrapper) {
-  const pid = child.pid;
-  if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
-  const gone = (ms) =>
-    Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
-  const signal = (target, name) => {
-    try {
-      process.kill(target, name);
-    } catch {}
-  };
-  if (wrapper) {
-    for (const c of childrenOf(pid)) signal(c, 'SIGTERM');
-    if (await gone(5_000)) return;
-  }
-  signal(-pid, 'SIGTERM');
-  if (await gone(5_000)) return;
-  signal(-pid, 'SIGKILL');
-  await gone(5_000);
 }
 
 /** One browser's whole run: { result } or { error }, with its output and load average before and after. */
@@ -167,7 +133,7 @@ async function runEngine(name, o) {
     return finish({ result: end.body, ...(failed.length > 0 ? { failed, output: output() } : {}) });
   } finally {
     clearTimeout(timer);
-    await stopGroup(browser, wrapper);
+    await stopGroup(browser.child, browser.exited, wrapper);
     await server.close();
     rmSync(profile, { recursive: true, force: true });
   }

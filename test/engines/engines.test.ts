@@ -6,13 +6,13 @@
 // headless on the URL and ended by its process group. Each engine × case is
 // one test here, and each engine's line in the log names the file it ran, its
 // counts and its time.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, FIREFOX, MINIBROWSER, openCommand } from '../../scripts/browsers.mjs';
+import { CHROMIUM, FIREFOX, MINIBROWSER, openCommand, stopGroup } from '../../scripts/browsers.mjs';
 import { startEngineServer } from './server.mjs';
 import { CASES } from './suite.mjs';
 
@@ -79,40 +79,6 @@ beforeAll(() => {
 
 /** Output kept for a failure message: the end, where the reason usually is. */
 const tail = (text: string, max = 6000) => (text.length > max ? `[…]\n${text.slice(-max)}` : text);
-
-/** The pids of the direct children of `pid` (Linux). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Ends a child started with `detached: true` and everything it started. A
- * wrapper (xvfb-run) has its own children ended first, so that it cleans up
- * after them as when its command exits; then TERM to the group, then KILL.
- */
-async function stopGroup(child: ChildProcess, exited: Promise<unknown>, wrapper = false): Promise<void> {
-  const pid = child.pid;
-  if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
-  const gone = (ms: number) =>
-    Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-  const signal = (target: number, name: NodeJS.Signals) => {
-    try {
-      process.kill(target, name);
-    } catch {}
-  };
-  if (wrapper) {
-    for (const c of childrenOf(pid)) signal(c, 'SIGTERM');
-    if (await gone(5_000)) return;
-  }
-  signal(-pid, 'SIGTERM');
-  if (await gone(5_000)) return;
-  signal(-pid, 'SIGKILL');
-  await gone(5_000);
-}
 
 function start(command: string, args: string[], env: Record<string, string>, cwd: string) {
   let output = '';
