@@ -1,7 +1,8 @@
 // The browsers the engine suite (test/engines) and the browser bench
 // (bench/browser) run in, and how each is opened headless on a URL here, in a
-// fresh profile folder: Debian's Chromium and Firefox ESR, and WebKitGTK's
-// MiniBrowser under Xvfb. Each path can be overridden from the environment.
+// fresh profile folder, and ended: Debian's Chromium and Firefox ESR, and
+// WebKitGTK's MiniBrowser under Xvfb (each path can be overridden from the
+// environment); and the local listening of the servers they load pages from.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -104,4 +105,30 @@ export async function stopGroup(child, exited, wrapper = false) {
   if (await gone(5_000)) return;
   signal(-pid, 'SIGKILL');
   await gone(5_000);
+}
+
+/**
+ * Listens with `server` on an ephemeral port of 127.0.0.1. Resolves to
+ * `{ url, close }`; `close()` also ends open keep-alive connections, which
+ * would otherwise hold it open until they time out.
+ */
+export function listenLocally(server) {
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}/`,
+        close: () =>
+          new Promise((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listenLocally } from '../../scripts/browsers.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,11 +33,10 @@ const SERVED = ['bench/browser/', 'dist/', 'node_modules/ringbuf.js/'];
  * resolves with the first JSON body POSTed to /result; `log` keeps the
  * progress lines and the requests that failed.
  */
-export function startBenchServer({ onProgress = () => {} } = {}) {
+export async function startBenchServer({ onProgress = () => {} } = {}) {
   const log = [];
   let deliver;
   const result = new Promise((resolve) => (deliver = resolve));
-  const sockets = new Set();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     try {
@@ -68,25 +68,12 @@ export function startBenchServer({ onProgress = () => {} } = {}) {
       res.end();
     }
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const url = `http://127.0.0.1:${server.address().port}/`;
-      resolve({
-        url,
-        pageUrl: (query = {}) => `${url}bench/browser/page.html?${new URLSearchParams(query)}`,
-        result,
-        log,
-        close: () =>
-          new Promise((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  const { url, close } = await listenLocally(server);
+  return {
+    url,
+    pageUrl: (query = {}) => `${url}bench/browser/page.html?${new URLSearchParams(query)}`,
+    result,
+    log,
+    close,
+  };
 }

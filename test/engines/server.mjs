@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join, normalize, sep } from 'node:path';
+import { listenLocally } from '../../scripts/browsers.mjs';
 
 const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -62,11 +63,10 @@ async function resolveImports(root, source) {
  * log, close }`: `result` resolves with the first JSON body POSTed to /result,
  * `log` holds the lines POSTed to /log and the requests that failed.
  */
-export function startEngineServer(root) {
+export async function startEngineServer(root) {
   const log = [];
   let deliver;
   const result = new Promise((resolve) => (deliver = resolve));
-  const sockets = new Set();
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -96,23 +96,6 @@ export function startEngineServer(root) {
       res.end();
     }
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        url: `http://127.0.0.1:${server.address().port}/`,
-        result,
-        log,
-        close: () =>
-          new Promise((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  const { url, close } = await listenLocally(server);
+  return { url, result, log, close };
 }
