@@ -90,20 +90,20 @@ export function reserve(ctl: usize, len: u32, who: u32, opts: u32): usize {
   const id = who & 0xffff;
   const quiet = (opts & RESERVE_QUIET) != 0;
   assert(len <= load<u32>(ctl, OFF_MAX_RECORD)); // the host validated it
-  if (!current(ctl, who)) return REVOKED; // not even a refusal is counted
   const flags = load<u32>(ctl, OFF_FLAGS);
   const mask = <u64>load<u32>(ctl, OFF_MASK);
   const overwrite = (flags & FLAG_OVERWRITE) != 0;
   // A full ring is found full without the lock, so a producer that retries
-  // on "no room" neither takes the lock nor slows the one that holds it.
-  if (!overwrite && looksFull(ctl, mask, stride(len))) return refuse(ctl, id, quiet);
+  // on "no room" neither takes the lock nor slows the one that holds it. A
+  // reaped producer is told so there too, and counts no refusal.
+  if (!overwrite && looksFull(ctl, mask, stride(len))) return current(ctl, who) ? refuse(ctl, id, quiet) : REVOKED;
   // a ring with one producer (a per-producer buffer) needs no lock
   const locked = (flags & FLAG_SINGLE) == 0;
   if (locked) lockAcquire(ctl, LOCK_HELD | id, (opts & RESERVE_CAN_BLOCK) != 0);
-  // [F1] again under the lock, which reap() holds while it bumps the
-  // generation: a reaped producer reserves nothing
-  if (locked && !current(ctl, who)) {
-    lockRelease(ctl);
+  // [F1] under the lock, which reap() holds while it bumps the generation: a
+  // reaped producer reserves nothing
+  if (!current(ctl, who)) {
+    if (locked) lockRelease(ctl);
     return REVOKED;
   }
   const at = reserveLocked(ctl, mask, len, id, overwrite, quiet, locked);

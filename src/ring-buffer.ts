@@ -448,8 +448,9 @@ export class RingBuffer {
   /** @internal Throws, changing nothing, unless `offset` is a pending reservation of this ring. */
   checkPending(offset: number): void {
     checkOffset(offset);
-    if (!this.core.current(this.#who)) throw reapedError(this.producerId);
     if (!this.core.isPending(offset)) {
+      // a reaped producer's records were discarded by the reap: say that, not that it committed twice
+      if (!this.core.current(this.#who)) throw reapedError(this.producerId);
       throw new RingBufferStateError(
         `offset ${describeValue(offset)} is not a pending reservation: ` +
           'commit each offset from reserveRaw() exactly once',
